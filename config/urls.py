@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Health Information Partnerships: curation"
+admin.site.site_title = "Partnerships directory admin"
+admin.site.index_title = "Curate the directory"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("directory.urls")),
+]
+

@@ -1,0 +1,561 @@
+"""The domain: partnerships, the organisations in them, their contacts and agreements, and the
+vocabularies and gazetteer they are described with."""
+
+import secrets
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Case, Count, Prefetch, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+FIRST_YEAR = 1900
+LAST_YEAR = 2100
+
+
+class Country(models.TextChoices):
+    ENGLAND = "england", "England"
+    SCOTLAND = "scotland", "Scotland"
+    WALES = "wales", "Wales"
+    NORTHERN_IRELAND = "northern-ireland", "Northern Ireland"
+    IRELAND = "ireland", "Ireland"
+
+
+class LocationPrecision(models.TextChoices):
+    ADDRESS = "address", "Street address"
+    POSTCODE = "postcode", "Postcode"
+    TOWN = "town", "Town or city"
+    REGION = "region", "Region"
+    MANUAL = "manual", "Set by hand"
+
+
+class LocationSource(models.TextChoices):
+    GAZETTEER = "gazetteer", "Offline gazetteer"
+    NOMINATIM = "nominatim", "Nominatim (OpenStreetMap)"
+    MANUAL = "manual", "Entered by hand"
+    MEMBERS = "members", "Derived from member organisations"
+
+
+def unique_slug(instance, value, max_length=80):
+    """A slug for `value` that no other row of the instance's model uses yet."""
+    base = slugify(value)[:max_length].strip("-") or "entry"
+    slug, n = base, 2
+    others = type(instance)._default_manager.exclude(pk=instance.pk)
+    while others.filter(slug=slug).exists():
+        suffix = f"-{n}"
+        slug = f"{base[: max_length - len(suffix)]}{suffix}"
+        n += 1
+    return slug
+
+
+class SluggedModel(models.Model):
+    """Fills a blank slug from the name on save, keeping slugs unique."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.name, self._meta.get_field("slug").max_length)
+        super().save(*args, **kwargs)
+
+
+def coordinate_constraints(prefix):
+    return [
+        models.CheckConstraint(
+            condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+            name=f"{prefix}_latitude_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+            name=f"{prefix}_longitude_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(latitude__isnull=True, longitude__isnull=True)
+            | Q(latitude__isnull=False, longitude__isnull=False),
+            name=f"{prefix}_coordinates_paired",
+        ),
+    ]
+
+
+class Located(models.Model):
+    """A point on the map with a record of how it was found, shared by organisations and
+    partnerships. Geocoding fills these fields through `services.py`, never on save."""
+
+    latitude = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text="Decimal degrees, north positive (e.g. 53.578 for Bolton).",
+    )
+    longitude = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text="Decimal degrees, east positive (e.g. -2.429 for Bolton).",
+    )
+    location_precision = models.CharField(
+        max_length=10, choices=LocationPrecision.choices, blank=True
+    )
+    location_source = models.CharField(max_length=10, choices=LocationSource.choices, blank=True)
+    geocoded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_located(self):
+        return self.latitude is not None and self.longitude is not None
+
+
+class Region(SluggedModel):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    country = models.CharField(max_length=20, choices=Country.choices)
+
+    class Meta:
+        ordering = ["country", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("directory:region", kwargs={"slug": self.slug})
+
+
+class ActivityGroup(models.TextChoices):
+    RESOURCES = "resources", "Sharing resources and collections"
+    SKILLS = "skills", "Sharing skills and training"
+    SIGNPOSTING = "signposting", "Signposting and referral"
+    EVENTS = "events", "Events and campaigns"
+    READING = "reading", "Reading and wellbeing"
+    LIBRARY_IT = "library-it", "Library and IT collaboration"
+
+
+class Activity(SluggedModel):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    group = models.CharField(max_length=20, choices=ActivityGroup.choices)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["group", "name"]
+        verbose_name_plural = "activities"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("directory:activity", kwargs={"slug": self.slug})
+
+
+class CommunicationChannel(SluggedModel):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Sector(models.TextChoices):
+    NHS = "nhs", "NHS trust or health library"
+    PUBLIC_LIBRARY = "public-library", "Public library"
+    ACADEMIC = "academic", "Academic library"
+    FURTHER_EDUCATION = "further-education", "Further education college"
+    LOCAL_AUTHORITY = "local-authority", "Local authority or public health"
+    SOCIAL_CARE = "social-care", "Social care"
+    VOLUNTARY = "voluntary", "Voluntary and community sector"
+    PATIENT_VOICE = "patient-voice", "Patient and public voice"
+    GOVERNMENT = "government", "Government or national body"
+    OTHER = "other", "Other"
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def public(self):
+        """Organisations that belong to at least one published partnership."""
+        return self.filter(
+            memberships__partnership__publication_state=PublicationState.PUBLISHED
+        ).distinct()
+
+    def located(self):
+        return self.filter(latitude__isnull=False, longitude__isnull=False)
+
+
+class Organisation(SluggedModel, Located):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    website = models.URLField(blank=True)
+    address = models.CharField(max_length=255, blank=True, help_text="Street address, if public.")
+    town = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    country = models.CharField(max_length=20, choices=Country.choices, default=Country.ENGLAND)
+    region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"], name="organisation_lat_lon"),
+            models.Index(fields=["sector"], name="organisation_sector"),
+        ]
+        constraints = coordinate_constraints("organisation")
+
+    def __str__(self):
+        return f"{self.name} ({self.town})" if self.town else self.name
+
+    def get_absolute_url(self):
+        return reverse("directory:organisation", kwargs={"slug": self.slug})
+
+
+class Kind(models.TextChoices):
+    NETWORK = "network", "Cross-sector network"
+    SLA = "sla", "Service level agreement"
+    PROJECT = "project", "Joint project"
+    LIBRARY_IT = "library-it", "Library and IT collaboration"
+
+
+class Formality(models.TextChoices):
+    INFORMAL = "informal", "Informal"
+    FORMAL = "formal", "Formal"
+
+
+class Status(models.TextChoices):
+    FORMING = "forming", "Forming"
+    ACTIVE = "active", "Active"
+    DORMANT = "dormant", "Dormant"
+    CLOSED = "closed", "Closed"
+
+
+class Scope(models.TextChoices):
+    LOCAL = "local", "Local"
+    COUNTY = "county", "County or city"
+    REGIONAL = "regional", "Regional"
+    NATIONAL = "national", "National"
+
+
+class MeetingFormat(models.TextChoices):
+    IN_PERSON = "in-person", "In person"
+    ONLINE = "online", "Online"
+    HYBRID = "hybrid", "Hybrid"
+    NONE = "none", "Does not meet"
+
+
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING = "pending", "Pending review"
+    PUBLISHED = "published", "Published"
+    CHANGES_REQUESTED = "changes-requested", "Changes requested"
+    ARCHIVED = "archived", "Archived"
+
+
+class PartnershipQuerySet(models.QuerySet):
+    def published(self):
+        """Only what the public may see: reviewed and published entries."""
+        return self.filter(publication_state=PublicationState.PUBLISHED)
+
+    def located(self):
+        return self.filter(latitude__isnull=False, longitude__isnull=False)
+
+    def with_members(self):
+        """Memberships with their organisations, and the region, in a constant number of
+        queries, plus a `member_count` annotation for lists."""
+        return self.select_related("region").prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("organisation"),
+            )
+        )
+
+    def with_member_count(self):
+        return self.annotate(member_count=Count("memberships", distinct=True))
+
+
+class Partnership(SluggedModel, Located):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NETWORK)
+    summary = models.CharField(
+        max_length=300, help_text="One or two sentences shown in lists and on the map."
+    )
+    description = models.TextField(blank=True, help_text="What the partnership is and does.")
+    aims = models.TextField("aims and objectives", blank=True)
+    formality = models.CharField(
+        max_length=10, choices=Formality.choices, default=Formality.INFORMAL
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    established_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+        help_text="The year the partnership started, if known.",
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.LOCAL)
+    area_name = models.CharField(
+        max_length=120, blank=True, help_text="The place the partnership serves, e.g. “Bolton”."
+    )
+    region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
+    website = models.URLField(blank=True)
+    mailing_list = models.CharField(
+        max_length=255, blank=True, help_text="An address or web page for joining the list."
+    )
+    meeting_frequency = models.CharField(
+        max_length=100, blank=True, help_text="For example “Quarterly” or “Every two months”."
+    )
+    meeting_format = models.CharField(max_length=10, choices=MeetingFormat.choices, blank=True)
+    channels = models.ManyToManyField(
+        CommunicationChannel, blank=True, related_name="partnerships"
+    )
+    activities = models.ManyToManyField(Activity, blank=True, related_name="partnerships")
+    organisations = models.ManyToManyField(
+        Organisation, through="Membership", related_name="partnerships"
+    )
+    publication_state = models.CharField(
+        max_length=20, choices=PublicationState.choices, default=PublicationState.DRAFT
+    )
+    last_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an editor or curator last confirmed the entry."
+    )
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="edited_partnerships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PartnershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
+            models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
+            models.Index(fields=["last_verified_at"], name="partnership_verified"),
+        ]
+        constraints = [
+            *coordinate_constraints("partnership"),
+            models.CheckConstraint(
+                condition=Q(established_year__isnull=True)
+                | Q(established_year__gte=FIRST_YEAR, established_year__lte=LAST_YEAR),
+                name="partnership_established_year_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("directory:partnership", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self):
+        return self.publication_state == PublicationState.PUBLISHED
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.established_year and self.established_year > timezone.now().year:
+            raise ValidationError({"established_year": "The year cannot be in the future."})
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "Lead"
+    MEMBER = "member", "Member"
+    ASSOCIATE = "associate", "Associate"
+
+
+# Leads first, then members, then associates.
+ROLE_ORDER = Case(
+    When(role=Role.LEAD, then=Value(0)),
+    When(role=Role.MEMBER, then=Value(1)),
+    default=Value(2),
+)
+
+
+class Membership(models.Model):
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+    )
+
+    class Meta:
+        ordering = [ROLE_ORDER, "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "organisation"], name="one_membership_per_organisation"
+            ),
+            models.CheckConstraint(
+                condition=Q(joined_year__isnull=True)
+                | Q(joined_year__gte=FIRST_YEAR, joined_year__lte=LAST_YEAR),
+                name="membership_joined_year_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} in {self.partnership} ({self.get_role_display()})"
+
+
+class ContactQuerySet(models.QuerySet):
+    def public(self):
+        """Contacts who agreed to be published. Nothing else is ever shown to the public."""
+        return self.filter(consent_to_publish=True)
+
+
+class Contact(models.Model):
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="contacts"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+    )
+    name = models.CharField(max_length=150, help_text="A person or a role, e.g. “Library team”.")
+    job_title = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_lead = models.BooleanField("lead contact", default=False)
+    consent_to_publish = models.BooleanField(
+        default=False,
+        help_text="Only contacts who agreed to be published appear on public pages and exports.",
+    )
+    consented_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_lead", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_to_publish=False) | Q(consented_at__isnull=False),
+                name="contact_consent_has_time",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def to_public_dict(self):
+        """The only shape in which a contact leaves the server: an explicit allowlist, and
+        nothing at all without consent."""
+        if not self.consent_to_publish:
+            return None
+        return {
+            "name": self.name,
+            "job_title": self.job_title,
+            "email": self.email,
+            "phone": self.phone,
+            "is_lead": self.is_lead,
+        }
+
+
+class AgreementKind(models.TextChoices):
+    MOU = "mou", "Memorandum of understanding"
+    SLA = "sla", "Service level agreement"
+    TERMS_OF_REFERENCE = "tor", "Terms of reference"
+    DATA_SHARING = "data-sharing", "Data sharing agreement"
+    OTHER = "other", "Other"
+
+
+class AgreementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+    EXPIRED = "expired", "Expired"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+def agreement_upload_to(instance, filename):
+    """A random name that reveals nothing and cannot be guessed; only the extension is kept."""
+    suffix = PurePath(filename).suffix.lower()[:5]
+    return f"agreements/{secrets.token_urlsafe(24)}{suffix}"
+
+
+class AgreementQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_public=True)
+
+
+class Agreement(models.Model):
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="agreements"
+    )
+    kind = models.CharField(max_length=20, choices=AgreementKind.choices)
+    title = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=12, choices=AgreementStatus.choices, default=AgreementStatus.SIGNED
+    )
+    signed_on = models.DateField(null=True, blank=True)
+    review_due = models.DateField(null=True, blank=True)
+    parties = models.ManyToManyField(Organisation, blank=True, related_name="agreements")
+    summary = models.TextField(blank=True)
+    document = models.FileField(upload_to=agreement_upload_to, blank=True)
+    is_public = models.BooleanField(
+        "public", default=False, help_text="Public agreements can be read by anyone."
+    )
+    shareable_example = models.BooleanField(
+        default=False, help_text="Other networks may use this as an example to adapt."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True)
+                | Q(review_due__isnull=True)
+                | Q(review_due__gte=models.F("signed_on")),
+                name="agreement_review_after_signing",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Place(models.Model):
+    """A town from the GeoNames gazetteer, loaded by `manage.py load_places`, so that the directory
+    can place entries and answer "near a town" without any network."""
+
+    geonameid = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=200)
+    search_name = models.CharField(
+        max_length=200, db_index=True, help_text="Lower-case ASCII name for prefix search."
+    )
+    country_code = models.CharField(max_length=2)
+    admin_area = models.CharField(max_length=100, blank=True, help_text="Nation or province.")
+    region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
+    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    population = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-population", "name"]
+        indexes = [models.Index(fields=["latitude", "longitude"], name="place_lat_lon")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90), name="place_latitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180),
+                name="place_longitude_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}, {self.admin_area}" if self.admin_area else self.name
