@@ -1,0 +1,16 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Uploaded files from a test never land in the project's media folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser(
+        username="curator", email="curator@example.org", password="a-long-test-password-42"
+    )
+    client.force_login(user)
+    return client
