@@ -46,7 +46,11 @@ def partnership_detail(request, slug):
         ),
         slug=slug,
     )
-    return render(request, "directory/partnership_detail.html", {"partnership": partnership})
+    region = partnership.region
+    trail = [(region.name, region.get_absolute_url())] if region else []
+    return render(
+        request, "directory/partnership_detail.html", {"partnership": partnership, "trail": trail}
+    )
 
 
 def organisation_detail(request, slug):

@@ -7,7 +7,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Count, Prefetch, Q, Value, When
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -277,7 +278,16 @@ class PartnershipQuerySet(models.QuerySet):
         )
 
     def with_member_count(self):
-        return self.annotate(member_count=Count("memberships", distinct=True))
+        """Annotates `member_count`. A subquery, so that it stays right when the queryset is
+        already filtered through memberships (e.g. an organisation's partnerships)."""
+        members = (
+            Membership.objects.filter(partnership=OuterRef("pk"))
+            .order_by()
+            .values("partnership")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(member_count=Coalesce(Subquery(members), 0))
 
 
 class Partnership(SluggedModel, Located):

@@ -1,0 +1,476 @@
+"""The curator's admin for every model in the directory. Lists annotate their counts in
+`get_queryset` and select their foreign keys, so a changelist costs the same number of queries
+whatever its length. State changes go through `services.py`, like everywhere else."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+from partnerships import services
+from partnerships.models import (
+    ROLE_ORDER,
+    Activity,
+    ActivityGroup,
+    Agreement,
+    CommunicationChannel,
+    Contact,
+    Membership,
+    Organisation,
+    Partnership,
+    Place,
+    Region,
+)
+
+LOCATION_FIELDS = (
+    ("latitude", "longitude"),
+    ("location_precision", "location_source"),
+    "geocoded_at",
+)
+
+
+class LocatedFilter(admin.SimpleListFilter):
+    """Whether an organisation or partnership has a point on the map."""
+
+    title = "located"
+    parameter_name = "located"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "On the map"), ("no", "Not located yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.located()
+        if self.value() == "no":
+            # Coordinates are stored in pairs (a check constraint), so one is enough.
+            return queryset.filter(latitude__isnull=True)
+        return queryset
+
+
+class ActivityGroupFilter(admin.SimpleListFilter):
+    """Partnerships doing at least one activity of a group. A subquery rather than a join, so
+    the list neither repeats rows nor inflates its member counts."""
+
+    title = "activity group"
+    parameter_name = "activity_group"
+
+    def lookups(self, request, model_admin):
+        return ActivityGroup.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            in_group = Partnership.objects.filter(activities__group=self.value())
+            return queryset.filter(pk__in=in_group.values("pk"))
+        return queryset
+
+
+class ContactForm(forms.ModelForm):
+    """Records when consent was given if the curator ticks consent without a date, so the
+    contact is saved with the consent time the database requires."""
+
+    class Meta:
+        model = Contact
+        fields = [
+            "partnership",
+            "organisation",
+            "name",
+            "job_title",
+            "email",
+            "phone",
+            "is_lead",
+            "consent_to_publish",
+            "consented_at",
+        ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("consent_to_publish") and not cleaned_data.get("consented_at"):
+            cleaned_data["consented_at"] = timezone.now()
+        return cleaned_data
+
+
+# Vocabularies
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "partnership_count", "organisation_count"]
+    list_filter = ["country"]
+    search_fields = ["name"]
+    ordering = ["country", "name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                partnership_count=Count("partnership", distinct=True),
+                organisation_count=Count("organisation", distinct=True),
+            )
+        )
+
+    @admin.display(description="partnerships", ordering="partnership_count")
+    def partnership_count(self, obj):
+        return obj.partnership_count
+
+    @admin.display(description="organisations", ordering="organisation_count")
+    def organisation_count(self, obj):
+        return obj.organisation_count
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["name", "group", "partnership_count"]
+    list_filter = ["group"]
+    search_fields = ["name", "description"]
+    ordering = ["group", "name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(partnership_count=Count("partnerships"))
+
+    @admin.display(description="partnerships", ordering="partnership_count")
+    def partnership_count(self, obj):
+        return obj.partnership_count
+
+
+@admin.register(CommunicationChannel)
+class CommunicationChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "partnership_count"]
+    search_fields = ["name"]
+    ordering = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(partnership_count=Count("partnerships"))
+
+    @admin.display(description="partnerships", ordering="partnership_count")
+    def partnership_count(self, obj):
+        return obj.partnership_count
+
+
+# Organisations
+
+
+class OrganisationMembershipInline(admin.TabularInline):
+    """The partnerships an organisation belongs to, seen from the organisation."""
+
+    model = Membership
+    fields = ["partnership", "role", "joined_year"]
+    autocomplete_fields = ["partnership"]
+    extra = 0
+    verbose_name = "partnership membership"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("partnership", "organisation")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "sector",
+        "town",
+        "region",
+        "is_located",
+        "partnership_count",
+        "updated_at",
+    ]
+    list_filter = ["sector", "country", "region", LocatedFilter, "location_source"]
+    search_fields = ["name", "town", "postcode", "website"]
+    search_help_text = "Search by name, town, postcode or website."
+    ordering = ["name"]
+    list_select_related = ["region"]
+    date_hierarchy = "created_at"
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["region"]
+    readonly_fields = ["geocoded_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "sector", "website"]}),
+        ("Address", {"fields": ["address", ("town", "postcode"), ("country", "region")]}),
+        (
+            "Location",
+            {
+                "fields": LOCATION_FIELDS,
+                "description": "Filled by geocoding; set by hand only to correct it.",
+            },
+        ),
+        ("History", {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
+    ]
+    inlines = [OrganisationMembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(partnership_count=Count("memberships"))
+
+    @admin.display(description="located", boolean=True, ordering="latitude")
+    def is_located(self, obj):
+        return obj.is_located
+
+    @admin.display(description="partnerships", ordering="partnership_count")
+    def partnership_count(self, obj):
+        return obj.partnership_count
+
+
+# Partnerships
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["organisation", "role", "joined_year"]
+    autocomplete_fields = ["organisation"]
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("partnership", "organisation")
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    form = ContactForm
+    fields = [
+        "name",
+        "job_title",
+        "organisation",
+        "email",
+        "phone",
+        "is_lead",
+        "consent_to_publish",
+        "consented_at",
+    ]
+    autocomplete_fields = ["organisation"]
+    extra = 0
+
+
+class AgreementInline(admin.StackedInline):
+    model = Agreement
+    fields = [
+        ("kind", "status"),
+        "title",
+        ("signed_on", "review_due"),
+        "parties",
+        "summary",
+        "document",
+        ("is_public", "shareable_example"),
+    ]
+    autocomplete_fields = ["parties"]
+    extra = 0
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "region",
+        "publication_state",
+        "member_count",
+        "last_verified_at",
+        "updated_at",
+    ]
+    list_filter = [
+        "publication_state",
+        "region",
+        "region__country",
+        "kind",
+        "formality",
+        "status",
+        "scope",
+        ActivityGroupFilter,
+        LocatedFilter,
+        "last_verified_at",
+    ]
+    search_fields = ["name", "slug", "summary", "area_name", "organisations__name"]
+    search_help_text = "Search by name, summary, area or member organisation."
+    ordering = ["name"]
+    list_select_related = ["region"]
+    date_hierarchy = "updated_at"
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["region", "editors"]
+    filter_horizontal = ["channels", "activities"]
+    readonly_fields = ["geocoded_at", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            "Basics",
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "kind",
+                    "summary",
+                    ("formality", "status"),
+                    "established_year",
+                ]
+            },
+        ),
+        ("Description", {"fields": ["description", "aims", "activities"]}),
+        ("Where", {"fields": [("scope", "area_name"), "region", *LOCATION_FIELDS]}),
+        (
+            "How it works",
+            {
+                "fields": [
+                    "website",
+                    "mailing_list",
+                    ("meeting_frequency", "meeting_format"),
+                    "channels",
+                ]
+            },
+        ),
+        (
+            "Publication",
+            {
+                "fields": [
+                    "publication_state",
+                    "last_verified_at",
+                    "editors",
+                    ("created_at", "updated_at"),
+                ]
+            },
+        ),
+    ]
+    inlines = [MembershipInline, ContactInline, AgreementInline]
+    actions = ["publish", "archive"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_member_count()
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+    @admin.action(description="Publish selected partnerships", permissions=["change"])
+    def publish(self, request, queryset):
+        changed = services.publish_partnerships(queryset)
+        self.message_user(
+            request,
+            ngettext("%d partnership was published.", "%d partnerships were published.", changed)
+            % changed,
+        )
+
+    @admin.action(description="Archive selected partnerships", permissions=["change"])
+    def archive(self, request, queryset):
+        changed = services.archive_partnerships(queryset)
+        self.message_user(
+            request,
+            ngettext("%d partnership was archived.", "%d partnerships were archived.", changed)
+            % changed,
+        )
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "partnership", "role", "joined_year"]
+    list_filter = ["role", "organisation__sector", "partnership__publication_state"]
+    search_fields = ["organisation__name", "partnership__name"]
+    ordering = ["partnership__name", ROLE_ORDER, "organisation__name"]
+    list_select_related = ["organisation", "partnership"]
+    autocomplete_fields = ["partnership", "organisation"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    form = ContactForm
+    list_display = [
+        "name",
+        "job_title",
+        "partnership",
+        "organisation",
+        "email",
+        "is_lead",
+        "consent_to_publish",
+        "consented_at",
+        "shown_publicly",
+    ]
+    list_filter = ["consent_to_publish", "is_lead", "partnership__publication_state"]
+    search_fields = ["name", "job_title", "email", "partnership__name", "organisation__name"]
+    ordering = ["partnership__name", "-is_lead", "name"]
+    list_select_related = ["partnership", "organisation"]
+    autocomplete_fields = ["partnership", "organisation"]
+    fieldsets = [
+        (None, {"fields": ["partnership", "organisation", "name", "job_title", "is_lead"]}),
+        ("Contact details (private unless consent is given)", {"fields": ["email", "phone"]}),
+        (
+            "Consent",
+            {
+                "fields": ["consent_to_publish", "consented_at"],
+                "description": (
+                    "Only contacts who agreed to be published appear on public pages and "
+                    "exports. Ticking consent without a date records the current time."
+                ),
+            },
+        ),
+    ]
+
+    @admin.display(description="on public pages", boolean=True, ordering="consent_to_publish")
+    def shown_publicly(self, obj):
+        return obj.consent_to_publish and obj.partnership.is_published
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "partnership",
+        "kind",
+        "status",
+        "signed_on",
+        "review_due",
+        "is_public",
+        "shareable_example",
+        "has_document",
+    ]
+    list_filter = ["kind", "status", "is_public", "shareable_example", "review_due"]
+    search_fields = ["title", "summary", "partnership__name", "parties__name"]
+    ordering = ["partnership__name", "kind", "title"]
+    list_select_related = ["partnership"]
+    date_hierarchy = "signed_on"
+    autocomplete_fields = ["partnership", "parties"]
+    readonly_fields = ["created_at"]
+    fieldsets = [
+        (None, {"fields": ["partnership", ("kind", "status"), "title", "summary"]}),
+        ("Dates", {"fields": [("signed_on", "review_due"), "created_at"]}),
+        ("Parties and document", {"fields": ["parties", "document"]}),
+        ("Sharing", {"fields": [("is_public", "shareable_example")]}),
+    ]
+
+    @admin.display(description="document", boolean=True, ordering="document")
+    def has_document(self, obj):
+        return bool(obj.document)
+
+
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin):
+    """The gazetteer is loaded by `manage.py load_places`; a curator only corrects which region
+    a place belongs to."""
+
+    list_display = ["name", "admin_area", "country_code", "region", "population"]
+    list_filter = ["country_code", "admin_area", "region"]
+    search_fields = ["name", "search_name"]
+    ordering = ["-population", "name"]
+    list_select_related = ["region"]
+    list_per_page = 50
+    show_full_result_count = False
+    autocomplete_fields = ["region"]
+    fields = [
+        "name",
+        "search_name",
+        ("country_code", "admin_area"),
+        "region",
+        ("latitude", "longitude"),
+        "population",
+        "geonameid",
+    ]
+    readonly_fields = [
+        "geonameid",
+        "name",
+        "search_name",
+        "country_code",
+        "admin_area",
+        "latitude",
+        "longitude",
+        "population",
+    ]
+
+    def has_add_permission(self, request):
+        return False

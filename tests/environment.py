@@ -1,0 +1,24 @@
+"""Environment for the test run, loaded as a pytest plugin (`-p tests.environment`) so that it is
+in place before pytest-django reads the settings.
+
+Tests run with DEBUG off, as production does, but over plain HTTP, with a throwaway key, in-memory
+email and no map tiles (there is no network; browser tests serve their own)."""
+
+import os
+
+TEST_ENVIRONMENT = {
+    "DEBUG": "false",
+    "SECRET_KEY": "test-only-secret-key-that-is-long-enough-for-django-checks-0123456789",
+    "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
+    "SECURE_SSL_REDIRECT": "false",
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    "MAP_TILE_URL": "",
+    "GEOCODER": "offline",
+}
+
+for name, value in TEST_ENVIRONMENT.items():
+    os.environ.setdefault(name, value)
+# Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse
+# the live server's database calls from it otherwise.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,0 +1,275 @@
+"""The curator's admin: every page renders, search and actions work, lists stay cheap."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from partnerships.models import (
+    Activity,
+    ActivityGroup,
+    Agreement,
+    CommunicationChannel,
+    Contact,
+    Membership,
+    Organisation,
+    Partnership,
+    Place,
+    PublicationState,
+    Region,
+)
+from tests.factories import (
+    make_agreement,
+    make_contact,
+    make_organisation,
+    make_partnership,
+    make_place,
+    make_region,
+)
+
+pytestmark = pytest.mark.django_db
+
+PARTNERSHIP_MODELS = [
+    model for model in admin.site._registry if model._meta.app_label == "partnerships"
+]
+
+
+def admin_url(model, view, *args):
+    return reverse(f"admin:partnerships_{model._meta.model_name}_{view}", args=args)
+
+
+def make_one(model):
+    """One saved object of `model`, with its relations filled in, for its change page."""
+    partnership = make_partnership(members=2, region=make_region())
+    builders = {
+        Region: lambda: partnership.region,
+        Activity: lambda: Activity.objects.create(
+            name="Health Information Week stall", group=ActivityGroup.EVENTS
+        ),
+        CommunicationChannel: lambda: CommunicationChannel.objects.create(name="Carrier pigeon"),
+        Organisation: lambda: partnership.memberships.first().organisation,
+        Partnership: lambda: partnership,
+        Membership: lambda: partnership.memberships.first(),
+        Contact: lambda: make_contact(partnership),
+        Agreement: lambda: make_agreement(partnership),
+        Place: lambda: make_place("Bolton", 53.578, -2.429, region=partnership.region),
+    }
+    return builders[model]()
+
+
+def model_id(model):
+    return model.__name__
+
+
+def test_every_partnerships_model_has_an_admin():
+    assert set(PARTNERSHIP_MODELS) == set(apps.get_app_config("partnerships").get_models())
+
+
+@pytest.mark.parametrize("model", PARTNERSHIP_MODELS, ids=model_id)
+def test_the_changelist_renders_with_data(admin_client, model):
+    make_one(model)
+
+    response = admin_client.get(admin_url(model, "changelist"))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 1
+
+
+@pytest.mark.parametrize("model", PARTNERSHIP_MODELS, ids=model_id)
+def test_the_add_page_renders(admin_client, django_user_model, model, rf):
+    request = rf.get("/")
+    request.user = django_user_model.objects.get(username="curator")
+    if not admin.site._registry[model].has_add_permission(request):
+        pytest.skip(f"{model.__name__} cannot be added by hand")
+
+    response = admin_client.get(admin_url(model, "add"))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", PARTNERSHIP_MODELS, ids=model_id)
+def test_the_change_page_renders(admin_client, model):
+    obj = make_one(model)
+
+    response = admin_client.get(admin_url(model, "change", obj.pk))
+
+    assert response.status_code == 200
+    assert str(obj) in response.text
+
+
+def test_places_cannot_be_added_by_hand(admin_client):
+    changelist = admin_client.get(admin_url(Place, "changelist"))
+
+    assert admin_url(Place, "add") not in changelist.text
+    assert admin_client.get(admin_url(Place, "add")).status_code == 403
+
+
+def test_partnership_search_finds_a_member_organisation(admin_client):
+    wanted = make_partnership(name="Bolton health libraries")
+    Membership.objects.create(
+        partnership=wanted, organisation=make_organisation(name="Royal Bolton Hospital")
+    )
+    make_partnership(name="Leeds reading network", members=2)
+
+    response = admin_client.get(admin_url(Partnership, "changelist"), {"q": "royal bolton"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_organisation_search_matches_the_town(admin_client):
+    wanted = make_organisation(name="Central Library", town="Wigan")
+    make_organisation(name="Central Library", town="Leeds")
+
+    response = admin_client.get(admin_url(Organisation, "changelist"), {"q": "wigan"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_place_search_matches_the_name(admin_client):
+    wanted = make_place("Bolton", 53.578, -2.429)
+    make_place("Wigan", 53.545, -2.637)
+
+    response = admin_client.get(admin_url(Place, "changelist"), {"q": "bolt"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_the_publish_action_publishes_and_stamps_unverified_entries(admin_client):
+    verified_at = timezone.now() - timezone.timedelta(days=400)
+    draft = make_partnership(publication_state=PublicationState.DRAFT)
+    pending = make_partnership(
+        publication_state=PublicationState.PENDING, last_verified_at=verified_at
+    )
+    untouched = make_partnership(publication_state=PublicationState.DRAFT)
+
+    response = admin_client.post(
+        admin_url(Partnership, "changelist"),
+        {"action": "publish", "_selected_action": [draft.pk, pending.pk]},
+        follow=True,
+    )
+
+    draft.refresh_from_db()
+    pending.refresh_from_db()
+    untouched.refresh_from_db()
+    assert draft.publication_state == PublicationState.PUBLISHED
+    assert draft.last_verified_at is not None
+    assert pending.publication_state == PublicationState.PUBLISHED
+    assert pending.last_verified_at == verified_at
+    assert untouched.publication_state == PublicationState.DRAFT
+    assert "2 partnerships were published." in response.text
+
+
+def test_the_archive_action_archives_and_counts_only_real_changes(admin_client):
+    published = make_partnership()
+    archived = make_partnership(publication_state=PublicationState.ARCHIVED)
+
+    response = admin_client.post(
+        admin_url(Partnership, "changelist"),
+        {"action": "archive", "_selected_action": [published.pk, archived.pk]},
+        follow=True,
+    )
+
+    published.refresh_from_db()
+    assert published.publication_state == PublicationState.ARCHIVED
+    assert "1 partnership was archived." in response.text
+
+
+def test_the_partnership_change_page_shows_members_contacts_and_agreements(admin_client):
+    partnership = make_partnership(members=1)
+    make_contact(partnership, name="Knowledge and library service")
+    make_agreement(partnership, title="Bolton memorandum of understanding")
+
+    response = admin_client.get(admin_url(Partnership, "change", partnership.pk))
+
+    inline_models = [inline.formset.model for inline in response.context["inline_admin_formsets"]]
+    assert inline_models == [Membership, Contact, Agreement]
+    assert partnership.memberships.get().organisation.name in response.text
+    assert "Knowledge and library service" in response.text
+    assert "Bolton memorandum of understanding" in response.text
+    for legend in ["Basics", "Description", "Where", "How it works", "Publication"]:
+        assert legend in response.text
+
+
+def test_the_partnership_list_shows_member_counts(admin_client):
+    make_partnership(members=3)
+
+    response = admin_client.get(admin_url(Partnership, "changelist"))
+
+    assert [p.member_count for p in response.context["cl"].result_list] == [3]
+
+
+def test_the_activity_group_filter_keeps_one_row_and_true_counts(admin_client):
+    partnership = make_partnership(members=2)
+    partnership.activities.set(Activity.objects.filter(group=ActivityGroup.EVENTS)[:2])
+
+    response = admin_client.get(
+        admin_url(Partnership, "changelist"), {"activity_group": ActivityGroup.EVENTS}
+    )
+
+    assert [(p, p.member_count) for p in response.context["cl"].result_list] == [(partnership, 2)]
+
+
+def count_changelist_queries(client, model):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "model", [Partnership, Organisation, Membership, Contact, Agreement, Place], ids=model_id
+)
+def test_a_changelist_costs_the_same_queries_for_2_or_20_rows(admin_client, model):
+    region = make_region()
+
+    def add_partnerships(n):
+        for _ in range(n):
+            partnership = make_partnership(members=3, region=region)
+            make_contact(partnership, organisation=partnership.memberships.first().organisation)
+            make_agreement(partnership)
+            make_place(f"Town {partnership.pk}", 53.5, -2.4, region=region)
+        Organisation.objects.update(region=region)
+
+    add_partnerships(2)
+    few = count_changelist_queries(admin_client, model)
+    add_partnerships(18)
+    many = count_changelist_queries(admin_client, model)
+
+    assert many == few
+
+
+def test_ticking_consent_without_a_date_records_when_it_was_given(admin_client):
+    partnership = make_partnership()
+
+    response = admin_client.post(
+        admin_url(Contact, "add"),
+        {
+            "partnership": partnership.pk,
+            "name": "Library team",
+            "email": "library@example.org",
+            "consent_to_publish": "on",
+            "consented_at_0": "",
+            "consented_at_1": "",
+        },
+    )
+
+    assert response.status_code == 302
+    contact = Contact.objects.get(name="Library team")
+    assert contact.consent_to_publish
+    assert contact.consented_at is not None
+
+
+def test_the_contact_list_says_whether_a_contact_is_public(admin_client):
+    partnership = make_partnership()
+    make_contact(partnership, consent=True)
+    make_contact(partnership, consent=False)
+    make_contact(make_partnership(publication_state=PublicationState.DRAFT), consent=True)
+
+    response = admin_client.get(admin_url(Contact, "changelist"))
+
+    model_admin = admin.site._registry[Contact]
+    shown = sorted(model_admin.shown_publicly(c) for c in response.context["cl"].result_list)
+    assert shown == [False, False, True]

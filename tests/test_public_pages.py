@@ -1,0 +1,179 @@
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from partnerships.models import Activity, PublicationState, Region
+from tests.factories import make_agreement, make_contact, make_partnership
+
+pytestmark = pytest.mark.django_db
+
+
+def h1_count(response):
+    return len(re.findall(rb"<h1[\s>]", response.content))
+
+
+def test_the_home_page_lists_only_published_partnerships(client):
+    make_partnership(name="Bolton Health Information Partnership", members=3)
+    make_partnership(name="A draft network", publication_state=PublicationState.DRAFT)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Bolton Health Information Partnership" in response.content
+    assert b"A draft network" not in response.content
+
+
+def test_the_home_page_shows_region_and_member_count(client):
+    region = Region.objects.get(slug="north-west")
+    make_partnership(name="Bolton HIP", members=3, region=region)
+    content = client.get("/").content.decode()
+    assert "North West" in content
+    assert re.search(r"<dt>Members</dt><dd>3</dd>", content)
+
+
+def test_the_home_page_is_paginated(client, settings):
+    settings.DIRECTORY_PAGE_SIZE = 5
+    for i in range(12):
+        make_partnership(name=f"Network {i:02d}")
+    first = client.get("/").content.decode()
+    third = client.get("/?page=3").content.decode()
+    assert "Page 1 of 3" in first
+    assert "Network 00" in first and "Network 05" not in first
+    assert "Network 10" in third
+    assert client.get("/?page=999").status_code == 200
+    assert client.get("/?page=abc").status_code == 200
+
+
+def test_an_empty_directory_says_so(client):
+    assert b"No published partnerships yet." in client.get("/").content
+
+
+def test_a_partnership_page_shows_its_fields_and_members(client):
+    partnership = make_partnership(
+        name="Leeds LIS Partnership Group",
+        members=3,
+        aims="Share training across sectors.",
+        meeting_frequency="Quarterly",
+    )
+    response = client.get(partnership.get_absolute_url())
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Leeds LIS Partnership Group" in content
+    assert "Share training across sectors." in content
+    assert "Quarterly" in content
+    for membership in partnership.memberships.all():
+        assert membership.organisation.name in content
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        PublicationState.DRAFT,
+        PublicationState.PENDING,
+        PublicationState.CHANGES_REQUESTED,
+        PublicationState.ARCHIVED,
+    ],
+)
+def test_an_unpublished_partnership_is_not_found(client, state):
+    partnership = make_partnership(publication_state=state)
+    assert client.get(partnership.get_absolute_url()).status_code == 404
+
+
+def test_only_consented_contacts_appear(client):
+    partnership = make_partnership()
+    make_contact(partnership, consent=True, name="Library team", email="team@example.org")
+    make_contact(partnership, consent=False, name="Private person", email="private@example.org")
+    content = client.get(partnership.get_absolute_url()).content.decode()
+    assert "team@example.org" in content
+    assert "Private person" not in content
+    assert "private@example.org" not in content
+
+
+def test_only_public_agreements_appear(client):
+    partnership = make_partnership()
+    make_agreement(partnership, title="Signed memorandum", is_public=True)
+    make_agreement(partnership, title="Confidential draft", is_public=False)
+    content = client.get(partnership.get_absolute_url()).content.decode()
+    assert "Signed memorandum" in content
+    assert "Confidential draft" not in content
+
+
+def test_user_text_is_escaped(client):
+    partnership = make_partnership(
+        name='<img src=x onerror=alert(1)> "quoted" \'single\'',
+        summary="<script>alert(1)</script>",
+    )
+    home = client.get("/").content.decode()
+    detail = client.get(partnership.get_absolute_url()).content.decode()
+    for content in (home, detail):
+        assert "<img src=x" not in content
+        assert "<script>alert(1)</script>" not in content
+        assert "&lt;img src=x onerror=alert(1)&gt;" in content
+
+
+@pytest.mark.parametrize("members", [2, 20])
+def test_the_partnership_page_runs_a_constant_number_of_queries(client, members):
+    partnership = make_partnership(members=members)
+    make_contact(partnership)
+    make_agreement(partnership)
+    partnership.activities.set(Activity.objects.all()[:3])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(partnership.get_absolute_url()).status_code == 200
+    assert len(queries) == 7
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_the_home_page_runs_a_constant_number_of_queries(client, count):
+    for _ in range(count):
+        make_partnership(members=2)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert len(queries) == 2
+
+
+def public_urls():
+    partnership = make_partnership(members=2, region=Region.objects.get(slug="london"))
+    partnership.activities.set(Activity.objects.all()[:1])
+    organisation = partnership.memberships.first().organisation
+    return [
+        "/",
+        partnership.get_absolute_url(),
+        organisation.get_absolute_url(),
+        reverse("directory:region", args=["london"]),
+        Activity.objects.first().get_absolute_url(),
+        "/no-such-page/",
+    ]
+
+
+def test_every_public_page_has_exactly_one_h1(client):
+    for url in public_urls():
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        assert h1_count(response) == 1, url
+
+
+def test_an_organisation_only_in_drafts_is_not_public(client):
+    draft = make_partnership(members=1, publication_state=PublicationState.DRAFT)
+    organisation = draft.memberships.get().organisation
+    assert client.get(organisation.get_absolute_url()).status_code == 404
+
+
+def test_region_and_activity_pages_list_their_published_partnerships(client):
+    region = Region.objects.get(slug="wales")
+    activity = Activity.objects.get(slug="health-information-week")
+    shown = make_partnership(name="Cardiff SLA", region=region)
+    shown.activities.add(activity)
+    hidden = make_partnership(
+        name="Draft Welsh network", region=region, publication_state=PublicationState.DRAFT
+    )
+    hidden.activities.add(activity)
+    for url in (region.get_absolute_url(), activity.get_absolute_url()):
+        content = client.get(url).content.decode()
+        assert "Cardiff SLA" in content
+        assert "Draft Welsh network" not in content
+
+
+def test_unknown_slugs_are_not_found(client):
+    for name in ("partnership", "organisation", "region", "activity"):
+        assert client.get(reverse(f"directory:{name}", args=["nope"])).status_code == 404

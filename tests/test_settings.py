@@ -1,0 +1,61 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_django(**env):
+    """Start Django in a fresh interpreter with the given environment and report the outcome."""
+    environment = {k: v for k, v in os.environ.items() if k not in env}
+    environment.update(env)
+    environment["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT,
+        env={k: v for k, v in environment.items() if v is not None},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DEBUG", "maybe"), ("EMAIL_PORT", "twenty-five"), ("GEOCODER", "google")],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(name, value):
+    result = start_django(**{name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr.splitlines()[-1]
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = start_django(DEBUG="false", SECRET_KEY=None)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_good_values_start_django():
+    result = start_django(DEBUG="true", SECRET_KEY=None)
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_the_policy_has_no_unsafe_inline(settings):
+    flattened = " ".join(" ".join(map(str, v)) for v in settings.SECURE_CSP.values())
+    assert "unsafe-inline" not in flattened
+    assert "unsafe-eval" not in flattened
+
+
+def test_pages_carry_security_headers(client, db):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
