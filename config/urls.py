@@ -9,4 +9,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("directory.urls")),
 ]
-

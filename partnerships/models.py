@@ -322,9 +322,7 @@ class Partnership(SluggedModel, Located):
         max_length=100, blank=True, help_text="For example “Quarterly” or “Every two months”."
     )
     meeting_format = models.CharField(max_length=10, choices=MeetingFormat.choices, blank=True)
-    channels = models.ManyToManyField(
-        CommunicationChannel, blank=True, related_name="partnerships"
-    )
+    channels = models.ManyToManyField(CommunicationChannel, blank=True, related_name="partnerships")
     activities = models.ManyToManyField(Activity, blank=True, related_name="partnerships")
     organisations = models.ManyToManyField(
         Organisation, through="Membership", related_name="partnerships"
@@ -428,9 +426,7 @@ class ContactQuerySet(models.QuerySet):
 
 
 class Contact(models.Model):
-    partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="contacts"
-    )
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="contacts")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
     )

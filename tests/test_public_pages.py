@@ -101,7 +101,7 @@ def test_only_public_agreements_appear(client):
 
 def test_user_text_is_escaped(client):
     partnership = make_partnership(
-        name='<img src=x onerror=alert(1)> "quoted" \'single\'',
+        name="<img src=x onerror=alert(1)> \"quoted\" 'single'",
         summary="<script>alert(1)</script>",
     )
     home = client.get("/").content.decode()

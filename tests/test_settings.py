@@ -59,3 +59,25 @@ def test_pages_carry_security_headers(client, db):
     assert "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_deployment_checks_pass_with_production_settings():
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "x7Jp2-production-like-secret-Qm9vLz4rT0wYc8NfGh1KsVd6EaUi3BoZlPnRtXq5",
+        "ALLOWED_HOSTS": "directory.example.org",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "SECURE_SSL_REDIRECT": "true",
+        "STATICFILES_BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    }
+    environment = {**os.environ, **production}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

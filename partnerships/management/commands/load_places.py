@@ -17,8 +17,14 @@ ADMIN_AREAS = {
     "IE": {"L": "Leinster", "M": "Munster", "C": "Connacht", "U": "Ulster"},
 }
 UPDATED_FIELDS = [
-    "name", "search_name", "country_code", "admin_area", "region",
-    "latitude", "longitude", "population",
+    "name",
+    "search_name",
+    "country_code",
+    "admin_area",
+    "region",
+    "latitude",
+    "longitude",
+    "population",
 ]
 BATCH = 500
 

@@ -1,0 +1,99 @@
+"""Real Chromium through Playwright. These tests never skip: if Chromium is missing or cannot start,
+they fail, so CI cannot pass without having run them."""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(item.fspath).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.browser)
+            # Browser tests use a real server thread, so each one needs a real transaction; the
+            # serialised rollback restores the vocabulary that the data migration put in.
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium is required for the browser tests but {CHROMIUM} does not exist. "
+            "Install Debian's chromium package or set CHROMIUM_PATH.",
+            pytrace=False,
+        )
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture
+def offsite_requests(page, live_server):
+    """Every request the page makes to a host other than the test server; they are refused."""
+    own = urlsplit(live_server.url).netloc
+    refused = []
+
+    def route(route):
+        url = route.request.url
+        if urlsplit(url).netloc == own or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            refused.append(url)
+            route.abort()
+
+    page.route("**/*", route)
+    return refused
+
+
+@pytest.fixture
+def site(live_server, page, offsite_requests):
+    """The live site, opened in Chromium, with a helper to load a path."""
+
+    class Site:
+        url = live_server.url
+
+        def open(self, path):
+            response = page.goto(live_server.url + path)
+            assert response is not None and response.ok, f"{path}: {response and response.status}"
+            return response
+
+    yield Site()
+    assert offsite_requests == [], f"The page asked other hosts for {offsite_requests}"
+
+
+@pytest.fixture
+def axe_violations(page):
+    """Runs axe-core (bundled, offline) against the current page for WCAG 2.2 AA."""
+    axe = Axe()
+
+    def check():
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        return [
+            f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+            for v in results.response["violations"]
+        ]
+
+    return check
+
+
+@pytest.fixture
+def console_errors(page):
+    """Errors the page logs, including CSP violations."""
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
