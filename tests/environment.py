@@ -19,6 +19,3 @@ TEST_ENVIRONMENT = {
 
 for name, value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(name, value)
-# Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse
-# the live server's database calls from it otherwise.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -71,6 +71,7 @@ def test_deployment_checks_pass_with_production_settings():
         "STATICFILES_BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     }
     environment = {**os.environ, **production}
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

@@ -1,12 +1,17 @@
 """Real Chromium through Playwright. These tests never skip: if Chromium is missing or cannot start,
 they fail, so CI cannot pass without having run them."""
 
+import importlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+
+# Playwright's sync API runs an event loop in the test thread; Django's guard against ORM calls
+# from async contexts would otherwise refuse the test's own database calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,9 +30,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if Path(item.fspath).parent == Path(__file__).parent:
             item.add_marker(pytest.mark.browser)
-            # Browser tests use a real server thread, so each one needs a real transaction; the
-            # serialised rollback restores the vocabulary that the data migration put in.
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            # Browser tests use a real server thread, so each one needs a real transaction.
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture(autouse=True)
+def vocabularies(transactional_db):
+    """Transactional tests empty every table afterwards, including the regions, activities and
+    channels that the data migration added; put them back for each browser test."""
+    from django.apps import apps
+
+    migration = importlib.import_module("partnerships.migrations.0002_vocabularies")
+    migration.add_vocabularies(apps, None)
 
 
 @pytest.fixture(scope="session")
