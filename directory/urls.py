@@ -10,4 +10,5 @@ urlpatterns = [
     path("organisations/<slug:slug>/", views.organisation_detail, name="organisation"),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("activities/<slug:slug>/", views.activity_detail, name="activity"),
+    path("places/", views.places, name="places"),
 ]

@@ -4,7 +4,10 @@ unreviewed can reach the public."""
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
 from partnerships.models import (
     Activity,
@@ -12,6 +15,7 @@ from partnerships.models import (
     Contact,
     Organisation,
     Partnership,
+    Place,
     Region,
 )
 
@@ -73,3 +77,12 @@ def activity_detail(request, slug):
     activity = get_object_or_404(Activity, slug=slug)
     page = _paginate(request, _listing(activity.partnerships.all()))
     return render(request, "directory/activity_detail.html", {"activity": activity, "page": page})
+
+
+# The gazetteer changes only when `load_places` runs, so browsers and proxies may keep answers.
+@require_safe
+@cache_control(max_age=86400, public=True)
+def places(request):
+    """Town names for the search box's autocomplete, as JSON."""
+    found = Place.objects.search(request.GET.get("q", ""))
+    return JsonResponse({"places": [place.to_dict() for place in found]})

@@ -2,8 +2,10 @@
 `get_queryset` and select their foreign keys, so a changelist costs the same number of queries
 whatever its length. State changes go through `services.py`, like everywhere else."""
 
+from collections import Counter
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -16,18 +18,25 @@ from partnerships.models import (
     Agreement,
     CommunicationChannel,
     Contact,
+    GeocodeCache,
+    LocationPrecision,
+    LocationSource,
     Membership,
     Organisation,
     Partnership,
     Place,
     Region,
 )
+from partnerships.services import Outcome
 
 LOCATION_FIELDS = (
     ("latitude", "longitude"),
     ("location_precision", "location_source"),
-    "geocoded_at",
+    "location_ambiguous",
+    ("geocoded_at", "geocode_failed_at"),
+    "geocode_error",
 )
+LOCATION_READONLY_FIELDS = ["geocoded_at", "geocode_failed_at", "geocode_error"]
 
 
 class LocatedFilter(admin.SimpleListFilter):
@@ -46,6 +55,73 @@ class LocatedFilter(admin.SimpleListFilter):
             # Coordinates are stored in pairs (a check constraint), so one is enough.
             return queryset.filter(latitude__isnull=True)
         return queryset
+
+
+class NeedsLocationFilter(admin.SimpleListFilter):
+    """Entries a curator should look at: not on the map, geocoding failed, or placed at a town
+    name several places share."""
+
+    title = "needs location"
+    parameter_name = "needs_location"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yes", "Missing or failed"),
+            ("failed", "Last geocoding failed"),
+            ("ambiguous", "Ambiguous town name"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.needs_location()
+        if self.value() == "failed":
+            return queryset.geocode_failed()
+        if self.value() == "ambiguous":
+            return queryset.filter(location_ambiguous=True)
+        return queryset
+
+
+class LocatedAdmin(admin.ModelAdmin):
+    """Geocoding for organisations and partnerships: an action that places the selected entries
+    through `services.py`, and coordinates a curator types in marked as set by hand, so that no
+    later geocoding run moves them."""
+
+    locate = None  # the service that places one entry
+
+    def save_model(self, request, obj, form, change):
+        changed = set(form.changed_data)
+        moved = {"latitude", "longitude"} & changed
+        described = {"location_precision", "location_source"} & changed
+        if moved and obj.is_located and not described:
+            obj.location_precision = LocationPrecision.MANUAL
+            obj.location_source = LocationSource.MANUAL
+        if moved and not obj.is_located:
+            # Cleared by hand: leave it to the next geocoding run.
+            obj.location_precision = obj.location_source = ""
+        if moved:
+            obj.location_ambiguous = False
+            obj.geocoded_at = timezone.now() if obj.is_located else None
+            obj.geocode_failed_at = None
+            obj.geocode_error = ""
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Geocode selected", permissions=["change"])
+    def geocode_selected(self, request, queryset):
+        # Selected by hand, so placed again even if already located; never if set by hand.
+        outcomes = [
+            self.locate(entry, force=True)
+            for entry in queryset.select_related("region").order_by("pk")
+        ]
+        counts = Counter(outcome.outcome for outcome in outcomes)
+        kept = counts[Outcome.MANUAL]
+        summary = f"{counts[Outcome.PLACED]} placed, {counts[Outcome.FAILED]} failed"
+        if kept:
+            summary += f", {kept} kept (set by hand)"
+        reasons = Counter(o.result.error for o in outcomes if o.outcome == Outcome.FAILED)
+        if reasons:
+            summary += ": " + "; ".join(f"{reason} ({n})" for reason, n in reasons.most_common())
+        level = messages.WARNING if reasons else messages.SUCCESS
+        self.message_user(request, summary + ".", level)
 
 
 class ActivityGroupFilter(admin.SimpleListFilter):
@@ -168,7 +244,7 @@ class OrganisationMembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(LocatedAdmin):
     list_display = [
         "name",
         "sector",
@@ -178,7 +254,14 @@ class OrganisationAdmin(admin.ModelAdmin):
         "partnership_count",
         "updated_at",
     ]
-    list_filter = ["sector", "country", "region", LocatedFilter, "location_source"]
+    list_filter = [
+        "sector",
+        "country",
+        "region",
+        LocatedFilter,
+        NeedsLocationFilter,
+        "location_source",
+    ]
     search_fields = ["name", "town", "postcode", "website"]
     search_help_text = "Search by name, town, postcode or website."
     ordering = ["name"]
@@ -186,7 +269,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["region"]
-    readonly_fields = ["geocoded_at", "created_at", "updated_at"]
+    readonly_fields = [*LOCATION_READONLY_FIELDS, "created_at", "updated_at"]
+    actions = ["geocode_selected"]
+    locate = staticmethod(services.geocode_organisation)
     fieldsets = [
         (None, {"fields": ["name", "slug", "sector", "website"]}),
         ("Address", {"fields": ["address", ("town", "postcode"), ("country", "region")]}),
@@ -259,7 +344,7 @@ class AgreementInline(admin.StackedInline):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(admin.ModelAdmin):
+class PartnershipAdmin(LocatedAdmin):
     list_display = [
         "name",
         "kind",
@@ -279,6 +364,7 @@ class PartnershipAdmin(admin.ModelAdmin):
         "scope",
         ActivityGroupFilter,
         LocatedFilter,
+        NeedsLocationFilter,
         "last_verified_at",
     ]
     search_fields = ["name", "slug", "summary", "area_name", "organisations__name"]
@@ -289,7 +375,7 @@ class PartnershipAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["region", "editors"]
     filter_horizontal = ["channels", "activities"]
-    readonly_fields = ["geocoded_at", "created_at", "updated_at"]
+    readonly_fields = [*LOCATION_READONLY_FIELDS, "created_at", "updated_at"]
     fieldsets = [
         (
             "Basics",
@@ -330,7 +416,8 @@ class PartnershipAdmin(admin.ModelAdmin):
         ),
     ]
     inlines = [MembershipInline, ContactInline, AgreementInline]
-    actions = ["publish", "archive"]
+    actions = ["publish", "archive", "geocode_selected"]
+    locate = staticmethod(services.locate_partnership)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_member_count()
@@ -473,4 +560,38 @@ class PlaceAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(GeocodeCache)
+class GeocodeCacheAdmin(admin.ModelAdmin):
+    """Nominatim's cached answers, to read and, by deleting one, to have its query asked again
+    on the next geocoding run. Answers come only from Nominatim, so they cannot be added or
+    edited by hand; a curator corrects an entry's own location instead."""
+
+    list_display = ["query", "matched", "result_class", "result_type", "display_name", "created_at"]
+    list_filter = ["result_class", "created_at"]
+    search_fields = ["query", "display_name"]
+    ordering = ["query"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "query",
+        "latitude",
+        "longitude",
+        "result_class",
+        "result_type",
+        "place_rank",
+        "display_name",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="matched", boolean=True, ordering="latitude")
+    def matched(self, obj):
+        return obj.matched
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

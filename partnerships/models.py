@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from partnerships.distance import NearQuerySet
+
 FIRST_YEAR = 1900
 LAST_YEAR = 2100
 
@@ -103,6 +105,19 @@ class Located(models.Model):
     )
     location_source = models.CharField(max_length=10, choices=LocationSource.choices, blank=True)
     geocoded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    location_ambiguous = models.BooleanField(
+        default=False,
+        help_text="Several towns share the name and the region did not settle which one is meant.",
+    )
+    geocode_failed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the last geocoding attempt failed."
+    )
+    geocode_error = models.CharField(
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text="Why the last geocoding attempt failed, or what it had to fall back on.",
+    )
 
     class Meta:
         abstract = True
@@ -177,7 +192,7 @@ class Sector(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class OrganisationQuerySet(models.QuerySet):
+class OrganisationQuerySet(NearQuerySet):
     def public(self):
         """Organisations that belong to at least one published partnership."""
         return self.filter(
@@ -186,6 +201,13 @@ class OrganisationQuerySet(models.QuerySet):
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
+
+    def needs_location(self):
+        """Entries with no point on the map, or whose last geocoding attempt failed."""
+        return self.filter(Q(latitude__isnull=True) | Q(geocode_failed_at__isnull=False))
+
+    def geocode_failed(self):
+        return self.filter(geocode_failed_at__isnull=False)
 
 
 class Organisation(SluggedModel, Located):
@@ -259,13 +281,20 @@ class PublicationState(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
-class PartnershipQuerySet(models.QuerySet):
+class PartnershipQuerySet(NearQuerySet):
     def published(self):
         """Only what the public may see: reviewed and published entries."""
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
+
+    def needs_location(self):
+        """Entries with no point on the map, or whose last geocoding attempt failed."""
+        return self.filter(Q(latitude__isnull=True) | Q(geocode_failed_at__isnull=False))
+
+    def geocode_failed(self):
+        return self.filter(geocode_failed_at__isnull=False)
 
     def with_members(self):
         """Memberships with their organisations, and the region, in a constant number of
@@ -534,6 +563,78 @@ class Agreement(models.Model):
         return self.title
 
 
+# Country names for place labels, and the names people type after a comma ("Newport, Ireland").
+COUNTRY_NAMES = {"GB": "United Kingdom", "IE": "Ireland"}
+COUNTRY_ALIASES = {"GB": {"uk", "great britain", "britain"}, "IE": {"eire", "republic of ireland"}}
+# Typed place names longer than this are cut: no town name is, and LIKE patterns stay small.
+PLACE_QUERY_MAX_LENGTH = 100
+PLACE_QUERY_MIN_LENGTH = 2
+RESOLVE_CANDIDATES = 50
+
+
+def split_place_text(text):
+    """The normalised name, then the normalised hints after it: "Newport, South East, England"
+    gives ("newport", ["south east", "england"])."""
+    # Imported here because geocoding imports this module.
+    from partnerships.geocoding import normalise_place_name
+
+    name, *hints = str(text or "")[:PLACE_QUERY_MAX_LENGTH].split(",")
+    return normalise_place_name(name), [hint for hint in map(normalise_place_name, hints) if hint]
+
+
+def _hint_score(place, hints):
+    """How many of the hints name the place's nation or province, region or country."""
+    from partnerships.geocoding import normalise_place_name
+
+    code = place.country_code
+    areas = {
+        normalise_place_name(place.admin_area),
+        code.lower(),
+        normalise_place_name(COUNTRY_NAMES.get(code, "")),
+        *COUNTRY_ALIASES.get(code, ()),
+    }
+    if place.region_id:
+        areas.add(normalise_place_name(place.region.name))
+    return sum(hint in areas for hint in hints)
+
+
+class PlaceQuerySet(models.QuerySet):
+    def search(self, text, limit=10):
+        """At most `limit` places for an autocomplete box: names that start with the text, then
+        names with a later word that starts with it ("upon" finds Newcastle upon Tyne), larger
+        towns first in each group. Accent-, case- and hyphen-blind; text of fewer than two letters
+        finds nothing. Only the part before a comma is searched, so a chosen label ("Bolton,
+        England") still finds its place."""
+        name, _hints = split_place_text(text)
+        if len(name) < PLACE_QUERY_MIN_LENGTH:
+            return self.none()
+        # startswith / contains escape % and _ in `name`, so they match only themselves.
+        starts = Q(search_name__startswith=name)
+        return (
+            self.filter(starts | Q(search_name__contains=f" {name}"))
+            .annotate(match_rank=Case(When(starts, then=Value(0)), default=Value(1)))
+            .select_related("region")
+            .order_by("match_rank", "-population", "name", "pk")[:limit]
+        )
+
+    def resolve(self, text):
+        """The one place a typed name most likely means, or None. An exact name wins over a
+        prefix; among equals, a place matching the hints after a comma ("Newport, Wales"), then
+        the most populous. Used on the server, so the near-me search works without JavaScript."""
+        name, hints = split_place_text(text)
+        if not name:
+            return None
+        exact = list(self.filter(search_name=name).select_related("region"))
+        if exact:
+            return max(
+                exact,
+                key=lambda place: (_hint_score(place, hints), place.population, -place.geonameid),
+            )
+        # Candidates come best first; max() keeps the first of equals.
+        candidates = self.search(name, limit=RESOLVE_CANDIDATES)
+        return max(candidates, key=lambda place: _hint_score(place, hints), default=None)
+
+
 class Place(models.Model):
     """A town from the GeoNames gazetteer, loaded by `manage.py load_places`, so that the directory
     can place entries and answer "near a town" without any network."""
@@ -550,6 +651,8 @@ class Place(models.Model):
     longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
     population = models.PositiveIntegerField(default=0)
 
+    objects = PlaceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-population", "name"]
         indexes = [models.Index(fields=["latitude", "longitude"], name="place_lat_lon")]
@@ -565,3 +668,56 @@ class Place(models.Model):
 
     def __str__(self):
         return f"{self.name}, {self.admin_area}" if self.admin_area else self.name
+
+    @property
+    def label(self):
+        """Enough to tell towns of one name apart in a list: "Newport, South East, England",
+        "Newport, Wales", "Newport, Munster, Ireland". Reads the region: select it with the
+        place."""
+        parts = [self.name]
+        if self.region_id and self.region.name != self.admin_area:
+            parts.append(self.region.name)
+        if self.admin_area:
+            parts.append(self.admin_area)
+        if self.country_code != "GB":
+            parts.append(COUNTRY_NAMES.get(self.country_code, self.country_code))
+        return ", ".join(parts)
+
+    def to_dict(self):
+        """The public JSON shape of a place, an explicit allowlist."""
+        return {
+            "name": self.name,
+            "admin_area": self.admin_area,
+            "country": self.country_code,
+            "lat": self.latitude,
+            "lon": self.longitude,
+            "label": self.label,
+        }
+
+
+class GeocodeCache(models.Model):
+    """Nominatim's answer to one query, kept so that the same query is never sent twice (its usage
+    policy asks clients to cache). A row without coordinates records that nothing matched. Only
+    answers are kept, never failures such as timeouts, so those are asked again on a retry.
+    Delete a row to ask again."""
+
+    query = models.CharField(max_length=500, unique=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    result_class = models.CharField(max_length=50, blank=True, help_text="OSM class, e.g. place.")
+    result_type = models.CharField(max_length=50, blank=True, help_text="OSM type, e.g. town.")
+    place_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    display_name = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["query"]
+        verbose_name = "geocoder answer"
+        constraints = coordinate_constraints("geocodecache")
+
+    def __str__(self):
+        return self.query
+
+    @property
+    def matched(self):
+        return self.latitude is not None

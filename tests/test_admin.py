@@ -14,6 +14,7 @@ from partnerships.models import (
     Agreement,
     CommunicationChannel,
     Contact,
+    GeocodeCache,
     Membership,
     Organisation,
     Partnership,
@@ -56,6 +57,9 @@ def make_one(model):
         Contact: lambda: make_contact(partnership),
         Agreement: lambda: make_agreement(partnership),
         Place: lambda: make_place("Bolton", 53.578, -2.429, region=partnership.region),
+        GeocodeCache: lambda: GeocodeCache.objects.create(
+            query="bolton, united kingdom", latitude=53.578, longitude=-2.429
+        ),
     }
     return builders[model]()
 
@@ -88,8 +92,9 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
 
     response = admin_client.get(admin_url(model, "add"))
 
-    # Only the gazetteer is loaded by a command rather than typed in.
-    assert can_add == (model is not Place)
+    # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
+    # than being typed in.
+    assert can_add == (model not in (Place, GeocodeCache))
     assert response.status_code == (200 if can_add else 403)
 
 

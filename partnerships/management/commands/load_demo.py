@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
-from partnerships.geocoding import find_town
+from partnerships.geocoding import match_town
 from partnerships.models import (
     Activity,
     Agreement,
@@ -35,6 +35,7 @@ from partnerships.models import (
     PublicationState,
     Region,
 )
+from partnerships.services import is_set_by_hand
 
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 DEFAULT_COUNTRY_CODE = "GB"
@@ -74,13 +75,16 @@ def country_of(place):
     return ADMIN_AREA_COUNTRIES.get(place.admin_area)
 
 
-def town_location(place):
-    """The coordinate fields for a town-level fix from the gazetteer."""
+def town_location(town):
+    """The location fields for a town-level fix from the gazetteer (`town` is a TownMatch)."""
     return {
-        "latitude": place.latitude,
-        "longitude": place.longitude,
+        "latitude": town.place.latitude,
+        "longitude": town.place.longitude,
         "location_precision": LocationPrecision.TOWN,
         "location_source": LocationSource.GAZETTEER,
+        "location_ambiguous": town.ambiguous,
+        "geocode_failed_at": None,
+        "geocode_error": "",
     }
 
 
@@ -194,6 +198,8 @@ class Command(BaseCommand):
         Returns the row and "created", "updated" or "unchanged"."""
         values = dict(values)
         row = model.objects.filter(**lookup).first()
+        if row is not None and location and is_set_by_hand(row):
+            location = None  # a curator's correction outlives the demo data
         moved = row is None or any(getattr(row, k) != v for k, v in (location or {}).items())
         if location and moved:
             values.update(location, geocoded_at=self.now)
@@ -222,16 +228,17 @@ class Command(BaseCommand):
         self.stats[model][state] += 1
 
     def place_for(self, town, region, what):
-        """The gazetteer town, or None with a warning: the entry is still saved, unplaced."""
+        """The gazetteer's TownMatch, or None with a warning: the entry is still saved, unplaced."""
         if not town:
             self.warnings.append(f"{what}: no town given; saved without coordinates.")
             return None
-        place = find_town(town, country_code=DEFAULT_COUNTRY_CODE, region=region)
-        if place is None:
+        match = match_town(town, country_code=DEFAULT_COUNTRY_CODE, region=region)
+        if match.place is None:
             self.warnings.append(
                 f"{what}: town {town!r} is not in the gazetteer; saved without coordinates."
             )
-        return place
+            return None
+        return match
 
     def save_organisations(self, entries):
         """Every member organisation once, by name; returns them keyed by name. An organisation
@@ -249,7 +256,8 @@ class Command(BaseCommand):
                     )
         organisations = {}
         for name, spec in specs.items():
-            place = self.place_for(spec["town"], spec["region"], f"Organisation {name!r}")
+            town = self.place_for(spec["town"], spec["region"], f"Organisation {name!r}")
+            place = town.place if town else None
             partnership_region = self.vocabulary["region"][spec["region"]]
             values = {
                 "name": name,
@@ -258,7 +266,7 @@ class Command(BaseCommand):
                 "region": place.region if place else None,
                 "country": country_of(place) or partnership_region.country,
             }
-            location = town_location(place) if place else None
+            location = town_location(town) if town else None
             organisation, state = self.sync(
                 Organisation, {"slug": slugify(name)[:200]}, values, location
             )
@@ -276,8 +284,8 @@ class Command(BaseCommand):
         values = {field: entry.get(field, "") for field in PARTNERSHIP_FIELDS}
         values["established_year"] = entry.get("established_year")
         values.update(region=region, publication_state=state_value, last_verified_at=verified)
-        place = self.place_for(entry.get("town"), region, f"Partnership {slug!r}")
-        location = town_location(place) if place else None
+        town = self.place_for(entry.get("town"), region, f"Partnership {slug!r}")
+        location = town_location(town) if town else None
         partnership, state = self.sync(Partnership, {"slug": slug}, values, location)
 
         for key in ("channels", "activities"):
