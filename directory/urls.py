@@ -11,4 +11,8 @@ urlpatterns = [
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("activities/<slug:slug>/", views.activity_detail, name="activity"),
     path("places/", views.places, name="places"),
+    path("map-data/", views.map_data, name="map_data"),
+    path("export.csv", views.export_csv, name="export_csv"),
+    path("export.geojson", views.export_geojson, name="export_geojson"),
+    path("embed/", views.embed, name="embed"),
 ]

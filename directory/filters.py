@@ -1,0 +1,219 @@
+"""The one filter behind the directory list, the map data, the exports and any JSON, so that they
+can never disagree about which partnerships match."""
+
+import re
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from partnerships.models import (
+    Activity,
+    Agreement,
+    AgreementKind,
+    CommunicationChannel,
+    Formality,
+    Kind,
+    Membership,
+    Partnership,
+    Place,
+    Region,
+    Scope,
+    Sector,
+    Status,
+)
+
+RADIUS_CHOICES = [(5, "5 km"), (10, "10 km"), (25, "25 km"), (50, "50 km"), (100, "100 km")]
+DEFAULT_RADIUS = 25
+SORT_CHOICES = [
+    ("name", "Name"),
+    ("distance", "Distance"),
+    ("recent", "Recently confirmed"),
+]
+COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+MAX_QUERY_LENGTH = 200
+
+
+class PartnershipFilterForm(forms.Form):
+    """Checks the parts of a search that depend on each other and turns the `near` text (a place
+    name or "lat,lon") into a point, so a place that cannot be found is an error the user sees."""
+
+    near_point = None
+    near_place = None
+
+    def clean(self):
+        data = super().clean()
+        near, lat, lon = data.get("near"), data.get("lat"), data.get("lon")
+        point = None
+        if (lat is None) != (lon is None):
+            self.add_error("lat" if lat is None else "lon", "Give both latitude and longitude.")
+        elif lat is not None:
+            point = self._point(lat, lon, field="lat")
+        elif near:
+            match = COORDINATES.match(near)
+            if match:
+                point = self._point(float(match[1]), float(match[2]), field="near")
+            else:
+                place = Place.objects.resolve(near)
+                if place is None:
+                    self.add_error(
+                        "near",
+                        f"We could not find a town called “{near}”. Check the spelling, or try a "
+                        "nearby town.",
+                    )
+                else:
+                    point = (place.latitude, place.longitude)
+                    self.near_place = place
+        self.near_point = point
+        if data.get("sort") == "distance" and point is None and not self.errors:
+            self.add_error("sort", "Sorting by distance needs a town or place to search near.")
+        return data
+
+    def _point(self, lat, lon, *, field):
+        if not -90 <= lat <= 90 or not -180 <= lon <= 180:
+            self.add_error(field, "Latitude must be between -90 and 90 and longitude -180 and 180.")
+            return None
+        return (lat, lon)
+
+
+def _any_member(queryset, **conditions):
+    """Partnerships with at least one membership matching `conditions`, without duplicate rows
+    (a subquery rather than a join, so counts and map clusters stay right)."""
+    members = Membership.objects.filter(**conditions).values("partnership_id")
+    return queryset.filter(pk__in=members)
+
+
+class PartnershipFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="search",
+        max_length=MAX_QUERY_LENGTH,
+        help_text="Words from a partnership's name, summary, area or member organisations.",
+    )
+    near = django_filters.CharFilter(
+        label="Near",
+        method="noop",
+        max_length=MAX_QUERY_LENGTH,
+        help_text="A town or city, e.g. Bolton, or a latitude and longitude.",
+    )
+    radius = django_filters.TypedChoiceFilter(
+        label="Within",
+        choices=RADIUS_CHOICES,
+        coerce=int,
+        method="noop",
+        empty_value=DEFAULT_RADIUS,
+    )
+    lat = django_filters.NumberFilter(label="Latitude", method="noop")
+    lon = django_filters.NumberFilter(label="Longitude", method="noop")
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.all(), to_field_name="slug", empty_label="Any region"
+    )
+    sector = django_filters.ChoiceFilter(
+        label="Member sector", choices=Sector.choices, method="filter_sector", empty_label="Any"
+    )
+    activity = django_filters.ModelMultipleChoiceFilter(
+        label="Activities",
+        queryset=Activity.objects.all(),
+        to_field_name="slug",
+        method="filter_activity",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Partnerships doing any of the chosen activities.",
+    )
+    kind = django_filters.ChoiceFilter(label="Type", choices=Kind.choices, empty_label="Any")
+    formality = django_filters.ChoiceFilter(choices=Formality.choices, empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any")
+    scope = django_filters.ChoiceFilter(choices=Scope.choices, empty_label="Any")
+    agreement = django_filters.ChoiceFilter(
+        label="Has a published agreement",
+        choices=AgreementKind.choices,
+        method="filter_agreement",
+        empty_label="Any or none",
+    )
+    channel = django_filters.ModelChoiceFilter(
+        label="Keeps in touch by",
+        queryset=CommunicationChannel.objects.all(),
+        to_field_name="slug",
+        method="filter_channel",
+        empty_label="Any",
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort by", choices=SORT_CHOICES, method="noop", empty_label=None
+    )
+
+    class Meta:
+        model = Partnership
+        fields = []
+        form = PartnershipFilterForm
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        if queryset is None:
+            queryset = Partnership.objects.published()
+        if data is not None:
+            # Show the defaults that apply, so the form says what the results are.
+            data = data.copy()
+            if not data.get("radius"):
+                data["radius"] = str(DEFAULT_RADIUS)
+            if not data.get("sort"):
+                data["sort"] = "distance" if data.get("near") or data.get("lat") else "name"
+        super().__init__(data, queryset, **kwargs)
+
+    def noop(self, queryset, name, value):
+        """Fields that are applied together in `filter_queryset` (near, radius, sort)."""
+        return queryset
+
+    def search(self, queryset, name, value):
+        for word in value.split()[:10]:
+            by_member = Membership.objects.filter(organisation__name__icontains=word).values(
+                "partnership_id"
+            )
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(area_name__icontains=word)
+                | Q(pk__in=by_member)
+            )
+        return queryset
+
+    def filter_sector(self, queryset, name, value):
+        return _any_member(queryset, organisation__sector=value)
+
+    def filter_activity(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Partnership.activities.through.objects.filter(activity__in=value)
+        return queryset.filter(pk__in=through.values("partnership_id"))
+
+    def filter_channel(self, queryset, name, value):
+        through = Partnership.channels.through.objects.filter(communicationchannel=value)
+        return queryset.filter(pk__in=through.values("partnership_id"))
+
+    def filter_agreement(self, queryset, name, value):
+        # Only public agreements count: filtering on a private one would reveal that it exists.
+        agreements = Agreement.objects.public().filter(kind=value).values("partnership_id")
+        return queryset.filter(pk__in=agreements)
+
+    @property
+    def near_point(self):
+        """The (latitude, longitude) searched near, or None."""
+        return self.form.near_point if self.is_bound and self.is_valid() else None
+
+    @property
+    def near_place(self):
+        """The gazetteer town searched near, when the search named one."""
+        return self.form.near_place if self.near_point else None
+
+    @property
+    def radius_km(self):
+        return self.form.cleaned_data.get("radius") or DEFAULT_RADIUS
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        point = self.form.near_point
+        sort = self.form.cleaned_data.get("sort") or ("distance" if point else "name")
+        if point:
+            queryset = queryset.near(*point, km=self.form.cleaned_data.get("radius") or 25)
+        if sort == "recent":
+            return queryset.order_by("-last_verified_at", "name")
+        if sort == "distance" and point:
+            return queryset.order_by("distance_km", "name")
+        return queryset.order_by("name")
