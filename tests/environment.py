@@ -2,7 +2,7 @@
 in place before pytest-django reads the settings.
 
 Tests run with DEBUG off, as production does, but over plain HTTP, with a throwaway key, in-memory
-email and no map tiles (there is no network; browser tests serve their own)."""
+email and a tile server that the browser tests stub (there is no network)."""
 
 import os
 
@@ -13,7 +13,8 @@ TEST_ENVIRONMENT = {
     "SECURE_SSL_REDIRECT": "false",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-    "MAP_TILE_URL": "",
+    # Tiles come from a host that does not exist; the browser tests answer it with a stub tile.
+    "MAP_TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",
     "GEOCODER": "offline",
 }
 

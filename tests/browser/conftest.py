@@ -1,6 +1,7 @@
 """Real Chromium through Playwright. These tests never skip: if Chromium is missing or cannot start,
 they fail, so CI cannot pass without having run them."""
 
+import base64
 import importlib
 import os
 from pathlib import Path
@@ -55,16 +56,35 @@ def browser_type_launch_args():
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
 
 
+# A 1 x 1 grey PNG: what the stub tile server answers.
+STUB_TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mN4+f/LfwAJYAPTQ4VNnQAAAABJRU5ErkJggg=="
+)
+
+
 @pytest.fixture
-def offsite_requests(page, live_server):
-    """Every request the page makes to a host other than the test server; they are refused."""
+def tile_requests():
+    """Tile URLs the page asked the (stubbed) tile server for."""
+    return []
+
+
+@pytest.fixture
+def offsite_requests(page, live_server, settings, tile_requests):
+    """Every request the page makes to a host other than the test server; they are refused.
+    Requests to the configured tile server are answered with a stub tile instead: it is the one
+    outside service a map page may use, and it is a setting."""
     own = urlsplit(live_server.url).netloc
+    tiles = urlsplit(settings.MAP_TILE_URL).netloc
     refused = []
 
     def route(route):
         url = route.request.url
-        if urlsplit(url).netloc == own or url.startswith(("data:", "blob:")):
+        host = urlsplit(url).netloc
+        if host == own or url.startswith(("data:", "blob:")):
             route.continue_()
+        elif tiles and host == tiles:
+            tile_requests.append(url)
+            route.fulfill(status=200, content_type="image/png", body=STUB_TILE)
         else:
             refused.append(url)
             route.abort()

@@ -1,0 +1,170 @@
+"""The directory page in Chromium: search, the map beside the list, clusters, popups, keyboard."""
+
+import re
+
+from partnerships.models import Membership, Region, Role
+from tests.factories import make_organisation, make_partnership, make_place
+
+BOLTON = (53.5833, -2.4333)
+LEEDS = (53.7965, -1.5479)
+TRURO = (50.2653, -5.0544)
+
+
+def located(name, point, offset=0.0, **fields):
+    return make_partnership(
+        name=name, latitude=point[0] + offset, longitude=point[1] + offset, **fields
+    )
+
+
+def make_directory():
+    """Bolton with its members, a group of three in Leeds and two in Truro, and a gazetteer."""
+    make_place("Bolton", *BOLTON, population=139_403)
+    make_place("Leeds", *LEEDS, population=455_123)
+    bolton = located(
+        "Bolton Health Information Partnership",
+        BOLTON,
+        area_name="Bolton",
+        region=Region.objects.get(slug="north-west"),
+    )
+    for name, role in [
+        ("Bolton NHS Foundation Trust", Role.LEAD),
+        ("Bolton Libraries", Role.MEMBER),
+    ]:
+        Membership.objects.create(
+            partnership=bolton, organisation=make_organisation(name=name), role=role
+        )
+    for i in range(3):
+        located(f"Leeds network {i}", LEEDS, offset=0.01 * i, area_name="Leeds")
+    for i in range(2):
+        located(f"Cornwall project {i}", TRURO, offset=0.01 * i, area_name="Truro")
+    return bolton
+
+
+def map_zoom(page):
+    match = re.search(r"#map=(\d+)/", page.url)
+    return int(match[1]) if match else None
+
+
+def marker(page, title_part):
+    return page.locator(f'.leaflet-marker-icon[title*="{title_part}"]')
+
+
+def test_a_search_near_bolton_finds_it_in_the_list_and_on_the_map(
+    site, page, axe_violations, console_errors, tile_requests
+):
+    make_directory()
+    site.open("/")
+    page.get_by_label("Near").fill("Bolton")
+    page.get_by_label("Within").select_option("25")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/?*near=Bolton*")
+
+    results = page.locator(".results")
+    assert "Bolton Health Information Partnership" in results.inner_text()
+    assert "Leeds network" not in results.inner_text()
+    assert "1 partnership within 25 km of Bolton" in page.locator("#results-heading").inner_text()
+    marker(page, "Bolton Health Information Partnership").wait_for()
+    assert page.locator(".leaflet-marker-icon").count() == 1
+    assert tile_requests, "the map should ask the configured tile server for tiles"
+    assert axe_violations() == []
+    assert console_errors == []
+
+
+def test_clicking_a_cluster_zooms_in_on_its_partnerships(site, page):
+    make_directory()
+    site.open("/?q=Leeds#map=7/53.8/-1.55")
+    cluster = marker(page, "3 partnerships here")
+    cluster.wait_for()
+    before = map_zoom(page)
+    cluster.click()
+    page.wait_for_function(f"!location.hash.startsWith('#map={before}/')")
+    assert map_zoom(page) > before
+    for i in range(3):
+        marker(page, f"Leeds network {i}").wait_for()
+
+
+def test_the_popup_link_opens_the_partnerships_page(site, page):
+    make_directory()
+    site.open("/?near=Bolton&radius=10")
+    marker(page, "Bolton Health Information Partnership").click()
+    link = page.locator(
+        ".leaflet-popup-content a", has_text="Bolton Health Information Partnership"
+    )
+    link.click()
+    page.wait_for_url("**/partnerships/bolton-health-information-partnership/")
+    assert page.locator("h1").inner_text() == "Bolton Health Information Partnership"
+
+
+def test_keyboard_users_reach_the_results_and_the_map_markers(site, page):
+    make_directory()
+    site.open("/?near=Bolton&radius=10")
+    marker(page, "Bolton Health Information Partnership").wait_for()
+    reached_result = reached_marker = False
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "[document.activeElement.textContent, document.activeElement.className,"
+            " document.activeElement.getAttribute('title') || '']"
+        )
+        if "result" in page.evaluate("document.activeElement.closest('.result') ? 'result' : ''"):
+            reached_result = True
+        if "leaflet-marker-icon" in focused[1] and "Bolton" in focused[2]:
+            reached_marker = True
+            page.keyboard.press("Enter")
+            break
+    assert reached_result
+    assert reached_marker
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "Bolton Health Information Partnership" in popup.inner_text()
+
+
+def test_a_hostile_name_stays_text_in_the_popup(site, page):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    make_place("Bolton", *BOLTON, population=139_403)
+    hostile = "<img src=x onerror=alert(1)> \"quoted\" 'single'"
+    located(hostile, BOLTON, area_name="<b>Bolton</b>")
+    site.open("/?near=Bolton")
+    marker(page, "quoted").click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert hostile in popup.inner_text()
+    assert "<b>Bolton</b>" in popup.inner_text()
+    assert popup.locator("img").count() == 0
+    assert dialogs == []
+
+
+def test_the_directory_region_detail_and_embed_pages_pass_axe(site, page, axe_violations):
+    bolton = make_directory()
+    for path in [
+        "/",
+        bolton.get_absolute_url(),
+        "/regions/north-west/",
+        "/embed/?region=north-west",
+    ]:
+        site.open(path)
+        page.locator(".leaflet-container").first.wait_for()
+        page.wait_for_load_state("networkidle")
+        assert axe_violations() == [], path
+
+
+def test_the_embed_page_shows_the_map_and_the_list(site, page):
+    make_directory()
+    site.open("/embed/?q=Leeds")
+    marker(page, "3 partnerships here").or_(marker(page, "Leeds network 0")).first.wait_for()
+    assert page.locator(".results li").count() == 3
+    assert page.locator(".site-header").count() == 0
+
+
+def test_copying_the_address_reproduces_the_view(site, page, context):
+    make_directory()
+    site.open("/?q=Leeds")
+    marker(page, "Leeds network").first.wait_for()
+    page.wait_for_function("location.hash.startsWith('#map=')")
+    shared = page.url
+    other = context.new_page()
+    other.goto(shared)
+    other.locator(".leaflet-marker-icon").first.wait_for()
+    assert other.url == shared
+    assert other.locator(".results").inner_text() == page.locator(".results").inner_text()
