@@ -286,6 +286,15 @@ class PartnershipQuerySet(NearQuerySet):
         """Only what the public may see: reviewed and published entries."""
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
+    def editable_by(self, user):
+        """What `user` may edit and see unpublished: their own partnerships, or everything for a
+        moderator. Anyone else gets nothing (so a draft is a 404 to them, not a 403)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_perm("partnerships.moderate_partnership"):
+            return self.all()
+        return self.filter(editors=user)
+
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
 
@@ -377,6 +386,7 @@ class Partnership(SluggedModel, Located):
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
         ]
+        permissions = [("moderate_partnership", "Can review, publish and reject partnerships")]
         constraints = [
             *coordinate_constraints("partnership"),
             models.CheckConstraint(
@@ -721,3 +731,92 @@ class GeocodeCache(models.Model):
     @property
     def matched(self):
         return self.latitude is not None
+
+
+class RevisionState(models.TextChoices):
+    DRAFT = "draft", "Being edited"
+    PENDING = "pending", "Pending review"
+    CHANGES_REQUESTED = "changes-requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class RevisionQuerySet(models.QuerySet):
+    def open(self):
+        """Revisions still in play: being edited, waiting for review or sent back."""
+        return self.filter(
+            state__in=[
+                RevisionState.DRAFT,
+                RevisionState.PENDING,
+                RevisionState.CHANGES_REQUESTED,
+            ]
+        )
+
+    def pending(self):
+        return self.filter(state=RevisionState.PENDING)
+
+
+class Revision(models.Model):
+    """A proposed new version of a published partnership, kept apart from the live rows so that
+    the public keeps seeing the last approved version until a moderator approves this one.
+
+    `data` is a snapshot in the shape `partnerships.snapshots.snapshot_of()` makes; approving
+    applies it to the live rows with `snapshots.apply_snapshot()`."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="revisions")
+    data = models.JSONField()
+    state = models.CharField(
+        max_length=20, choices=RevisionState.choices, default=RevisionState.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one open revision per partnership: editors all work on the same proposal.
+            models.UniqueConstraint(
+                fields=["partnership"],
+                condition=Q(state__in=["draft", "pending", "changes-requested"]),
+                name="one_open_revision_per_partnership",
+            )
+        ]
+
+    def __str__(self):
+        return f"Revision of {self.partnership} ({self.get_state_display()})"
+
+
+class Decision(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted for review"
+    APPROVED = "approved", "Approved and published"
+    CHANGES_REQUESTED = "changes-requested", "Changes requested"
+    REJECTED = "rejected", "Rejected"
+
+
+class ModerationEvent(models.Model):
+    """Who did what to a partnership's review, and when: the moderation audit trail."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="moderation_events"
+    )
+    revision = models.ForeignKey(
+        Revision, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_decision_display()}: {self.partnership}"

@@ -3,14 +3,27 @@
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from partnerships import geocoding
+from partnerships import emails, geocoding
 from partnerships.distance import haversine_km
 from partnerships.geocoding import GeocodeResult
-from partnerships.models import LocationPrecision, LocationSource, PublicationState, Role
+from partnerships.models import (
+    Decision,
+    LocationPrecision,
+    LocationSource,
+    ModerationEvent,
+    Partnership,
+    PublicationState,
+    Revision,
+    RevisionState,
+    Role,
+)
+from partnerships.snapshots import apply_snapshot, snapshot_of
 
 
 def publish_partnerships(queryset):
@@ -171,3 +184,176 @@ def _record(entry, result, *, commit):
     for field, value in fields.items():
         setattr(entry, field, value)
     return LocationOutcome(entry, Outcome.PLACED if result.found else Outcome.FAILED, result)
+
+
+# Registration, editing and moderation -------------------------------------------------------
+#
+# A partnership that has never been published is edited in place: nobody but its editors and the
+# moderators can see it. Once published, edits go into a Revision and the public keeps seeing the
+# last approved version until a moderator approves the revision.
+
+
+@transaction.atomic
+def create_partnership(*, data, user):
+    """A new draft partnership from a snapshot, with `user` as its first editor."""
+    partnership = Partnership(publication_state=PublicationState.DRAFT)
+    partnership.name = data["fields"]["name"]
+    partnership.summary = data["fields"].get("summary", "")
+    partnership.save()
+    partnership.editors.add(user)
+    apply_snapshot(partnership, data)
+    place_partnership(partnership)
+    return partnership
+
+
+def open_revision(partnership):
+    return partnership.revisions.open().first()
+
+
+def working_copy(partnership):
+    """What the editing form starts from: the open revision of a published partnership if there
+    is one, otherwise the live rows."""
+    revision = open_revision(partnership)
+    return revision.data if revision else snapshot_of(partnership)
+
+
+@transaction.atomic
+def save_edit(partnership, *, data, user):
+    """Save an editor's changes. Returns the Revision holding them for a published partnership,
+    or None when they were written straight to an unpublished one."""
+    if partnership.publication_state != PublicationState.PUBLISHED:
+        apply_snapshot(partnership, data)
+        place_partnership(partnership)
+        return None
+    revision = open_revision(partnership) or Revision(partnership=partnership)
+    revision.data = data
+    revision.author = user
+    if revision.state == RevisionState.CHANGES_REQUESTED:
+        revision.state = RevisionState.DRAFT
+    revision.save()
+    return revision
+
+
+@transaction.atomic
+def submit_for_review(partnership, *, user):
+    """Send a draft (or a published partnership's open revision) to the moderators."""
+    revision = None
+    if partnership.publication_state == PublicationState.PUBLISHED:
+        revision = open_revision(partnership)
+        if revision is None:
+            raise ValueError("There are no changes to submit.")
+        revision.state = RevisionState.PENDING
+        revision.submitted_at = timezone.now()
+        revision.save()
+    elif partnership.publication_state == PublicationState.ARCHIVED:
+        raise ValueError("An archived partnership cannot be submitted.")
+    else:
+        partnership.publication_state = PublicationState.PENDING
+        partnership.save(update_fields=["publication_state", "updated_at"])
+    ModerationEvent.objects.create(
+        partnership=partnership, revision=revision, decision=Decision.SUBMITTED, actor=user
+    )
+    moderators = (
+        get_user_model()
+        .objects.filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__codename="moderate_partnership")
+            | Q(groups__permissions__codename="moderate_partnership"),
+            is_active=True,
+        )
+        .distinct()
+    )
+    transaction.on_commit(
+        lambda: emails.send(
+            "submitted",
+            {"partnership": partnership, "is_edit": revision is not None, "author": user},
+            [m.email for m in moderators],
+        )
+    )
+    return revision
+
+
+def awaiting_review():
+    """Partnerships waiting for a moderator: new ones pending review, and published ones with a
+    pending revision, oldest first."""
+    pending_revisions = Revision.objects.pending().values("partnership_id")
+    return (
+        Partnership.objects.filter(
+            Q(publication_state=PublicationState.PENDING) | Q(pk__in=pending_revisions)
+        )
+        .select_related("region")
+        .order_by("updated_at")
+    )
+
+
+@transaction.atomic
+def approve(partnership, *, moderator, message=""):
+    """Publish a pending partnership, or apply its pending revision to the live rows."""
+    revision = partnership.revisions.pending().first()
+    if revision is not None:
+        apply_snapshot(partnership, revision.data)
+        revision.state = RevisionState.APPROVED
+        revision.save()
+    elif partnership.publication_state != PublicationState.PENDING:
+        raise ValueError("Only a partnership pending review can be approved.")
+    partnership.publication_state = PublicationState.PUBLISHED
+    partnership.last_verified_at = timezone.now()
+    partnership.save()
+    place_partnership(partnership)
+    _decide(partnership, revision, Decision.APPROVED, moderator, message, "approved")
+
+
+@transaction.atomic
+def request_changes(partnership, *, moderator, message):
+    """Send a pending partnership or revision back to its editors with `message`."""
+    revision = partnership.revisions.pending().first()
+    if revision is not None:
+        revision.state = RevisionState.CHANGES_REQUESTED
+        revision.save()
+    elif partnership.publication_state == PublicationState.PENDING:
+        partnership.publication_state = PublicationState.CHANGES_REQUESTED
+        partnership.save(update_fields=["publication_state", "updated_at"])
+    else:
+        raise ValueError("Only a partnership pending review can be sent back.")
+    _decide(
+        partnership, revision, Decision.CHANGES_REQUESTED, moderator, message, "changes_requested"
+    )
+
+
+@transaction.atomic
+def reject(partnership, *, moderator, reason):
+    """Reject a pending submission: a new partnership is archived; a revision of a published one
+    is dropped and the published version stays."""
+    revision = partnership.revisions.pending().first()
+    if revision is not None:
+        revision.state = RevisionState.REJECTED
+        revision.save()
+    elif partnership.publication_state == PublicationState.PENDING:
+        partnership.publication_state = PublicationState.ARCHIVED
+        partnership.save(update_fields=["publication_state", "updated_at"])
+    else:
+        raise ValueError("Only a partnership pending review can be rejected.")
+    _decide(partnership, revision, Decision.REJECTED, moderator, reason, "rejected")
+
+
+def _decide(partnership, revision, decision, moderator, message, template):
+    ModerationEvent.objects.create(
+        partnership=partnership,
+        revision=revision,
+        decision=decision,
+        actor=moderator,
+        message=message,
+    )
+    editors = [user.email for user in partnership.editors.filter(is_active=True)]
+    context = {"partnership": partnership, "message": message, "is_edit": revision is not None}
+    transaction.on_commit(lambda: emails.send(template, context, editors))
+
+
+def place_partnership(partnership):
+    """Geocode the partnership's member organisations that have no location yet, then the
+    partnership itself. Offline by default; a failure is recorded, never raised."""
+    for membership in partnership.memberships.select_related("organisation"):
+        organisation = membership.organisation
+        if not organisation.is_located and organisation.town:
+            geocode_organisation(organisation)
+    locate_partnership(partnership)
