@@ -80,8 +80,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "allauth",
+    "allauth.account",
     "partnerships",
     "directory",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -193,6 +197,36 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "directory@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Accounts (django-allauth): people sign up and sign in with their email address, which they must
+# verify by following a link before they can sign in. The admin still signs in by username through
+# Django's own backend, so a superuser made by `createsuperuser` can reach /admin/ at once.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False  # a link, which also works from another device
+ACCOUNT_UNIQUE_EMAIL = True
+# One address per account; a new address replaces the old one only once it has been verified.
+ACCOUNT_CHANGE_EMAIL = True
+# Changing email or password asks for the password again if the last sign-in is not recent, and
+# both send a notice to the account's address, so a borrowed session cannot quietly take it over.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Health Information Partnerships] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Throttling against password guessing, counted in the cache. With several app servers the cache
+# must be shared (Redis or Memcached; see CACHES), or each server keeps its own count. After 5
+# failed sign-ins for one address within 5 minutes, further attempts for that address are refused,
+# even with the right password, until the window has passed; 10 failures a minute from one IP
+# address are refused too. A successful password reset lifts the block. allauth's other limits
+# (sign-ups, password reset emails, verification emails) keep their defaults.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
 # Geography. The offline gazetteer (the Place table, loaded by `manage.py load_places`) is the
 # default; Nominatim is only asked when GEOCODER=nominatim.

@@ -7,5 +7,6 @@ admin.site.index_title = "Curate the directory"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("editor.urls")),
     path("", include("directory.urls")),
 ]
