@@ -12,6 +12,7 @@ from partnerships.models import Agreement, Contact
 
 CSV_COLUMNS = [
     ("name", "Name"),
+    ("summary", "Summary"),
     ("url", "Directory page"),
     ("kind", "Type"),
     ("formality", "Formality"),
@@ -60,6 +61,7 @@ def public_record(partnership):
     memberships = list(partnership.memberships.all())
     return {
         "name": partnership.name,
+        "summary": partnership.summary,
         "url": settings.SITE_URL + partnership.get_absolute_url(),
         "kind": partnership.get_kind_display(),
         "formality": partnership.get_formality_display(),

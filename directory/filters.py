@@ -5,7 +5,7 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 
 from partnerships.models import (
     Activity,
@@ -45,7 +45,10 @@ class PartnershipFilterForm(forms.Form):
         data = super().clean()
         near, lat, lon = data.get("near"), data.get("lat"), data.get("lon")
         point = None
-        if (lat is None) != (lon is None):
+        if self.has_error("lat") or self.has_error("lon"):
+            # "Enter a number." already says what is wrong; "give both" would only confuse.
+            pass
+        elif (lat is None) != (lon is None):
             self.add_error("lat" if lat is None else "lon", "Give both latitude and longitude.")
         elif lat is not None:
             point = self._point(lat, lon, field="lat")
@@ -154,7 +157,8 @@ class PartnershipFilter(django_filters.FilterSet):
             if not data.get("radius"):
                 data["radius"] = str(DEFAULT_RADIUS)
             if not data.get("sort"):
-                data["sort"] = "distance" if data.get("near") or data.get("lat") else "name"
+                searching_near = data.get("near", "").strip() or data.get("lat", "").strip()
+                data["sort"] = "distance" if searching_near else "name"
         super().__init__(data, queryset, **kwargs)
 
     def noop(self, queryset, name, value):
@@ -213,7 +217,8 @@ class PartnershipFilter(django_filters.FilterSet):
         if point:
             queryset = queryset.near(*point, km=self.form.cleaned_data.get("radius") or 25)
         if sort == "recent":
-            return queryset.order_by("-last_verified_at", "name")
+            # Never-confirmed entries last on every database (PostgreSQL sorts NULL first in DESC).
+            return queryset.order_by(F("last_verified_at").desc(nulls_last=True), "name")
         if sort == "distance" and point:
             return queryset.order_by("distance_km", "name")
         return queryset.order_by("name")
