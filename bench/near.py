@@ -10,20 +10,13 @@ Both must return the same partnerships for every town. Exits non-zero if the bud
     .venv/bin/python bench/near.py
 """
 
-import os
-import random
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROWS = 100_000
-BATCH = 5_000
 KM = 25
 NEAR_RUNS = 20
 SCAN_RUNS = 5
-SEED = 20_260_101
 BUDGET_P50_MS = 20.0
 BUDGET_SPEEDUP = 10.0
 BUDGET = (
@@ -42,42 +35,13 @@ TOWNS = {
 }
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-workdir = tempfile.TemporaryDirectory(prefix="bench-near-")
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-os.environ["DEBUG"] = "true"
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", f"sqlite:///{Path(workdir.name) / 'bench.sqlite3'}"
-)
+from bench import common  # noqa: E402
 
-import django  # noqa: E402
+workdir = common.start("bench-near-")
 
-django.setup()
+from django.db import connection  # noqa: E402
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-
-from partnerships.models import Partnership, PublicationState  # noqa: E402
-
-
-def load():
-    rng = random.Random(SEED)
-    if Partnership.objects.exists():
-        sys.exit("The benchmark database already holds partnerships: give it a throwaway one.")
-    with transaction.atomic():
-        for start in range(0, ROWS, BATCH):
-            Partnership.objects.bulk_create(
-                Partnership(
-                    name=f"Bench partnership {n}",
-                    slug=f"bench-partnership-{n}",
-                    summary="Generated for the near() benchmark.",
-                    publication_state=PublicationState.PUBLISHED,
-                    latitude=rng.uniform(50.0, 58.6),
-                    longitude=rng.uniform(-6.3, 1.7),
-                )
-                for n in range(start, min(start + BATCH, ROWS))
-            )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+from partnerships.models import Partnership  # noqa: E402
 
 
 def near(latitude, longitude):
@@ -95,17 +59,7 @@ def full_scan(latitude, longitude):
 
 def timed(make_queryset, point, runs):
     """Milliseconds per evaluation after one untimed warm-up, and the (id, distance) rows."""
-    list(make_queryset(*point).values_list("id", "distance_km"))
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        rows = list(make_queryset(*point).values_list("id", "distance_km"))
-        times.append((time.perf_counter() - started) * 1000)
-    return times, rows
-
-
-def p95(values):
-    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+    return common.timed(lambda: list(make_queryset(*point).values_list("id", "distance_km")), runs)
 
 
 def plan(queryset):
@@ -121,13 +75,7 @@ def plan(queryset):
 
 
 def main():
-    call_command("migrate", verbosity=0, interactive=False)
-    started = time.perf_counter()
-    load()
-    print(
-        f"Loaded {Partnership.objects.count():,} partnerships into {connection.vendor} "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
+    common.load("near()")
     print(f"Query plan for near(): {plan(near(*TOWNS['Leeds']))}")
 
     near_times, scan_times, mismatches = [], [], []
@@ -148,9 +96,12 @@ def main():
     speedup = scan_p50 / near_p50
     print(
         f"near() within {KM} km, {len(near_times)} runs: "
-        f"p50 {near_p50:.2f} ms, p95 {p95(near_times):.2f} ms"
+        f"p50 {near_p50:.2f} ms, p95 {common.p95(near_times):.2f} ms"
     )
-    print(f"full scan, {len(scan_times)} runs: p50 {scan_p50:.2f} ms, p95 {p95(scan_times):.2f} ms")
+    print(
+        f"full scan, {len(scan_times)} runs: "
+        f"p50 {scan_p50:.2f} ms, p95 {common.p95(scan_times):.2f} ms"
+    )
     print(f"near() is {speedup:.1f}x faster than the full scan (p50)")
     print(BUDGET)
 
@@ -174,8 +125,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        connection.close()
-        workdir.cleanup()
+    common.run(main, workdir)

@@ -4,15 +4,24 @@ The browser asks for the visible box and zoom; the database groups the matching 
 grid of cells and returns one row per cell, so a response holds at most `MAX_FEATURES` features
 however large the directory is. Cells whose entries all share one point (several partnerships run
 from one hospital library, say) come back as a single point listing them, never as a cluster that
-cannot be split by zooming in.
+cannot be split by zooming in. At the deepest zoom no distinct points are merged at all, since a
+cluster there could not be opened.
+
+At national and regional zoom the cells are whole numbers of the fixed fine grid in
+`partnerships.mapgrid`: the database adds up the fine cells in index order, without sorting the
+rows, and the fine cells are merged into map cells here. Deeper in, the box holds few rows and the
+database groups them straight into map cells.
 """
 
 import math
+import operator
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, F, Max, Min, Q
-from django.db.models.functions import Floor
+from django.db.models import Count, F, Max, Min, Q, Sum, Window
+from django.db.models.functions import Floor, RowNumber
 from django.urls import reverse
+
+from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
 
 # A grid of at most 18 x 14 cells over the requested box: with the partial cells at its edges that
 # is at most 19 x 15 = 285 features, under the 300 the browser should ever have to draw.
@@ -28,7 +37,12 @@ MAX_LISTED = 25
 
 
 class BadMapRequest(ValueError):
-    """The bbox or zoom in a map-data request cannot be used; the message says why."""
+    """The bbox or zoom in a map-data request cannot be used; the message says why and `field`
+    which parameter is wrong."""
+
+    def __init__(self, message, field="bbox"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -53,14 +67,16 @@ class Viewport:
         try:
             zoom = int(zoom if zoom not in (None, "") else 6)
         except ValueError:
-            raise BadMapRequest("zoom must be a whole number from 0 to 18.") from None
+            raise BadMapRequest("zoom must be a whole number from 0 to 18.", "zoom") from None
         if not 0 <= zoom <= MAX_ZOOM:
-            raise BadMapRequest("zoom must be a whole number from 0 to 18.")
+            raise BadMapRequest("zoom must be a whole number from 0 to 18.", "zoom")
         # Leaflet reports boxes wider than the world when zoomed far out; clamp to it.
         west, east = max(west, -180.0), min(east, 180.0)
         south, north = max(south, -90.0), min(north, 90.0)
-        if west >= east or south >= north:
-            raise BadMapRequest("bbox must have west < east and south < north.")
+        # A map with no size on screen yet (a hidden container) sends a box of no width or
+        # height: that is a valid, empty view, not an error.
+        if west > east or south > north:
+            raise BadMapRequest("bbox must have west <= east and south <= north.")
         return cls(west, south, east, north, zoom)
 
     @property
@@ -68,45 +84,47 @@ class Viewport:
         """Grid cell size in degrees: about CELL_PIXELS at this zoom, and never so small that the
         box holds more than GRID_COLUMNS x GRID_ROWS cells."""
         at_zoom = CELL_PIXELS * 360.0 / (TILE_PIXELS * 2**self.zoom)
-        return max(
+        size = max(
             at_zoom,
             (self.east - self.west) / GRID_COLUMNS,
             (self.north - self.south) / GRID_ROWS,
         )
+        # A hair larger, so that rounding in the division can never add a column or row.
+        size *= 1 + 1e-9
+        if size * CELLS_PER_DEGREE >= 1:
+            size = math.ceil(size * CELLS_PER_DEGREE) / CELLS_PER_DEGREE
+        return size
+
+    @property
+    def fine_cells_per_cell(self):
+        """How many fine grid cells make one side of a map cell, or None when a map cell is
+        smaller than a fine cell."""
+        fine = round(self.cell_size * CELLS_PER_DEGREE)
+        return fine if fine >= 1 else None
 
 
 def cluster(partnerships, viewport):
     """GeoJSON features for the located `partnerships` inside `viewport`, clustered on a grid.
 
-    Two queries whatever the size of the directory: one groups the rows into cells, one fetches
-    the names of the entries in cells that are a single point.
+    Two queries whatever the size of the directory (three at the deepest zoom): one groups the
+    rows into cells, one fetches the names of the entries in cells that are a single point.
+    `partnerships` must not be joined to a many-valued relation (filter through `pk__in`), or
+    rows would be counted more than once.
     """
-    size = viewport.cell_size
     inside = partnerships.located().filter(
         latitude__gte=viewport.south,
         latitude__lte=viewport.north,
         longitude__gte=viewport.west,
         longitude__lte=viewport.east,
     )
-    # The grid is anchored at 0,0 rather than at the box, so clusters stay put while panning.
-    cells = (
-        inside.order_by()
-        .annotate(
-            cell_x=Floor(F("longitude") / size),
-            cell_y=Floor(F("latitude") / size),
-        )
-        .values("cell_x", "cell_y")
-        .annotate(
-            count=Count("id"),
-            latitude_mean=Avg("latitude"),
-            longitude_mean=Avg("longitude"),
-            south=Min("latitude"),
-            north=Max("latitude"),
-            west=Min("longitude"),
-            east=Max("longitude"),
-        )
-    )
-    cells = list(cells)
+    cells = None
+    if viewport.zoom == MAX_ZOOM:
+        cells = _distinct_points(inside)
+    if cells is None:
+        if viewport.fine_cells_per_cell:
+            cells = _cells_from_fine_grid(inside, viewport)
+        else:
+            cells = _cells(inside, viewport.cell_size)
     for cell in cells:
         cell["is_point"] = cell["south"] == cell["north"] and cell["west"] == cell["east"]
     listed = _entries_at(inside, [cell for cell in cells if cell["is_point"]])
@@ -118,8 +136,73 @@ def cluster(partnerships, viewport):
     ]
 
 
+_SUMMARY = {
+    "count": Count("*"),
+    "latitude_sum": Sum("latitude"),
+    "longitude_sum": Sum("longitude"),
+    "south": Min("latitude"),
+    "north": Max("latitude"),
+    "west": Min("longitude"),
+    "east": Max("longitude"),
+}
+
+
+# How two fine cells' figures (in _SUMMARY's order) combine into one map cell's.
+_MERGES = [operator.add, operator.add, operator.add, min, max, min, max]
+
+
+def _cells(inside, size):
+    """One row per map cell, grouped by the database. The grid is anchored at 0,0 rather than
+    at the box, so clusters stay put while panning."""
+    return list(
+        inside.order_by()
+        .annotate(cell_x=Floor(F("longitude") / size), cell_y=Floor(F("latitude") / size))
+        .values("cell_x", "cell_y")
+        .annotate(**_SUMMARY)
+    )
+
+
+def _cells_from_fine_grid(inside, viewport):
+    """One row per map cell, merged here from the database's sums per fine grid cell."""
+    fine_rows = (
+        inside.order_by()
+        # Says again which fine rows the box covers, in the index's own terms, so that the
+        # planner reads the (state, fine cell) index in order instead of sorting the rows.
+        .annotate(fine_y=FineCell("latitude"), fine_x=FineCell("longitude"))
+        .filter(
+            fine_y__gte=math.floor(viewport.south * CELLS_PER_DEGREE),
+            fine_y__lte=math.floor(viewport.north * CELLS_PER_DEGREE),
+        )
+        .values("fine_y", "fine_x")
+        .annotate(**_SUMMARY)
+        .values_list("fine_y", "fine_x", *_SUMMARY)
+    )
+    per_cell = viewport.fine_cells_per_cell
+    cells = {}
+    for fine_y, fine_x, *figures in fine_rows:
+        key = (int(fine_x) // per_cell, int(fine_y) // per_cell)
+        if key in cells:
+            figures = [
+                merge(a, b) for merge, a, b in zip(_MERGES, cells[key], figures, strict=True)
+            ]
+        cells[key] = figures
+    return [dict(zip(_SUMMARY, figures, strict=True)) for figures in cells.values()]
+
+
+def _distinct_points(inside):
+    """One row per distinct point, or None if the box holds more than MAX_FEATURES of them."""
+    points = list(
+        inside.order_by()
+        .values(at_latitude=F("latitude"), at_longitude=F("longitude"))
+        .annotate(**_SUMMARY)[: MAX_FEATURES + 1]
+    )
+    return points if len(points) <= MAX_FEATURES else None
+
+
 def _entries_at(partnerships, points):
-    """The partnerships at each single-point cell, keyed by (latitude, longitude)."""
+    """The first MAX_LISTED partnerships by name at each single-point cell, keyed by (latitude,
+    longitude). Many entries can share a point (all those placed at a region's centre, say), so
+    the database numbers them and returns only those listed."""
     if not points:
         return {}
     where = Q()
@@ -127,15 +210,21 @@ def _entries_at(partnerships, points):
         where |= Q(latitude=point["south"], longitude=point["west"])
     rows = (
         partnerships.filter(where)
+        .annotate(
+            place_rank=Window(
+                RowNumber(),
+                partition_by=[F("latitude"), F("longitude")],
+                order_by=[F("name").asc(), F("pk").asc()],
+            )
+        )
+        .filter(place_rank__lte=MAX_LISTED)
         .with_member_count()
-        .order_by("name")
+        .order_by("name", "pk")
         .values("name", "slug", "area_name", "member_count", "latitude", "longitude")
     )
     listed = {}
     for row in rows:
-        entries = listed.setdefault((row["latitude"], row["longitude"]), [])
-        if len(entries) < MAX_LISTED:
-            entries.append(row)
+        listed.setdefault((row["latitude"], row["longitude"]), []).append(row)
     return listed
 
 
@@ -164,7 +253,10 @@ def _cluster_feature(cell):
         "type": "Feature",
         "geometry": {
             "type": "Point",
-            "coordinates": [cell["longitude_mean"], cell["latitude_mean"]],
+            "coordinates": [
+                cell["longitude_sum"] / cell["count"],
+                cell["latitude_sum"] / cell["count"],
+            ],
         },
         "properties": {
             "cluster": True,

@@ -1,0 +1,102 @@
+"""What the benchmarks share: a throwaway database holding 100,000 published, located
+partnerships spread over the UK, and the way they time and report.
+
+A benchmark script puts the project on `sys.path`, calls `start()` before importing anything from
+Django, and hands its `main()` to `run()`:
+
+    workdir = common.start("bench-near-")
+    ...
+    if __name__ == "__main__":
+        common.run(main, workdir)
+"""
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROWS = 100_000
+BATCH = 5_000
+SEED = 20_260_101
+# The generated partnerships lie uniformly in this box: mainland Britain and Northern Ireland,
+# with some sea, which is harder on the map than real data (no empty moors to skip).
+LATITUDES = (50.0, 58.6)
+LONGITUDES = (-6.3, 1.7)
+
+
+def start(prefix):
+    """Point Django at a throwaway database (SQLite in a new temporary folder, or
+    BENCH_DATABASE_URL if set) and set Django up. Returns the folder, for `run()` to remove."""
+    workdir = tempfile.TemporaryDirectory(prefix=prefix)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DEBUG"] = "true"
+    os.environ["DATABASE_URL"] = os.environ.get(
+        "BENCH_DATABASE_URL", f"sqlite:///{Path(workdir.name) / 'bench.sqlite3'}"
+    )
+    import django
+
+    django.setup()
+    return workdir
+
+
+def load(purpose):
+    """Migrate, then add ROWS published partnerships at seeded random points, the same ones on
+    every run, and refresh the planner's statistics. Refuses a database that already has data."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from partnerships.models import Partnership, PublicationState
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if Partnership.objects.exists():
+        sys.exit("The benchmark database already holds partnerships: give it a throwaway one.")
+    started = time.perf_counter()
+    rng = random.Random(SEED)
+    with transaction.atomic():
+        for first in range(0, ROWS, BATCH):
+            Partnership.objects.bulk_create(
+                Partnership(
+                    name=f"Bench partnership {n}",
+                    slug=f"bench-partnership-{n}",
+                    summary=f"Generated for the {purpose} benchmark.",
+                    publication_state=PublicationState.PUBLISHED,
+                    latitude=rng.uniform(*LATITUDES),
+                    longitude=rng.uniform(*LONGITUDES),
+                )
+                for n in range(first, min(first + BATCH, ROWS))
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"Loaded {Partnership.objects.count():,} partnerships into {connection.vendor} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def timed(call, runs):
+    """Milliseconds for each of `runs` calls after one untimed warm-up, and the last result."""
+    result = call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result
+
+
+def p95(values):
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def run(main, workdir):
+    """Exit with `main()`'s status, closing the connection and removing the throwaway folder."""
+    from django.db import connection
+
+    try:
+        sys.exit(main())
+    finally:
+        connection.close()
+        workdir.cleanup()
