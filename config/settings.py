@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "partnerships",
     "directory",
+    "editor",
     "accounts",
 ]
 
@@ -174,6 +175,16 @@ STORAGES = {
 # served through a view that checks permission, never by the web server directly.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Request limits. Form fields (everything but files) stay small; uploaded files larger than
+# FILE_UPLOAD_MAX_MEMORY_SIZE stream to a temporary file instead of memory. Documents are checked
+# against their own 10 MB limit in editor/uploads.py; cap the whole request body in the web server
+# or proxy in front (e.g. nginx client_max_body_size 12m).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 2000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 20)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 # Console email in development; SMTP from the environment in production.
 _EMAIL_BACKEND = env_str(
@@ -206,7 +217,8 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "/"
+# Editors land on their own partnerships after signing in.
+LOGIN_REDIRECT_URL = "editor:my_partnerships"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

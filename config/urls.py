@@ -7,6 +7,10 @@ admin.site.index_title = "Curate the directory"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # allauth's sign-up, sign-in, verification, password and email pages, plus this project's
+    # "My account" and delete-account pages beside them.
+    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("", include("editor.urls")),
     path("", include("directory.urls")),
 ]

@@ -7,6 +7,7 @@ app_name = "directory"
 urlpatterns = [
     path("", views.home, name="home"),
     path("partnerships/<slug:slug>/", views.partnership_detail, name="partnership"),
+    path("partnerships/<slug:slug>/contact/", views.contact, name="contact"),
     path("organisations/<slug:slug>/", views.organisation_detail, name="organisation"),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("activities/<slug:slug>/", views.activity_detail, name="activity"),

@@ -3,18 +3,21 @@ unreviewed can reach the public."""
 
 import hashlib
 import json
+import logging
+from smtplib import SMTPException
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, Prefetch, Sum
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from partnerships.models import (
     Activity,
@@ -26,8 +29,11 @@ from partnerships.models import (
     Region,
 )
 
-from . import exports, mapdata
+from . import exports, mapdata, throttle
 from .filters import PartnershipFilter
+from .forms import ContactForm
+
+logger = logging.getLogger(__name__)
 
 
 def _listing(partnerships):
@@ -126,28 +132,22 @@ def map_data(request):
     try:
         viewport = mapdata.Viewport.parse(request.GET.get("bbox"), request.GET.get("zoom"))
     except mapdata.BadMapRequest as error:
-        return JsonResponse({"errors": {"bbox": [{"message": str(error)}]}}, status=400)
-    # A subquery keeps the grouping right whatever joins the filters used.
-    matching = Partnership.objects.filter(pk__in=search.qs.order_by().values("pk"))
-    stamp = matching.with_member_count().aggregate(
-        count=Count("id"), changed=Max("updated_at"), members=Sum("member_count")
-    )
-    etag = '"{}"'.format(
-        hashlib.sha256(
-            f"{request.GET.urlencode()}|{stamp['count']}|{stamp['changed']}|{stamp['members']}".encode()
-        ).hexdigest()[:32]
-    )
-    not_modified = get_conditional_response(request, etag=etag)
-    if not_modified is not None:
-        return not_modified
-    collection = {"type": "FeatureCollection", "features": mapdata.cluster(matching, viewport)}
+        return JsonResponse(
+            {"errors": {error.field: [{"message": str(error), "code": "invalid"}]}}, status=400
+        )
+    # Every filter goes through `pk__in` subqueries, never a join, so clusters count each
+    # partnership once and the database can use the map grid index.
+    collection = {"type": "FeatureCollection", "features": mapdata.cluster(search.qs, viewport)}
     response = HttpResponse(
         json.dumps(collection, separators=(",", ":")), content_type="application/geo+json"
     )
-    response["ETag"] = etag
+    # The ETag is the body's own hash: it changes exactly when what this view shows changes
+    # (published, unpublished, renamed, moved, members added), however the data was written,
+    # and costs no query. A 304 saves the transfer and the redraw, not the clustering.
+    response["ETag"] = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
     response["Cache-Control"] = "no-cache"
     patch_vary_headers(response, ["Accept-Encoding"])
-    return response
+    return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
 @require_safe
@@ -178,10 +178,17 @@ def export_geojson(request):
     return response
 
 
-def partnership_detail(request, slug):
-    partnership = get_object_or_404(
+def _published_partnership(slug):
+    """A published partnership with everything its page shows, in a constant number of
+    queries, and whether the contact form can reach anyone (`has_contact_email`)."""
+    return get_object_or_404(
         Partnership.objects.published()
         .with_members()
+        .annotate(
+            has_contact_email=Exists(
+                Contact.objects.with_email().filter(partnership=OuterRef("pk"))
+            )
+        )
         .prefetch_related(
             "activities",
             "channels",
@@ -194,13 +201,96 @@ def partnership_detail(request, slug):
         ),
         slug=slug,
     )
+
+
+def _detail_page(request, partnership, contact_form, *, status=200):
     region = partnership.region
     trail = [(region.name, region.get_absolute_url())] if region else []
     return render(
         request,
         "directory/partnership_detail.html",
-        {"partnership": partnership, "trail": trail, "map_config": _detail_map(partnership)},
+        {
+            "partnership": partnership,
+            "trail": trail,
+            "map_config": _detail_map(partnership),
+            "contact_form": contact_form,
+        },
+        status=status,
     )
+
+
+def partnership_detail(request, slug):
+    partnership = _published_partnership(slug)
+    return _detail_page(request, partnership, ContactForm(partnership=partnership))
+
+
+# The contact form's limits, per client address and per sender address.
+CONTACT_LIMIT = 5
+CONTACT_PERIOD = 60 * 60
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def contact(request, slug):
+    """Pass a visitor's message to a published partnership's lead contact by email, without
+    showing the contact's address; the visitor's address goes in Reply-To and they get a copy.
+
+    The per-client limit counts by REMOTE_ADDR, which must be the real client's address: behind a
+    proxy, something trusted must set it from the proxy's X-Forwarded-For (see the README), or
+    every visitor shares the proxy's count. Without any REMOTE_ADDR only the sender limit applies,
+    rather than one count for everybody."""
+    partnership = _published_partnership(slug)
+    if request.method != "POST":
+        return redirect(partnership.get_absolute_url() + "#contact-form-heading")
+    form = ContactForm(request.POST, partnership=partnership)
+    if not partnership.has_contact_email:
+        # The page shows no form then; a hand-made post gets the same sentence.
+        messages.error(request, "This partnership has no contact email address to write to.")
+        return redirect(partnership.get_absolute_url())
+    if not form.is_valid():
+        form.prepare_retry()
+        return _detail_page(request, partnership, form, status=400)
+    # Both counters count every accepted form, so neither a new address nor a new sender
+    # escapes the limit.
+    client_address = request.META.get("REMOTE_ADDR", "")
+    within_client_limit = not client_address or throttle.allow(
+        f"contact:client:{client_address}", CONTACT_LIMIT, CONTACT_PERIOD
+    )
+    within_sender_limit = throttle.allow(
+        f"contact:sender:{form.cleaned_data['email'].lower()}", CONTACT_LIMIT, CONTACT_PERIOD
+    )
+    if not (within_client_limit and within_sender_limit):
+        form.add_error(
+            None,
+            f"Your message was not sent: we accept at most {CONTACT_LIMIT} messages an hour "
+            "from one address. Please try again later.",
+        )
+        form.prepare_retry()
+        return _detail_page(request, partnership, form, status=429)
+    recipients = _message_recipients(partnership)
+    try:
+        copied = form.send(recipients)
+    except (SMTPException, OSError):
+        logger.exception("The contact form could not send a message for %s", partnership.slug)
+        form.add_error(
+            None,
+            "Your message could not be sent because of a problem with our email service. "
+            "What you wrote is kept below; please try again later.",
+        )
+        form.prepare_retry()
+        return _detail_page(request, partnership, form, status=503)
+    messages.success(request, "Your message has been sent to the partnership's lead contact.")
+    if copied:
+        messages.info(request, f"A copy has been sent to {form.cleaned_data['email']}.")
+    else:
+        messages.warning(request, "We could not send you a copy of your message.")
+    return redirect(partnership.get_absolute_url())
+
+
+def _message_recipients(partnership):
+    """The lead contacts' addresses, or if no lead has one, every contact's address."""
+    contacts = list(partnership.contacts.with_email())
+    leads = [contact.email for contact in contacts if contact.is_lead]
+    return leads or [contact.email for contact in contacts]
 
 
 def _detail_map(partnership):

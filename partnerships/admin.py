@@ -22,10 +22,12 @@ from partnerships.models import (
     LocationPrecision,
     LocationSource,
     Membership,
+    ModerationEvent,
     Organisation,
     Partnership,
     Place,
     Region,
+    Revision,
 )
 from partnerships.services import Outcome
 
@@ -595,3 +597,41 @@ class GeocodeCacheAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Moderation: read-only records. Revisions are written by the editing screens and decided on the
+# moderation screens (`services.py`); the events are the audit trail of those decisions. Neither is
+# added or changed by hand. Deleting stays allowed, because the admin refuses to delete a
+# partnership while the curator may not delete the rows that cascade from it.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = ["partnership", "state", "author", "submitted_at", "updated_at"]
+    list_filter = ["state", "submitted_at"]
+    search_fields = ["partnership__name", "author__email"]
+    ordering = ["-created_at"]
+    list_select_related = ["partnership", "author"]
+    date_hierarchy = "created_at"
+    fields = ["partnership", "state", "author", "submitted_at", "created_at", "updated_at", "data"]
+    readonly_fields = fields
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "partnership", "decision", "actor", "message"]
+    list_filter = ["decision", "created_at"]
+    search_fields = ["partnership__name", "actor__email", "message"]
+    ordering = ["-created_at"]
+    list_select_related = ["partnership", "actor"]
+    date_hierarchy = "created_at"
+    fields = ["partnership", "revision", "decision", "actor", "message", "created_at"]
+    readonly_fields = fields

@@ -7,13 +7,14 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Count, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from partnerships.distance import NearQuerySet
+from partnerships.mapgrid import FineCell
 
 FIRST_YEAR = 1900
 LAST_YEAR = 2100
@@ -42,12 +43,16 @@ class LocationSource(models.TextChoices):
     MEMBERS = "members", "Derived from member organisations"
 
 
+# Slugs that would be shadowed by a fixed URL beside them (/partnerships/new/).
+RESERVED_SLUGS = {"new"}
+
+
 def unique_slug(instance, value, max_length=80):
     """A slug for `value` that no other row of the instance's model uses yet."""
     base = slugify(value)[:max_length].strip("-") or "entry"
     slug, n = base, 2
     others = type(instance)._default_manager.exclude(pk=instance.pk)
-    while others.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or others.filter(slug=slug).exists():
         suffix = f"-{n}"
         slug = f"{base[: max_length - len(suffix)]}{suffix}"
         n += 1
@@ -385,6 +390,15 @@ class Partnership(SluggedModel, Located):
             models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
+            # Map clusters at national and regional zoom (directory.mapdata).
+            models.Index(
+                F("publication_state"),
+                FineCell("latitude"),
+                FineCell("longitude"),
+                F("latitude"),
+                F("longitude"),
+                name="partnership_map_grid",
+            ),
         ]
         permissions = [("moderate_partnership", "Can review, publish and reject partnerships")]
         constraints = [
@@ -462,6 +476,11 @@ class ContactQuerySet(models.QuerySet):
     def public(self):
         """Contacts who agreed to be published. Nothing else is ever shown to the public."""
         return self.filter(consent_to_publish=True)
+
+    def with_email(self):
+        """Contacts a message can reach. The directory's contact form writes to them without
+        showing their address, so consent to publish is not needed for this."""
+        return self.exclude(email="")
 
 
 class Contact(models.Model):

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -275,14 +275,21 @@ def submit_for_review(partnership, *, user):
 
 def awaiting_review():
     """Partnerships waiting for a moderator: new ones pending review, and published ones with a
-    pending revision, oldest first."""
+    pending revision, the longest-waiting first. Each carries `submitted_at`, when it was last
+    submitted (an edit leaves the live row's `updated_at` alone, so that cannot order them)."""
     pending_revisions = Revision.objects.pending().values("partnership_id")
+    last_submitted = (
+        ModerationEvent.objects.filter(partnership=OuterRef("pk"), decision=Decision.SUBMITTED)
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
     return (
         Partnership.objects.filter(
             Q(publication_state=PublicationState.PENDING) | Q(pk__in=pending_revisions)
         )
         .select_related("region")
-        .order_by("updated_at")
+        .annotate(submitted_at=Subquery(last_submitted))
+        .order_by(F("submitted_at").asc(nulls_first=True), "updated_at", "pk")
     )
 
 

@@ -92,7 +92,7 @@ def snapshot_of(partnership):
             {
                 "id": a.pk,
                 **{name: _plain(getattr(a, name)) for name in AGREEMENT_FIELDS},
-                "parties": sorted(a.parties.values_list("pk", flat=True)),
+                "parties": sorted(party.pk for party in a.parties.all()),
             }
             for a in partnership.agreements.prefetch_related("parties").order_by("pk")
         ],

@@ -14,13 +14,16 @@ from partnerships.models import (
     Agreement,
     CommunicationChannel,
     Contact,
+    Decision,
     GeocodeCache,
     Membership,
+    ModerationEvent,
     Organisation,
     Partnership,
     Place,
     PublicationState,
     Region,
+    Revision,
 )
 from tests.factories import (
     make_agreement,
@@ -60,6 +63,10 @@ def make_one(model):
         GeocodeCache: lambda: GeocodeCache.objects.create(
             query="bolton, united kingdom", latitude=53.578, longitude=-2.429
         ),
+        Revision: lambda: Revision.objects.create(partnership=partnership, data={}),
+        ModerationEvent: lambda: ModerationEvent.objects.create(
+            partnership=partnership, decision=Decision.SUBMITTED
+        ),
     }
     return builders[model]()
 
@@ -93,8 +100,9 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     response = admin_client.get(admin_url(model, "add"))
 
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
-    # than being typed in.
-    assert can_add == (model not in (Place, GeocodeCache))
+    # than being typed in; revisions and moderation events are written by the editing and
+    # moderation screens.
+    assert can_add == (model not in (Place, GeocodeCache, Revision, ModerationEvent))
     assert response.status_code == (200 if can_add else 403)
 
 

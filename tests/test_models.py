@@ -91,3 +91,7 @@ def test_member_count_is_right_for_an_organisations_partnerships():
     organisation = partnership.memberships.first().organisation
     listed = organisation.partnerships.with_member_count().get()
     assert listed.member_count == 3
+
+
+def test_a_partnership_called_new_does_not_hide_behind_the_registration_page():
+    assert make_partnership(name="New").slug == "new-2"

@@ -1,0 +1,791 @@
+"""The registration and editing form, and the invitation form.
+
+`PartnershipEditor` is one page of several Django forms: the partnership's own fields and
+formsets of member organisations, contacts and agreements. It starts from a snapshot (the shape in
+`partnerships.snapshots`) and gives one back, so the same form registers a new partnership, edits
+a draft in place and proposes a revision of a published one. Ids in the posted data are trusted
+only where they belong to the snapshot the form started from, so a form cannot reach another
+partnership's rows."""
+
+import difflib
+import re
+import string
+
+from django import forms
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
+from django.utils import timezone
+
+from editor import uploads
+from partnerships.models import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Activity,
+    AgreementKind,
+    AgreementStatus,
+    CommunicationChannel,
+    Organisation,
+    Partnership,
+    Region,
+    Role,
+    Sector,
+)
+from partnerships.snapshots import FIELDS
+
+CONSENT_LABEL = "I have permission to publish these contact details in the directory"
+NEW_ORGANISATION = "new"
+DUPLICATE_RATIO = 0.8
+# Words that say little about which organisation is meant ("The Bolton NHS Foundation Trust").
+NOISE_WORDS = {"the", "nhs", "trust", "foundation"}
+# ASCII punctuation plus typographic quotes and dashes (written as escapes for the linter).
+_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}\u2018\u2019\u201c\u201d\u2013\u2014]")
+# How many blank rows each list shows, and how many "Add more rows" adds.
+EXTRA_ROWS = {"members": 2, "contacts": 1, "agreements": 1}
+
+
+def empty_snapshot():
+    return {
+        "fields": {},
+        "activities": [],
+        "channels": [],
+        "members": [],
+        "contacts": [],
+        "agreements": [],
+    }
+
+
+# Duplicate organisations ----------------------------------------------------------------------
+
+
+def normalise_name(name):
+    """Lower-case words without punctuation or the words in NOISE_WORDS."""
+    words = _PUNCTUATION.sub(" ", name.lower()).split()
+    return " ".join(word for word in words if word not in NOISE_WORDS)
+
+
+def is_similar(a, b):
+    a, b = normalise_name(a), normalise_name(b)
+    if not a or not b:
+        return False
+    return a in b or b in a or difflib.SequenceMatcher(None, a, b).ratio() >= DUPLICATE_RATIO
+
+
+def exact_organisation(name, town):
+    """The organisation with exactly this name and town, ignoring case."""
+    return (
+        Organisation.objects.filter(name__iexact=name.strip(), town__iexact=town.strip())
+        .order_by("pk")
+        .first()
+    )
+
+
+def likely_duplicates(name, town, limit=5):
+    """Organisations in the same town whose names are probably the same one, most alike first."""
+    wanted = normalise_name(name)
+    candidates = Organisation.objects.filter(town__iexact=town.strip()).only("pk", "name", "town")
+    scored = [
+        (difflib.SequenceMatcher(None, wanted, normalise_name(o.name)).ratio(), o)
+        for o in candidates[:1000]
+        if is_similar(name, o.name)
+    ]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].name, pair[1].pk))
+    return [organisation for _ratio, organisation in scored[:limit]]
+
+
+# Quiet forms: "Add more rows" shows the form again without complaining about what is missing.
+
+
+class QuietForm(forms.Form):
+    def __init__(self, *args, quiet=False, **kwargs):
+        self.quiet = quiet
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self):
+        if self.quiet:
+            self._errors, self.cleaned_data = ErrorDict(), {}
+            return
+        super().full_clean()
+
+
+class QuietFormSet(forms.BaseFormSet):
+    def __init__(self, *args, quiet=False, **kwargs):
+        self.quiet = quiet
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "quiet": self.quiet}
+
+    def full_clean(self):
+        if self.quiet:
+            self._errors, self._non_form_errors = [], self.error_class()
+            return
+        super().full_clean()
+
+    def is_removed(self, form):
+        if not (self.can_delete and form.is_bound):
+            return False
+        if not hasattr(form, "cleaned_data"):
+            form.full_clean()  # the deletion box is read when the row is cleaned
+        return self._should_delete_form(form)
+
+    def live_forms(self):
+        """Rows that hold something and are not marked for removal."""
+        return [form for form in self.forms if not form.is_blank and not self.is_removed(form)]
+
+
+# Choices with a model default: left out, they take the default.
+DEFAULTED = ("kind", "formality", "status", "scope")
+YEAR_ATTRS = {"inputmode": "numeric", "min": FIRST_YEAR, "max": LAST_YEAR}
+
+
+class PartnershipForm(forms.ModelForm):
+    region = forms.ModelChoiceField(
+        Region.objects.all(), to_field_name="slug", required=False, empty_label="Not chosen"
+    )
+    activities = forms.ModelMultipleChoiceField(
+        Activity.objects.all(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="What the partnership does",
+    )
+    channels = forms.ModelMultipleChoiceField(
+        CommunicationChannel.objects.all(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="How members keep in touch",
+    )
+
+    class Meta:
+        model = Partnership
+        fields = [
+            "name",
+            "kind",
+            "summary",
+            "aims",
+            "description",
+            "formality",
+            "status",
+            "established_year",
+            "scope",
+            "area_name",
+            "region",
+            "website",
+            "mailing_list",
+            "meeting_frequency",
+            "meeting_format",
+            "channels",
+            "activities",
+        ]
+        labels = {"kind": "Type of partnership", "area_name": "Area served"}
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "aims": forms.Textarea(attrs={"rows": 4}),
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "established_year": forms.NumberInput(attrs=YEAR_ATTRS),
+        }
+
+    def __init__(self, *args, quiet=False, **kwargs):
+        self.quiet = quiet
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = "Name of the partnership"
+        # A select always sends a value from a browser; a missing one means the default.
+        for name in DEFAULTED:
+            self.fields[name].required = False
+
+    def full_clean(self):
+        if self.quiet:
+            self._errors, self.cleaned_data = ErrorDict(), {}
+            return
+        super().full_clean()
+
+    def snapshot_fields(self):
+        data = self.cleaned_data
+        fields = {name: data.get(name) for name in FIELDS if name != "region"}
+        for name, value in fields.items():
+            if value is None and name != "established_year":
+                fields[name] = ""
+        fields["region"] = data["region"].slug if data.get("region") else ""
+        for name in DEFAULTED:
+            fields[name] = fields[name] or Partnership._meta.get_field(name).default
+        return fields
+
+
+class MemberForm(QuietForm):
+    organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label="Organisation name", max_length=200, required=False)
+    town = forms.CharField(label="Town or city", max_length=100, required=False)
+    sector = forms.ChoiceField(
+        choices=[("", "Choose a sector"), *Sector.choices],
+        required=False,
+        help_text="Needed only for an organisation that is not in the directory yet.",
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, required=False)
+    joined_year = forms.IntegerField(
+        label="Joined in (year)",
+        required=False,
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
+        widget=forms.NumberInput(attrs=YEAR_ATTRS),
+    )
+    match = forms.ChoiceField(
+        label="Is this an organisation already in the directory?",
+        widget=forms.RadioSelect,
+        required=False,
+        choices=[],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_blank = True
+        self.organisation = None
+        self.suggestions = []
+        if self.is_bound:
+            self._find_organisation()
+
+    def _raw(self, name):
+        return (self.data.get(self.add_prefix(name)) or "").strip()
+
+    def _find_organisation(self):
+        """Which organisation the typed name and town mean, or what they might mean. A hidden
+        organisation id counts only when its name and town are the ones typed, so a forged id
+        picks nothing that typing the exact name would not."""
+        name, town = self._raw("name"), self._raw("town")
+        if not name:
+            return
+        pinned = None
+        try:
+            pinned_id = int(self._raw("organisation") or 0)
+        except ValueError:
+            pinned_id = 0
+        if pinned_id:
+            pinned = Organisation.objects.filter(
+                pk=pinned_id, name__iexact=name, town__iexact=town
+            ).first()
+        self.organisation = pinned or exact_organisation(name, town)
+        if self.organisation is None:
+            self.suggestions = likely_duplicates(name, town)
+        if self.suggestions:
+            self.fields["match"].choices = [
+                *(
+                    (str(o.pk), f"Use {o.name}, {o.town}" if o.town else f"Use {o.name}")
+                    for o in self.suggestions
+                ),
+                (NEW_ORGANISATION, "No, create a new organisation"),
+            ]
+
+    def clean(self):
+        data = super().clean()
+        name, town = data.get("name", ""), data.get("town", "")
+        self.is_blank = not (name or town or data.get("organisation"))
+        if self.is_blank:
+            return data
+        if not name:
+            self.add_error("name", "Enter the organisation's name, or clear this row.")
+            return data
+        if self.organisation is None and self.suggestions:
+            choice = data.get("match")
+            chosen = [o for o in self.suggestions if str(o.pk) == choice]
+            if chosen:
+                self.organisation = chosen[0]
+            elif choice != NEW_ORGANISATION:
+                self.add_error(
+                    "match",
+                    f"The directory already has organisations like “{name}” in "
+                    f"{town or 'no town'}. Choose one of them, or choose to create a new one.",
+                )
+                return data
+        if self.organisation is not None:
+            # Show the chosen organisation as it is named in the directory, and keep its id so
+            # that the next submission does not have to ask again.
+            for field, value in [
+                ("organisation", self.organisation.pk),
+                ("name", self.organisation.name),
+                ("town", self.organisation.town),
+            ]:
+                if hasattr(self.data, "_mutable") and self.data._mutable:
+                    self.data[self.add_prefix(field)] = str(value)
+            self.fields["match"].choices = []
+        elif not data.get("sector"):
+            self.add_error(
+                "sector", f"Choose the sector of “{name}”, which is new to the directory."
+            )
+        return data
+
+    @property
+    def label_text(self):
+        name, town = self._raw("name"), self._raw("town")
+        if not name and not self.is_bound:
+            name, town = self.initial.get("name", ""), self.initial.get("town", "")
+        return f"{name}, {town}" if name and town else name
+
+
+class ContactForm(QuietForm):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(
+        max_length=150,
+        required=False,
+        help_text="A person or a role, such as “Library team”.",
+    )
+    job_title = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    is_lead = forms.BooleanField(label="This is the lead contact", required=False)
+    consent_to_publish = forms.BooleanField(label=CONSENT_LABEL, required=False)
+
+    def clean(self):
+        data = super().clean()
+        text = [data.get(name) for name in ("name", "job_title", "email", "phone")]
+        self.is_blank = (
+            not any(text) and not data.get("is_lead") and not data.get("consent_to_publish")
+        )
+        if not self.is_blank and not data.get("name"):
+            self.add_error("name", "Enter the contact's name or role, or clear this row.")
+        return data
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_blank = True
+
+
+class AgreementForm(QuietForm):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        label="Type", choices=[("", "Choose a type"), *AgreementKind.choices], required=False
+    )
+    title = forms.CharField(max_length=200, required=False)
+    status = forms.ChoiceField(
+        choices=AgreementStatus.choices, initial=AgreementStatus.SIGNED, required=False
+    )
+    signed_on = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    review_due = forms.DateField(
+        label="Review due",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    parties = forms.MultipleChoiceField(
+        label="Parties to the agreement",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Chosen from the member organisations above.",
+    )
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    document = forms.FileField(
+        required=False,
+        error_messages={"empty": uploads.EMPTY},
+        help_text=(
+            f"A PDF, Word (.docx) or OpenDocument (.odt) file of at most "
+            f"{uploads.MAX_DOCUMENT_MB} MB."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".pdf,.docx,.odt,application/pdf,"
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+                "application/vnd.oasis.opendocument.text"
+            }
+        ),
+    )
+    document_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    remove_document = forms.BooleanField(label="Remove the document", required=False)
+    is_public = forms.BooleanField(
+        label="Public: anyone may read and download this agreement", required=False
+    )
+    shareable_example = forms.BooleanField(
+        label="Other networks may use it as an example to adapt", required=False
+    )
+
+    def __init__(self, *args, member_choices=(), user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.is_blank = True
+        self.document_name = ""
+        self.fields["parties"].choices = list(member_choices)
+        self.fields["document"].widget = forms.FileInput(attrs=self.fields["document"].widget.attrs)
+
+    @property
+    def carried_document(self):
+        """The stored file this row carries, if its token is good (for the page to mention)."""
+        token = self._raw_token()
+        if not token:
+            return ""
+        try:
+            return uploads.unsign_document(token, self.user)
+        except signing.BadSignature:
+            return ""
+
+    def _raw_token(self):
+        return (
+            self.data.get(self.add_prefix("document_token"))
+            if self.is_bound
+            else self.initial.get("document_token")
+        ) or ""
+
+    def clean_document(self):
+        upload = self.cleaned_data.get("document")
+        if upload:
+            uploads.document_extension(upload)
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        token = data.get("document_token")
+        if token:
+            try:
+                self.document_name = uploads.unsign_document(token, self.user)
+            except signing.SignatureExpired:
+                self.add_error("document", "The file chosen earlier has expired; choose it again.")
+            except signing.BadSignature:
+                self.add_error("document", "The file you chose earlier was lost; choose it again.")
+        if data.get("remove_document"):
+            self.document_name = ""
+        filled = [
+            data.get(name) for name in ("kind", "title", "summary", "signed_on", "review_due")
+        ]
+        self.is_blank = (
+            not any(filled) and not self.document_name and not self.has_error("document")
+        )
+        if self.is_blank:
+            return data
+        if not data.get("kind"):
+            self.add_error("kind", "Choose the type of agreement.")
+        if not data.get("title"):
+            self.add_error("title", "Enter the agreement's title, or clear this row.")
+        signed_on, review_due = data.get("signed_on"), data.get("review_due")
+        if signed_on and review_due and review_due < signed_on:
+            self.add_error("review_due", "The review date cannot be before the signing date.")
+        return data
+
+
+MemberFormSet = forms.formset_factory(
+    MemberForm,
+    formset=QuietFormSet,
+    extra=EXTRA_ROWS["members"],
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=200,
+    absolute_max=200,
+)
+ContactFormSet = forms.formset_factory(
+    ContactForm,
+    formset=QuietFormSet,
+    extra=EXTRA_ROWS["contacts"],
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=50,
+    absolute_max=50,
+)
+AgreementFormSet = forms.formset_factory(
+    AgreementForm,
+    formset=QuietFormSet,
+    extra=EXTRA_ROWS["agreements"],
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=50,
+    absolute_max=50,
+)
+
+SECTIONS = [
+    ("details", "About the partnership"),
+    ("members", "Member organisations"),
+    ("contacts", "Contacts"),
+    ("agreements", "Agreements"),
+]
+ROW_NAMES = {"members": "Member", "contacts": "Contact", "agreements": "Agreement"}
+
+
+class PartnershipEditor:
+    """The whole registration or editing page. `base` is the snapshot it starts from (the
+    working copy of an existing partnership, or nothing for a new one)."""
+
+    def __init__(self, *, user, base=None, data=None, files=None, quiet=False):
+        self.user = user
+        self.base = base or empty_snapshot()
+        self.data = data
+        self.section_errors = {}
+        organisations = self._base_organisations()
+        initial = self._initial(organisations)
+        kwargs = {"quiet": quiet}
+        self.details = PartnershipForm(data, initial=initial["details"], **kwargs)
+        self.members = MemberFormSet(data, prefix="members", initial=initial["members"], **kwargs)
+        self.contacts = ContactFormSet(
+            data, prefix="contacts", initial=initial["contacts"], **kwargs
+        )
+        self.agreements = AgreementFormSet(
+            data,
+            files,
+            prefix="agreements",
+            initial=initial["agreements"],
+            form_kwargs={"member_choices": self._member_choices(), "user": user},
+            **kwargs,
+        )
+
+    # Reading the snapshot in --------------------------------------------------------------
+
+    def _base_organisations(self):
+        ids = {m["organisation"] for m in self.base.get("members", [])}
+        return Organisation.objects.in_bulk(ids) if ids else {}
+
+    def _initial(self, organisations):
+        base = self.base
+        details = {**base.get("fields", {})}
+        details["activities"] = list(base.get("activities", []))
+        details["channels"] = list(base.get("channels", []))
+        members, row_of = [], {}
+        for member in base.get("members", []):
+            organisation = organisations.get(member["organisation"])
+            if organisation is None:
+                continue
+            row_of[organisation.pk] = str(len(members))
+            members.append(
+                {
+                    "organisation": organisation.pk,
+                    "name": organisation.name,
+                    "town": organisation.town,
+                    "sector": organisation.sector,
+                    "role": member.get("role") or Role.MEMBER,
+                    "joined_year": member.get("joined_year"),
+                }
+            )
+        contacts = [
+            {
+                "id": c.get("id"),
+                **{name: c.get(name) for name in ContactForm.base_fields if name != "id"},
+            }
+            for c in base.get("contacts", [])
+        ]
+        agreements = []
+        for a in base.get("agreements", []):
+            row = {name: a.get(name) for name in AgreementForm.base_fields if name in a}
+            row["parties"] = [row_of[pk] for pk in a.get("parties", []) if pk in row_of]
+            row.pop("document", None)
+            if a.get("document") and uploads.is_document_name(a["document"]):
+                row["document_token"] = uploads.sign_document(a["document"], self.user)
+            agreements.append(row)
+        return {
+            "details": details,
+            "members": members,
+            "contacts": contacts,
+            "agreements": agreements,
+        }
+
+    def _member_choices(self):
+        """The agreement's party checkboxes: one per member row that names an organisation,
+        its value the row number."""
+        return [
+            (str(index), form.label_text)
+            for index, form in enumerate(self.members.forms)
+            if form.label_text
+        ]
+
+    # Checking -------------------------------------------------------------------------------
+
+    def is_valid(self, *, submit=False):
+        """Whether the page can be saved: as a draft (a name and a summary, and every row that
+        holds something complete enough to keep) or, with `submit`, for review (also at least
+        one member organisation and a lead contact with an email address)."""
+        valid = [
+            self.details.is_valid(),
+            self.members.is_valid(),
+            self.contacts.is_valid(),
+            self.agreements.is_valid(),
+        ]
+        unique = self._check_duplicate_members()
+        if submit:
+            self._check_complete()
+        return all(valid) and unique and not self.section_errors
+
+    def _check_duplicate_members(self):
+        seen, unique = set(), True
+        for form in self.members.live_forms():
+            if form.organisation is None:
+                continue
+            if form.organisation.pk in seen:
+                form.add_error("name", "This organisation is listed twice; clear one of the rows.")
+                unique = False
+            seen.add(form.organisation.pk)
+        return unique
+
+    def _check_complete(self):
+        if not self.members.live_forms():
+            self.section_errors.setdefault("members", []).append(
+                "Add at least one member organisation before submitting for review."
+            )
+        leads = [
+            form
+            for form in self.contacts.live_forms()
+            if form.cleaned_data.get("is_lead") and form.cleaned_data.get("email")
+        ]
+        if not leads:
+            self.section_errors.setdefault("contacts", []).append(
+                "Add a lead contact with an email address before submitting for review, so "
+                "that people can reach the partnership."
+            )
+
+    def formsets(self):
+        return [self.members, self.contacts, self.agreements]
+
+    def error_summary(self):
+        """Every problem on the page as (text, link to the field), in page order."""
+        items = []
+        for error in self.details.non_field_errors():
+            items.append((error, "#details"))
+        items += _field_errors(self.details, "")
+        for section, formset in zip(
+            ("members", "contacts", "agreements"), self.formsets(), strict=True
+        ):
+            for error in self.section_errors.get(section, []):
+                items.append((error, f"#{section}"))
+            for error in formset.non_form_errors():
+                items.append((error, f"#{section}"))
+            for index, form in enumerate(formset.forms):
+                if formset.is_removed(form):
+                    continue
+                prefix = f"{ROW_NAMES[section]} {index + 1}: "
+                for error in form.non_field_errors():
+                    items.append((prefix + error, f"#{form.prefix}"))
+                items += _field_errors(form, prefix)
+        return items
+
+    # Writing the snapshot out --------------------------------------------------------------
+
+    def snapshot(self):
+        """The page as a snapshot. Creates the new organisations the member rows name, so call
+        it inside the transaction that saves the partnership, and only once `is_valid()`."""
+        members, organisation_of_row = [], {}
+        for index, form in enumerate(self.members.forms):
+            if form.is_blank or self.members.is_removed(form):
+                continue
+            organisation = form.organisation or Organisation.objects.create(
+                name=form.cleaned_data["name"],
+                town=form.cleaned_data["town"],
+                sector=form.cleaned_data["sector"],
+            )
+            if organisation.pk in organisation_of_row.values():
+                continue
+            organisation_of_row[str(index)] = organisation.pk
+            members.append(
+                {
+                    "organisation": organisation.pk,
+                    "role": form.cleaned_data["role"] or Role.MEMBER,
+                    "joined_year": form.cleaned_data.get("joined_year"),
+                }
+            )
+        return {
+            "fields": self.details.snapshot_fields(),
+            "activities": sorted(a.slug for a in self.details.cleaned_data["activities"]),
+            "channels": sorted(c.slug for c in self.details.cleaned_data["channels"]),
+            "members": members,
+            "contacts": self._contacts(),
+            "agreements": self._agreements(organisation_of_row),
+        }
+
+    def _contacts(self):
+        base = {c["id"]: c for c in self.base.get("contacts", []) if c.get("id")}
+        now = timezone.now().isoformat()
+        contacts = []
+        for form in self.contacts.live_forms():
+            data = form.cleaned_data
+            before = base.get(data.get("id"))
+            item = {name: data.get(name) or "" for name in ("name", "job_title", "email", "phone")}
+            item.update(
+                is_lead=bool(data.get("is_lead")),
+                consent_to_publish=bool(data.get("consent_to_publish")),
+            )
+            if before:
+                item["id"] = before["id"]
+            item["organisation"] = before.get("organisation") if before else None
+            consented_before = (
+                before and before.get("consent_to_publish") and before.get("consented_at")
+            )
+            if item["consent_to_publish"]:
+                item["consented_at"] = consented_before or now
+            else:
+                item["consented_at"] = None
+            contacts.append(item)
+        return contacts
+
+    def _agreements(self, organisation_of_row):
+        base_ids = {a["id"] for a in self.base.get("agreements", []) if a.get("id")}
+        agreements = []
+        for form in self.agreements.live_forms():
+            data = form.cleaned_data
+            item = {
+                "kind": data["kind"],
+                "title": data["title"],
+                "status": data["status"] or AgreementStatus.SIGNED,
+                "signed_on": data["signed_on"].isoformat() if data.get("signed_on") else None,
+                "review_due": data["review_due"].isoformat() if data.get("review_due") else None,
+                "summary": data.get("summary") or "",
+                "document": form.document_name,
+                "is_public": bool(data.get("is_public")),
+                "shareable_example": bool(data.get("shareable_example")),
+                "parties": sorted(
+                    {
+                        organisation_of_row[row]
+                        for row in data.get("parties", [])
+                        if row in organisation_of_row
+                    }
+                ),
+            }
+            if data.get("id") in base_ids:
+                item["id"] = data["id"]
+            agreements.append(item)
+        return agreements
+
+    # "Add more rows" -----------------------------------------------------------------------
+
+    def with_more_rows(self):
+        """The same page with more blank rows in every list, nothing checked yet."""
+        data = self.data.copy()
+        for formset in self.formsets():
+            key = f"{formset.prefix}-TOTAL_FORMS"
+            try:
+                total = int(data.get(key, 0))
+            except ValueError:
+                total = 0
+            data[key] = str(min(total + EXTRA_ROWS[formset.prefix], formset.absolute_max))
+        return PartnershipEditor(user=self.user, base=self.base, data=data, quiet=True)
+
+
+def _field_errors(form, prefix):
+    items = []
+    for field in form:
+        if field.is_hidden:
+            continue
+        anchor = field.auto_id
+        if field.widget_type in ("checkboxselectmultiple", "radioselect"):
+            anchor = f"{anchor}_0"
+        for error in field.errors:
+            items.append((f"{prefix}{field.label}: {error}", f"#{anchor}"))
+    return items
+
+
+def carry_uploads(data, files, user):
+    """Store every acceptable agreement document in `files` at once and put a signed token for
+    it in `data`, so that a page shown again with errors keeps it. Files that fail the checks
+    are left in `files` for the form to report."""
+    for key in list(files):
+        if not (key.startswith("agreements-") and key.endswith("-document")):
+            continue
+        upload = files[key]
+        try:
+            name = uploads.store_document(upload)
+        except ValidationError:
+            continue
+        data[key.removesuffix("-document") + "-document_token"] = uploads.sign_document(name, user)
+        data.pop(key.removesuffix("-document") + "-remove_document", None)
+        del files[key]
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address of the person to invite",
+        help_text="They need an account with this address, verified, to accept.",
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()

@@ -1,0 +1,424 @@
+"""Registering a partnership and editing it: the form that works without JavaScript."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from partnerships import services
+from partnerships.models import (
+    Contact,
+    Organisation,
+    Partnership,
+    PublicationState,
+    RevisionState,
+    Role,
+    Sector,
+)
+from tests.editing import PDF, form_data, input_value, pdf
+from tests.factories import (
+    make_agreement,
+    make_contact,
+    make_organisation,
+    make_partnership,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+NEW = reverse("editor:new")
+
+
+def text(response):
+    """The page's content with runs of white space made single spaces."""
+    return " ".join(response.content.decode().split())
+
+
+@pytest.fixture
+def user(client):
+    user = make_user()
+    client.force_login(user)
+    return user
+
+
+def full_registration(action="draft", **overrides):
+    fields = dict(
+        name="Bolton Health Information Partnership",
+        summary="Libraries in Bolton working together.",
+        aims="Better health information for everyone.",
+        area_name="Bolton",
+        region="north-west",
+        activities=["health-information-week"],
+        channels=["virtual-meetings"],
+        members=[
+            {"name": "bolton libraries", "town": "BOLTON", "role": Role.LEAD},
+            {"name": "Bolton College", "town": "Bolton", "sector": Sector.FURTHER_EDUCATION},
+        ],
+        contacts=[
+            {
+                "name": "Ann Lead",
+                "job_title": "Librarian",
+                "email": "ann@example.org",
+                "is_lead": True,
+                "consent_to_publish": True,
+            }
+        ],
+        agreements=[
+            {
+                "kind": "mou",
+                "title": "Memorandum of understanding",
+                "status": "signed",
+                "signed_on": "2025-01-31",
+                "parties": ["0", "1"],
+                "is_public": True,
+                "document": pdf("Our MoU (final).pdf"),
+            }
+        ],
+    )
+    return form_data(action, **{**fields, **overrides})
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get(NEW)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_the_empty_form_shows_every_section_and_the_consent_wording(client, user):
+    content = client.get(NEW).content.decode()
+    assert content.count("<h1>") == 1
+    for text in [
+        "Member organisation 1",
+        "Contact 1",
+        "Agreement 1",
+        "I have permission to publish these contact details in the directory",
+        "Save draft",
+        "Save and submit for review",
+        "Add more rows",
+    ]:
+        assert text in content
+
+
+def test_registering_with_two_members_a_lead_contact_and_a_pdf(client, user, settings):
+    existing = make_organisation(name="Bolton Libraries", town="Bolton")
+    response = client.post(NEW, full_registration())
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+    partnership = Partnership.objects.get(name="Bolton Health Information Partnership")
+    assert partnership.publication_state == PublicationState.DRAFT
+    assert list(partnership.editors.all()) == [user]
+    assert partnership.region.slug == "north-west"
+    assert list(partnership.activities.values_list("slug", flat=True)) == [
+        "health-information-week"
+    ]
+    roles = {m.organisation.name: m.role for m in partnership.memberships.all()}
+    assert roles == {"Bolton Libraries": Role.LEAD, "Bolton College": Role.MEMBER}
+    assert partnership.memberships.get(role=Role.LEAD).organisation == existing
+    college = Organisation.objects.get(name="Bolton College")
+    assert college.sector == Sector.FURTHER_EDUCATION
+    assert college.town == "Bolton"
+    assert Organisation.objects.filter(name__iexact="bolton libraries").count() == 1
+
+    contact = partnership.contacts.get()
+    assert contact.is_lead and contact.consent_to_publish
+    assert contact.consented_at is not None
+
+    agreement = partnership.agreements.get()
+    assert set(agreement.parties.all()) == {existing, college}
+    name = agreement.document.name
+    assert name.startswith("agreements/") and name.endswith(".pdf")
+    assert "MoU" not in name and "final" not in name
+    stored = settings.MEDIA_ROOT / name
+    assert stored.read_bytes() == PDF
+
+
+def test_a_draft_needs_only_a_name_and_a_summary(client, user):
+    response = client.post(NEW, form_data(name="Wigan readers", summary="Reading together."))
+    assert response.status_code == 302
+    partnership = Partnership.objects.get(name="Wigan readers")
+    assert partnership.publication_state == PublicationState.DRAFT
+    assert partnership.memberships.count() == 0
+
+
+def test_a_draft_without_a_name_or_summary_says_what_is_missing(client, user):
+    response = client.post(NEW, form_data())
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "There is a problem" in content
+    assert 'href="#id_name"' in content and 'href="#id_summary"' in content
+    assert Partnership.objects.count() == 0
+
+
+def test_saving_and_submitting_sends_it_for_review(client, user):
+    make_organisation(name="Bolton Libraries", town="Bolton")
+    response = client.post(NEW, full_registration("submit"))
+    assert response.status_code == 302
+    partnership = Partnership.objects.get()
+    assert partnership.publication_state == PublicationState.PENDING
+    assert services.awaiting_review().get() == partnership
+
+
+def test_submitting_needs_a_member_and_a_lead_contact_with_an_email(client, user):
+    response = client.post(NEW, form_data("submit", name="Lonely", summary="Only me."))
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "Add at least one member organisation" in content
+    assert "Add a lead contact with an email address" in content
+    assert 'href="#members"' in content and 'href="#contacts"' in content
+    assert Partnership.objects.count() == 0
+
+
+def test_a_similar_organisation_in_the_same_town_is_suggested_not_created(client, user):
+    libraries = make_organisation(name="Bolton Libraries", town="Bolton")
+    make_organisation(name="Bolton Library", town="Wigan")
+    member = {"name": "Bolton Library", "town": "Bolton", "sector": Sector.PUBLIC_LIBRARY}
+    data = form_data(name="Bolton readers", summary="Reading.", members=[member])
+
+    response = client.post(NEW, data)
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "Use Bolton Libraries, Bolton" in content
+    assert "No, create a new organisation" in content
+    assert Partnership.objects.count() == 0
+    assert not Organisation.objects.filter(name="Bolton Library", town="Bolton").exists()
+
+    response = client.post(NEW, {**data, "members-0-match": str(libraries.pk)})
+    assert response.status_code == 302
+    assert Partnership.objects.get().memberships.get().organisation == libraries
+    assert not Organisation.objects.filter(name="Bolton Library", town="Bolton").exists()
+
+
+def test_choosing_a_new_organisation_creates_it(client, user):
+    make_organisation(name="The Bolton NHS Foundation Trust Library", town="Bolton")
+    member = {"name": "Bolton Library", "town": "Bolton", "sector": Sector.PUBLIC_LIBRARY}
+    data = form_data(name="Bolton readers", summary="Reading.", members=[member])
+    assert "Use The Bolton NHS Foundation Trust Library" in client.post(NEW, data).content.decode()
+
+    response = client.post(NEW, {**data, "members-0-match": "new"})
+    assert response.status_code == 302
+    created = Partnership.objects.get().memberships.get().organisation
+    assert (created.name, created.town, created.sector) == (
+        "Bolton Library",
+        "Bolton",
+        Sector.PUBLIC_LIBRARY,
+    )
+
+
+def test_a_new_organisation_needs_a_sector(client, user):
+    data = form_data(name="X", summary="Y", members=[{"name": "Brand new", "town": "Leigh"}])
+    content = client.post(NEW, data).content.decode()
+    assert "Choose the sector of “Brand new”" in content
+    assert not Organisation.objects.filter(name="Brand new").exists()
+
+
+def test_a_validation_error_keeps_everything_typed_and_the_chosen_file(client, user, settings):
+    make_organisation(name="Bolton Libraries", town="Bolton")
+    data = full_registration(
+        "submit",
+        summary="",
+        description="A long description & more",
+        established_year="2012",
+        meeting_frequency="Quarterly",
+        website="https://bolton.example.org/",
+    )
+    response = client.post(NEW, data)
+    content = response.content.decode()
+    assert response.status_code == 400
+    for typed in [
+        "Bolton Health Information Partnership",
+        "A long description &amp; more",
+        "2012",
+        "Quarterly",
+        "https://bolton.example.org/",
+        "bolton.example.org",
+        "Ann Lead",
+        "ann@example.org",
+        "Librarian",
+        "Memorandum of understanding",
+        "2025-01-31",
+        "Bolton College",
+    ]:
+        assert typed in content, typed
+    assert 'name="contacts-0-consent_to_publish" checked' in content or (
+        "checked" in content and "contacts-0-consent_to_publish" in content
+    )
+    assert "A document is attached to this agreement" in content
+    token = input_value(content, "agreements-0-document_token")
+    assert token
+
+    # Sent again with the summary and without choosing the file again: the document is kept.
+    resubmitted = {key: value for key, value in data.items() if key != "agreements-0-document"}
+    resubmitted.update(summary="Now with a summary.", **{"agreements-0-document_token": token})
+    response = client.post(NEW, resubmitted)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    agreement = Partnership.objects.get().agreements.get()
+    assert (settings.MEDIA_ROOT / agreement.document.name).read_bytes() == PDF
+
+
+def test_a_tampered_document_token_is_refused(client, user):
+    data = form_data(
+        name="X",
+        summary="Y",
+        agreements=[
+            {
+                "kind": "mou",
+                "title": "MoU",
+                "status": "signed",
+                "document_token": "agreements/x.pdf",
+            }
+        ],
+    )
+    content = client.post(NEW, data).content.decode()
+    assert "choose it again" in content
+    assert Partnership.objects.count() == 0
+
+
+def test_a_document_token_belongs_to_the_person_who_chose_the_file(client, user):
+    content = client.post(NEW, full_registration(summary="")).content.decode()
+    token = input_value(content, "agreements-0-document_token")
+    other = make_user()
+    client.force_login(other)
+    data = form_data(
+        name="X",
+        summary="Y",
+        agreements=[{"kind": "mou", "title": "MoU", "status": "signed", "document_token": token}],
+    )
+    assert "choose it again" in client.post(NEW, data).content.decode()
+
+
+def test_add_more_rows_shows_more_blank_rows_without_errors_or_saving(client, user):
+    data = form_data(
+        "more",
+        name="Half typed",
+        members=[{"name": "Bolton College"}],
+        contacts=[{}],
+        agreements=[{}],
+    )
+    response = client.post(NEW, data)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" not in content
+    assert "Member organisation 3" in content and "Contact 2" in content
+    assert "Agreement 2" in content
+    assert input_value(content, "members-0-name") == "Bolton College"
+    assert input_value(content, "name") == "Half typed"
+    assert Partnership.objects.count() == 0
+
+
+def test_the_edit_form_starts_from_the_saved_entry(client, user):
+    partnership = make_partnership(members=2, publication_state=PublicationState.DRAFT)
+    partnership.editors.add(user)
+    content = client.get(reverse("editor:edit", args=[partnership.pk])).content.decode()
+    assert input_value(content, "name") == partnership.name
+    for membership in partnership.memberships.all():
+        assert membership.organisation.name in content
+
+
+def test_editing_a_draft_changes_it_in_place(client, user):
+    partnership = services.create_partnership(
+        data={"fields": {"name": "Old", "summary": "S"}}, user=user
+    )
+    response = client.post(
+        reverse("editor:edit", args=[partnership.pk]), form_data(name="New", summary="S")
+    )
+    assert response.status_code == 302
+    partnership.refresh_from_db()
+    assert partnership.name == "New"
+    assert partnership.revisions.count() == 0
+
+
+def test_consent_time_is_kept_when_a_contact_is_edited_again(client, user):
+    partnership = make_partnership(publication_state=PublicationState.DRAFT)
+    partnership.editors.add(user)
+    contact = Contact.objects.create(
+        partnership=partnership,
+        name="Ann",
+        email="ann@example.org",
+        consent_to_publish=True,
+        consented_at="2024-05-01T10:00:00+00:00",
+    )
+    data = form_data(
+        name=partnership.name,
+        summary=partnership.summary,
+        contacts=[
+            {
+                "id": str(contact.pk),
+                "name": "Ann Smith",
+                "email": "ann@example.org",
+                "consent_to_publish": True,
+            }
+        ],
+        initial={"contacts": 1},
+    )
+    assert client.post(reverse("editor:edit", args=[partnership.pk]), data).status_code == 302
+    contact.refresh_from_db()
+    assert contact.name == "Ann Smith"
+    assert contact.consented_at.year == 2024
+
+
+def test_editing_a_published_entry_explains_review_and_keeps_the_public_page(client, user):
+    moderator = make_user(is_superuser=True)
+    partnership = make_partnership(name="Old name", members=1)
+    partnership.editors.add(user)
+    edit_url = reverse("editor:edit", args=[partnership.pk])
+    assert "reviewed by a moderator before the public sees them" in text(client.get(edit_url))
+
+    organisation = partnership.memberships.get().organisation
+    data = form_data(
+        "submit",
+        name="New name",
+        summary=partnership.summary,
+        members=[
+            {
+                "organisation": str(organisation.pk),
+                "name": organisation.name,
+                "town": organisation.town,
+                "role": Role.LEAD,
+            }
+        ],
+        contacts=[{"name": "Lead", "email": "lead@example.org", "is_lead": True}],
+        initial={"members": 1},
+    )
+    assert client.post(edit_url, data).status_code == 302
+
+    public = client.get(partnership.get_absolute_url()).content.decode()
+    assert "Old name" in public and "New name" not in public
+    assert partnership.revisions.get().state == RevisionState.PENDING
+    assert (
+        "New name" in client.get(reverse("editor:preview", args=[partnership.pk])).content.decode()
+    )
+
+    services.approve(partnership, moderator=moderator)
+    public = client.get(partnership.get_absolute_url()).content.decode()
+    assert "New name" in public
+
+
+def test_the_preview_shows_the_working_copy_with_a_banner(client, user):
+    partnership = services.create_partnership(
+        data={
+            "fields": {"name": "Draft one", "summary": "A summary."},
+            "contacts": [{"name": "Hidden person", "consent_to_publish": False}],
+        },
+        user=user,
+    )
+    content = client.get(reverse("editor:preview", args=[partnership.pk])).content.decode()
+    assert "Preview — not public" in content
+    assert "Draft one" in content and "A summary." in content
+    assert "Hidden person" not in content
+    assert content.count("<h1>") == 1
+
+
+def test_the_edit_page_runs_a_constant_number_of_queries(client, user):
+    def queries_for(members):
+        partnership = make_partnership(members=members)
+        partnership.editors.add(user)
+        for index in range(members):
+            make_contact(partnership)
+            if index % 2:
+                make_agreement(partnership)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("editor:edit", args=[partnership.pk]))
+        assert response.status_code == 200
+        return len(queries)
+
+    assert queries_for(2) == queries_for(10)
