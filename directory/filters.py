@@ -6,6 +6,7 @@ import re
 import django_filters
 from django import forms
 from django.db.models import F, Q
+from django.urls import reverse_lazy
 
 from partnerships.models import (
     Activity,
@@ -98,6 +99,15 @@ class PartnershipFilter(django_filters.FilterSet):
         method="noop",
         max_length=MAX_QUERY_LENGTH,
         help_text="A town or city, e.g. Bolton, or a latitude and longitude.",
+        # Suggestions from the gazetteer fill a native <datalist> (place-suggest.js); without
+        # JavaScript the typed name is resolved on the server all the same.
+        widget=forms.TextInput(
+            attrs={
+                "list": "place-suggestions",
+                "autocomplete": "off",
+                "data-suggest-url": reverse_lazy("directory:places"),
+            }
+        ),
     )
     radius = django_filters.TypedChoiceFilter(
         label="Within",

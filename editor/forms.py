@@ -460,33 +460,22 @@ class AgreementForm(QuietForm):
         return data
 
 
-MemberFormSet = forms.formset_factory(
-    MemberForm,
-    formset=QuietFormSet,
-    extra=EXTRA_ROWS["members"],
-    can_delete=True,
-    can_delete_extra=False,
-    max_num=200,
-    absolute_max=200,
-)
-ContactFormSet = forms.formset_factory(
-    ContactForm,
-    formset=QuietFormSet,
-    extra=EXTRA_ROWS["contacts"],
-    can_delete=True,
-    can_delete_extra=False,
-    max_num=50,
-    absolute_max=50,
-)
-AgreementFormSet = forms.formset_factory(
-    AgreementForm,
-    formset=QuietFormSet,
-    extra=EXTRA_ROWS["agreements"],
-    can_delete=True,
-    can_delete_extra=False,
-    max_num=50,
-    absolute_max=50,
-)
+def _row_formset(form, section, most):
+    """A formset of `form` rows with the section's spare blank rows and at most `most` rows."""
+    return forms.formset_factory(
+        form,
+        formset=QuietFormSet,
+        extra=EXTRA_ROWS[section],
+        can_delete=True,
+        can_delete_extra=False,
+        max_num=most,
+        absolute_max=most,
+    )
+
+
+MemberFormSet = _row_formset(MemberForm, "members", 200)
+ContactFormSet = _row_formset(ContactForm, "contacts", 50)
+AgreementFormSet = _row_formset(AgreementForm, "agreements", 50)
 
 SECTIONS = [
     ("details", "About the partnership"),

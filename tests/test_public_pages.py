@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from partnerships.models import Activity, PublicationState, Region
+from partnerships.models import Activity, Membership, PublicationState, Region
 from tests.factories import make_agreement, make_contact, make_partnership
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +178,35 @@ def test_region_and_activity_pages_list_their_published_partnerships(client):
 def test_unknown_slugs_are_not_found(client):
     for name in ("partnership", "organisation", "region", "activity"):
         assert client.get(reverse(f"directory:{name}", args=["nope"])).status_code == 404
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("page", ["region", "organisation", "activity"])
+def test_region_organisation_and_activity_pages_run_a_constant_number_of_queries(client, page):
+    region = Region.objects.get(slug="london")
+    activity = Activity.objects.get(slug="health-information-week")
+    shared = make_organisation_in_many(region, activity, count=2)
+    urls = {
+        "region": region.get_absolute_url(),
+        "organisation": shared.get_absolute_url(),
+        "activity": activity.get_absolute_url(),
+    }
+    few = queries_for(client, urls[page])
+    make_organisation_in_many(region, activity, count=18, organisation=shared)
+    assert queries_for(client, urls[page]) == few
+
+
+def make_organisation_in_many(region, activity, *, count, organisation=None):
+    """`count` published partnerships in `region` doing `activity`, all with `organisation` (made
+    if not given) among three members."""
+    organisation = organisation or make_partnership(members=1).memberships.get().organisation
+    for _ in range(count):
+        partnership = make_partnership(members=2, region=region, latitude=51.5, longitude=-0.1)
+        partnership.activities.add(activity)
+        Membership.objects.create(partnership=partnership, organisation=organisation)
+    return organisation

@@ -168,3 +168,16 @@ def test_copying_the_address_reproduces_the_view(site, page, context):
     other.locator(".leaflet-marker-icon").first.wait_for()
     assert other.url == shared
     assert other.locator(".results").inner_text() == page.locator(".results").inner_text()
+
+
+def test_the_near_box_suggests_towns_from_the_gazetteer(site, page):
+    make_directory()
+    make_place("Boltby", 54.27, -1.25, population=600)
+    site.open("/")
+    page.get_by_label("Near").press_sequentially("Bol")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#place-suggestions option').length >= 2"
+    )
+    options = page.eval_on_selector_all("#place-suggestions option", "els => els.map(e => e.value)")
+    assert options[0].startswith("Bolton")
+    assert any(option.startswith("Boltby") for option in options)
