@@ -45,7 +45,7 @@ format: setup
 	$(BIN)/ruff format .
 
 bench: setup
-	@status=0; for script in bench/*.py; do \
+	@status=0; for script in $(filter-out bench/common.py,$(wildcard bench/*.py)); do \
 		echo "== $$script"; $(BIN)/python $$script || status=1; done; exit $$status
 
 clean:
