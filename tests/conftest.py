@@ -1,5 +1,10 @@
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core.cache import cache
+
+DB_FIXTURES = {"db", "transactional_db", "live_server"}
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +20,22 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _vocabularies(request):
+    """Every test with a database starts with the regions, activities and channels that the data
+    migration gives every install. Transactional tests (the browser tests) empty every table when
+    they finish, migration data included, and pytest-django runs them in among the others, so the
+    vocabulary is put back whenever it is missing."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        DB_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    if not apps.get_model("partnerships", "Region").objects.exists():
+        migration = importlib.import_module("partnerships.migrations.0002_vocabularies")
+        migration.add_vocabularies(apps, None)
 
 
 @pytest.fixture

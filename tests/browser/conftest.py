@@ -2,7 +2,6 @@
 they fail, so CI cannot pass without having run them."""
 
 import base64
-import importlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,16 +32,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
             # Browser tests use a real server thread, so each one needs a real transaction.
             item.add_marker(pytest.mark.django_db(transaction=True))
-
-
-@pytest.fixture(autouse=True)
-def vocabularies(transactional_db):
-    """Transactional tests empty every table afterwards, including the regions, activities and
-    channels that the data migration added; put them back for each browser test."""
-    from django.apps import apps
-
-    migration = importlib.import_module("partnerships.migrations.0002_vocabularies")
-    migration.add_vocabularies(apps, None)
 
 
 @pytest.fixture(scope="session")
