@@ -171,8 +171,26 @@ class ContactForm(forms.ModelForm):
 # Vocabularies
 
 
+class PartnershipCountMixin:
+    """A sortable "partnerships" column counted in the changelist's own query (no N+1).
+    `partnerships_relation` names the relation to count."""
+
+    partnerships_relation = "partnerships"
+
+    def get_queryset(self, request):
+        relation = self.partnerships_relation
+        return (
+            super().get_queryset(request).annotate(partnership_count=Count(relation, distinct=True))
+        )
+
+    @admin.display(description="partnerships", ordering="partnership_count")
+    def partnership_count(self, obj):
+        return obj.partnership_count
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(PartnershipCountMixin, admin.ModelAdmin):
+    partnerships_relation = "partnership"
     list_display = ["name", "country", "partnership_count", "organisation_count"]
     list_filter = ["country"]
     search_fields = ["name"]
@@ -183,15 +201,8 @@ class RegionAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                partnership_count=Count("partnership", distinct=True),
-                organisation_count=Count("organisation", distinct=True),
-            )
+            .annotate(organisation_count=Count("organisation", distinct=True))
         )
-
-    @admin.display(description="partnerships", ordering="partnership_count")
-    def partnership_count(self, obj):
-        return obj.partnership_count
 
     @admin.display(description="organisations", ordering="organisation_count")
     def organisation_count(self, obj):
@@ -199,34 +210,20 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(PartnershipCountMixin, admin.ModelAdmin):
     list_display = ["name", "group", "partnership_count"]
     list_filter = ["group"]
     search_fields = ["name", "description"]
     ordering = ["group", "name"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(partnership_count=Count("partnerships"))
-
-    @admin.display(description="partnerships", ordering="partnership_count")
-    def partnership_count(self, obj):
-        return obj.partnership_count
-
 
 @admin.register(CommunicationChannel)
-class CommunicationChannelAdmin(admin.ModelAdmin):
+class CommunicationChannelAdmin(PartnershipCountMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "partnership_count"]
     search_fields = ["name"]
     ordering = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(partnership_count=Count("partnerships"))
-
-    @admin.display(description="partnerships", ordering="partnership_count")
-    def partnership_count(self, obj):
-        return obj.partnership_count
 
 
 # Organisations
@@ -246,7 +243,8 @@ class OrganisationMembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(LocatedAdmin):
+class OrganisationAdmin(PartnershipCountMixin, LocatedAdmin):
+    partnerships_relation = "memberships"
     list_display = [
         "name",
         "sector",
@@ -288,16 +286,9 @@ class OrganisationAdmin(LocatedAdmin):
     ]
     inlines = [OrganisationMembershipInline]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(partnership_count=Count("memberships"))
-
     @admin.display(description="located", boolean=True, ordering="latitude")
     def is_located(self, obj):
         return obj.is_located
-
-    @admin.display(description="partnerships", ordering="partnership_count")
-    def partnership_count(self, obj):
-        return obj.partnership_count
 
 
 # Partnerships
