@@ -104,6 +104,9 @@ def axe_violations(page):
     axe = Axe()
 
     def check():
+        # A page whose stylesheet is still loading is judged unstyled (the skip link then sits
+        # beside the site name as a tiny target), so wait until the page has fully loaded.
+        page.wait_for_load_state("load")
         results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
         return [
             f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"

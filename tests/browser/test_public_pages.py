@@ -39,12 +39,14 @@ def test_a_visitor_follows_a_partnership_from_the_home_page_to_its_members(
     assert console_errors == []
 
 
-def test_the_skip_link_is_the_first_stop_for_keyboard_users(site, page):
+def test_the_skip_link_is_the_first_stop_for_keyboard_users(site, page, axe_violations):
     make_bolton()
     site.open("/")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
     assert focused == "Skip to main content"
+    # Once shown, the skip link must not sit on top of the header links.
+    assert axe_violations() == []
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
 
