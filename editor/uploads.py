@@ -106,3 +106,36 @@ def unsign_document(token, user):
     if not is_document_name(name):
         raise signing.BadSignature("The token does not name a document.")
     return name
+
+
+def documents_in_use():
+    """Storage names that an agreement or any revision (pending, decided or historical) names."""
+    from partnerships.models import Agreement, Revision
+
+    names = set(Agreement.objects.exclude(document="").values_list("document", flat=True))
+    for data in Revision.objects.values_list("data", flat=True).iterator(chunk_size=500):
+        for agreement in (data or {}).get("agreements", []):
+            if agreement.get("document"):
+                names.add(agreement["document"])
+    return names
+
+
+def unused_documents(now, storage=None):
+    """Stored documents that nothing names and that no form can still carry: files left behind
+    by a form that was never saved, or replaced by a newer upload. A file younger than
+    TOKEN_MAX_AGE may still come back with a form being corrected, so it is kept."""
+    storage = storage or default_storage
+    try:
+        _, files = storage.listdir("agreements")
+    except FileNotFoundError:
+        return []
+    in_use = documents_in_use()
+    unused = []
+    for filename in sorted(files):
+        name = f"agreements/{filename}"
+        if not is_document_name(name) or name in in_use:
+            continue
+        age = now - storage.get_modified_time(name)
+        if age.total_seconds() > TOKEN_MAX_AGE:
+            unused.append(name)
+    return unused

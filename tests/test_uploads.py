@@ -181,3 +181,54 @@ def test_a_document_uploaded_with_unapproved_changes_is_served_to_editors_only(c
     )
     client.force_login(make_user())
     assert client.get(url).status_code == 404
+
+
+class TestClearUnusedDocuments:
+    """Files stored for a form that was never saved are removed after a day; nothing an
+    agreement or a revision names is ever removed."""
+
+    def store(self, storage, age_hours):
+        import os
+        import time
+
+        name = uploads.store_document(SimpleUploadedFile("x.pdf", PDF))
+        when = time.time() - age_hours * 3600
+        os.utime(storage.path(name), (when, when))
+        return name
+
+    def test_only_old_files_that_nothing_names_are_deleted(self, settings):
+        from django.core.files.storage import default_storage as storage
+        from django.core.management import call_command
+
+        from partnerships.models import Revision
+
+        partnership = make_partnership()
+        kept_by_agreement = self.store(storage, age_hours=48)
+        make_agreement(partnership, document=kept_by_agreement)
+        kept_by_revision = self.store(storage, age_hours=48)
+        Revision.objects.create(
+            partnership=partnership,
+            data={"fields": {}, "agreements": [{"document": kept_by_revision}]},
+        )
+        recent = self.store(storage, age_hours=2)
+        abandoned = self.store(storage, age_hours=48)
+
+        out = io.StringIO()
+        call_command("clear_unused_documents", "--dry-run", stdout=out)
+        assert f"would delete {abandoned}" in out.getvalue()
+        assert "Would delete 1 unused document." in out.getvalue()
+        assert storage.exists(abandoned)
+
+        out = io.StringIO()
+        call_command("clear_unused_documents", stdout=out)
+        assert "Deleted 1 unused document." in out.getvalue()
+        assert not storage.exists(abandoned)
+        for name in (kept_by_agreement, kept_by_revision, recent):
+            assert storage.exists(name), name
+
+    def test_nothing_stored_yet_is_not_an_error(self):
+        from django.core.management import call_command
+
+        out = io.StringIO()
+        call_command("clear_unused_documents", stdout=out)
+        assert "Deleted 0 unused documents." in out.getvalue()
