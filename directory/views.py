@@ -192,7 +192,11 @@ def _published_partnership(slug):
         .prefetch_related(
             "activities",
             "channels",
-            Prefetch("contacts", queryset=Contact.objects.public(), to_attr="public_contacts"),
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.public().select_related("organisation"),
+                to_attr="public_contacts",
+            ),
             Prefetch(
                 "agreements",
                 queryset=Agreement.objects.public().prefetch_related("parties"),

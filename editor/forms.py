@@ -330,6 +330,10 @@ class ContactForm(QuietForm):
         help_text="A person or a role, such as “Library team”.",
     )
     job_title = forms.CharField(max_length=150, required=False)
+    organisation = forms.ChoiceField(
+        required=False,
+        help_text="Chosen from the member organisations above.",
+    )
     email = forms.EmailField(required=False)
     phone = forms.CharField(max_length=40, required=False)
     is_lead = forms.BooleanField(label="This is the lead contact", required=False)
@@ -337,7 +341,7 @@ class ContactForm(QuietForm):
 
     def clean(self):
         data = super().clean()
-        text = [data.get(name) for name in ("name", "job_title", "email", "phone")]
+        text = [data.get(name) for name in ("name", "job_title", "organisation", "email", "phone")]
         self.is_blank = (
             not any(text) and not data.get("is_lead") and not data.get("consent_to_publish")
         )
@@ -345,9 +349,10 @@ class ContactForm(QuietForm):
             self.add_error("name", "Enter the contact's name or role, or clear this row.")
         return data
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, organisation_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.is_blank = True
+        self.fields["organisation"].choices = [("", "Not given"), *organisation_choices]
 
 
 class AgreementForm(QuietForm):
@@ -501,7 +506,11 @@ class PartnershipEditor:
         self.details = PartnershipForm(data, initial=initial["details"], **kwargs)
         self.members = MemberFormSet(data, prefix="members", initial=initial["members"], **kwargs)
         self.contacts = ContactFormSet(
-            data, prefix="contacts", initial=initial["contacts"], **kwargs
+            data,
+            prefix="contacts",
+            initial=initial["contacts"],
+            form_kwargs={"organisation_choices": self._contact_organisation_choices()},
+            **kwargs,
         )
         self.agreements = AgreementFormSet(
             data,
@@ -516,7 +525,20 @@ class PartnershipEditor:
 
     def _base_organisations(self):
         ids = {m["organisation"] for m in self.base.get("members", [])}
+        ids.update(
+            c["organisation"] for c in self.base.get("contacts", []) if c.get("organisation")
+        )
         return Organisation.objects.in_bulk(ids) if ids else {}
+
+    def _kept_contact_organisations(self):
+        """Organisations that contacts already name but that are not members (set by a
+        moderator, or a member since removed): offered as "o<pk>" so that nothing is lost."""
+        members = {m["organisation"] for m in self.base.get("members", [])}
+        return {
+            c["organisation"]
+            for c in self.base.get("contacts", [])
+            if c.get("organisation") and c["organisation"] not in members
+        }
 
     def _initial(self, organisations):
         base = self.base
@@ -539,13 +561,12 @@ class PartnershipEditor:
                     "joined_year": member.get("joined_year"),
                 }
             )
-        contacts = [
-            {
-                "id": c.get("id"),
-                **{name: c.get(name) for name in ContactForm.base_fields if name != "id"},
-            }
-            for c in base.get("contacts", [])
-        ]
+        contacts = []
+        for c in base.get("contacts", []):
+            row = {name: c.get(name) for name in ContactForm.base_fields}
+            pk = c.get("organisation")
+            row["organisation"] = row_of.get(pk) or (f"o{pk}" if pk in organisations else "")
+            contacts.append(row)
         agreements = []
         for a in base.get("agreements", []):
             row = {name: a.get(name) for name in AgreementForm.base_fields if name in a}
@@ -560,6 +581,11 @@ class PartnershipEditor:
             "contacts": contacts,
             "agreements": agreements,
         }
+
+    def _contact_organisation_choices(self):
+        organisations = Organisation.objects.in_bulk(self._kept_contact_organisations())
+        kept = sorted(organisations.values(), key=lambda o: o.name.lower())
+        return [*self._member_choices(), *((f"o{o.pk}", _organisation_label(o)) for o in kept)]
 
     def _member_choices(self):
         """The agreement's party checkboxes: one per member row that names an organisation,
@@ -668,11 +694,11 @@ class PartnershipEditor:
             "activities": sorted(a.slug for a in self.details.cleaned_data["activities"]),
             "channels": sorted(c.slug for c in self.details.cleaned_data["channels"]),
             "members": members,
-            "contacts": self._contacts(),
+            "contacts": self._contacts(organisation_of_row),
             "agreements": self._agreements(organisation_of_row),
         }
 
-    def _contacts(self):
+    def _contacts(self, organisation_of_row):
         base = {c["id"]: c for c in self.base.get("contacts", []) if c.get("id")}
         now = timezone.now().isoformat()
         contacts = []
@@ -686,7 +712,9 @@ class PartnershipEditor:
             )
             if before:
                 item["id"] = before["id"]
-            item["organisation"] = before.get("organisation") if before else None
+            item["organisation"] = self._contact_organisation(
+                data.get("organisation"), organisation_of_row
+            )
             consented_before = (
                 before and before.get("consent_to_publish") and before.get("consented_at")
             )
@@ -696,6 +724,13 @@ class PartnershipEditor:
                 item["consented_at"] = None
             contacts.append(item)
         return contacts
+
+    def _contact_organisation(self, choice, organisation_of_row):
+        """The organisation a contact row chose: a member row, or one it named before."""
+        if choice and choice.startswith("o") and choice[1:].isdigit():
+            pk = int(choice[1:])
+            return pk if pk in self._kept_contact_organisations() else None
+        return organisation_of_row.get(choice)
 
     def _agreements(self, organisation_of_row):
         base_ids = {a["id"] for a in self.base.get("agreements", []) if a.get("id")}
@@ -738,6 +773,12 @@ class PartnershipEditor:
                 total = 0
             data[key] = str(min(total + EXTRA_ROWS[formset.prefix], formset.absolute_max))
         return PartnershipEditor(user=self.user, base=self.base, data=data, quiet=True)
+
+
+def _organisation_label(organisation):
+    if organisation.town:
+        return f"{organisation.name}, {organisation.town}"
+    return organisation.name
 
 
 def _field_errors(form, prefix):

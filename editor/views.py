@@ -191,6 +191,9 @@ def _preview_partnership(partnership, data):
     organisation_ids = {m["organisation"] for m in data.get("members", [])}
     for agreement in data.get("agreements", []):
         organisation_ids.update(agreement.get("parties", []))
+    organisation_ids.update(
+        c["organisation"] for c in data.get("contacts", []) if c.get("organisation")
+    )
     organisations = Organisation.objects.in_bulk(organisation_ids)
     preview = Partnership(
         pk=partnership.pk,
@@ -242,6 +245,7 @@ def _preview_partnership(partnership, data):
         Contact(
             **{name: c.get(name) for name in ("name", "job_title", "email", "phone")},
             is_lead=bool(c.get("is_lead")),
+            organisation=organisations.get(c.get("organisation")),
         )
         for c in data.get("contacts", [])
         if c.get("consent_to_publish")

@@ -248,9 +248,12 @@ def _describe_members(members):
 
 
 def _describe_contacts(contacts):
+    ids = {c["organisation"] for c in contacts if c.get("organisation")}
+    names = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
     return "; ".join(
         sorted(
             f"{c.get('name')} <{c.get('email') or 'no email'}>"
+            f"{', ' + names[c['organisation']] if c.get('organisation') in names else ''}"
             f"{' lead' if c.get('is_lead') else ''}"
             f"{' (published)' if c.get('consent_to_publish') else ' (private)'}"
             for c in contacts

@@ -422,3 +422,83 @@ def test_the_edit_page_runs_a_constant_number_of_queries(client, user):
         return len(queries)
 
     assert queries_for(2) == queries_for(10)
+
+
+def test_a_contact_names_their_organisation_from_the_member_rows(client, user):
+    make_organisation(name="Bolton Libraries", town="Bolton")
+    contacts = [
+        {
+            "name": "Ann Lead",
+            "organisation": "1",
+            "email": "ann@example.org",
+            "is_lead": True,
+            "consent_to_publish": True,
+        }
+    ]
+    response = client.post(NEW, full_registration(contacts=contacts, agreements=[]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    partnership = Partnership.objects.get(name="Bolton Health Information Partnership")
+    assert partnership.contacts.get().organisation.name == "Bolton College"
+
+    # The edit page starts with the same choice, by member row.
+    content = client.get(reverse("editor:edit", args=[partnership.pk])).content.decode()
+    assert '<option value="1" selected>Bolton College, Bolton</option>' in content
+
+    services.publish_partnerships(Partnership.objects.filter(pk=partnership.pk))
+    page = client.get(partnership.get_absolute_url()).content.decode()
+    contact_section = page[page.index('id="contact-heading"') :]
+    assert "Bolton College" in contact_section[: contact_section.index("</ul>")]
+
+
+def test_choosing_an_organisation_alone_does_not_make_a_silent_blank_row(client, user):
+    make_organisation(name="Bolton Libraries", town="Bolton")
+    contacts = [{"organisation": "0"}]
+    response = client.post(NEW, full_registration(contacts=contacts, agreements=[]))
+    assert response.status_code == 400
+    assert "Enter the contact&#x27;s name or role, or clear this row." in response.content.decode()
+
+
+def test_an_organisation_a_contact_had_that_is_not_a_member_is_kept(client, user):
+    partnership = make_partnership(members=1, publication_state=PublicationState.DRAFT)
+    partnership.editors.add(user)
+    elsewhere = make_organisation(name="Elsewhere Trust", town="Leeds")
+    contact = make_contact(partnership, name="Ann", organisation=elsewhere)
+    member = partnership.memberships.get()
+
+    content = client.get(reverse("editor:edit", args=[partnership.pk])).content.decode()
+    assert f'<option value="o{elsewhere.pk}" selected>Elsewhere Trust, Leeds</option>' in content
+
+    def save(choice):
+        data = form_data(
+            name=partnership.name,
+            summary=partnership.summary,
+            members=[
+                {
+                    "organisation": str(member.organisation.pk),
+                    "name": member.organisation.name,
+                    "town": member.organisation.town,
+                    "role": Role.LEAD,
+                }
+            ],
+            contacts=[{"id": str(contact.pk), "name": "Ann", "organisation": choice}],
+            initial={"members": 1, "contacts": 1},
+        )
+        response = client.post(reverse("editor:edit", args=[partnership.pk]), data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        contact.refresh_from_db()
+        return contact.organisation
+
+    assert save(f"o{elsewhere.pk}") == elsewhere
+    assert save("0") == member.organisation
+    # Once changed, the old organisation is no longer on offer, and a made-up one is refused.
+    response = client.post(
+        reverse("editor:edit", args=[partnership.pk]),
+        form_data(
+            name=partnership.name,
+            summary=partnership.summary,
+            contacts=[{"id": str(contact.pk), "name": "Ann", "organisation": f"o{elsewhere.pk}"}],
+            initial={"contacts": 1},
+        ),
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
