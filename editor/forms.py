@@ -403,12 +403,12 @@ class AgreementForm(QuietForm):
         label="Other networks may use it as an example to adapt", required=False
     )
 
-    def __init__(self, *args, member_choices=(), user=None, **kwargs):
+    def __init__(self, *args, organisation_choices=(), user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.is_blank = True
         self.document_name = ""
-        self.fields["parties"].choices = list(member_choices)
+        self.fields["parties"].choices = list(organisation_choices)
         self.fields["document"].widget = forms.FileInput(attrs=self.fields["document"].widget.attrs)
 
     @property
@@ -500,16 +500,17 @@ class PartnershipEditor:
         self.base = base or empty_snapshot()
         self.data = data
         self.section_errors = {}
-        organisations = self._base_organisations()
+        self.organisations = organisations = self._base_organisations()
         initial = self._initial(organisations)
         kwargs = {"quiet": quiet}
         self.details = PartnershipForm(data, initial=initial["details"], **kwargs)
         self.members = MemberFormSet(data, prefix="members", initial=initial["members"], **kwargs)
+        choices = self._organisation_choices()
         self.contacts = ContactFormSet(
             data,
             prefix="contacts",
             initial=initial["contacts"],
-            form_kwargs={"organisation_choices": self._contact_organisation_choices()},
+            form_kwargs={"organisation_choices": choices},
             **kwargs,
         )
         self.agreements = AgreementFormSet(
@@ -517,7 +518,7 @@ class PartnershipEditor:
             files,
             prefix="agreements",
             initial=initial["agreements"],
-            form_kwargs={"member_choices": self._member_choices(), "user": user},
+            form_kwargs={"organisation_choices": choices, "user": user},
             **kwargs,
         )
 
@@ -525,20 +526,22 @@ class PartnershipEditor:
 
     def _base_organisations(self):
         ids = {m["organisation"] for m in self.base.get("members", [])}
-        ids.update(
-            c["organisation"] for c in self.base.get("contacts", []) if c.get("organisation")
-        )
+        ids.update(self._named_organisations())
         return Organisation.objects.in_bulk(ids) if ids else {}
 
-    def _kept_contact_organisations(self):
-        """Organisations that contacts already name but that are not members (set by a
-        moderator, or a member since removed): offered as "o<pk>" so that nothing is lost."""
+    def _named_organisations(self):
+        """Organisations that the saved contacts and agreement parties name."""
+        ids = {c["organisation"] for c in self.base.get("contacts", []) if c.get("organisation")}
+        for agreement in self.base.get("agreements", []):
+            ids.update(agreement.get("parties", []))
+        return ids
+
+    def _kept_organisations(self):
+        """Organisations that a contact or an agreement already names but that are not members
+        (set by a moderator, or a member since removed): offered as "o<pk>", so that saving the
+        page loses nothing."""
         members = {m["organisation"] for m in self.base.get("members", [])}
-        return {
-            c["organisation"]
-            for c in self.base.get("contacts", [])
-            if c.get("organisation") and c["organisation"] not in members
-        }
+        return (self._named_organisations() - members) & set(self.organisations)
 
     def _initial(self, organisations):
         base = self.base
@@ -565,12 +568,13 @@ class PartnershipEditor:
         for c in base.get("contacts", []):
             row = {name: c.get(name) for name in ContactForm.base_fields}
             pk = c.get("organisation")
-            row["organisation"] = row_of.get(pk) or (f"o{pk}" if pk in organisations else "")
+            row["organisation"] = _choice_of(pk, row_of, organisations) or ""
             contacts.append(row)
         agreements = []
         for a in base.get("agreements", []):
             row = {name: a.get(name) for name in AgreementForm.base_fields if name in a}
-            row["parties"] = [row_of[pk] for pk in a.get("parties", []) if pk in row_of]
+            parties = (_choice_of(pk, row_of, organisations) for pk in a.get("parties", []))
+            row["parties"] = [choice for choice in parties if choice]
             row.pop("document", None)
             if a.get("document") and uploads.is_document_name(a["document"]):
                 row["document_token"] = uploads.sign_document(a["document"], self.user)
@@ -582,18 +586,21 @@ class PartnershipEditor:
             "agreements": agreements,
         }
 
-    def _contact_organisation_choices(self):
-        organisations = Organisation.objects.in_bulk(self._kept_contact_organisations())
-        kept = sorted(organisations.values(), key=lambda o: o.name.lower())
-        return [*self._member_choices(), *((f"o{o.pk}", _organisation_label(o)) for o in kept)]
-
-    def _member_choices(self):
-        """The agreement's party checkboxes: one per member row that names an organisation,
-        its value the row number."""
+    def _organisation_choices(self):
+        """What a contact's organisation and an agreement's parties are chosen from: one choice
+        per member row that names an organisation, its value the row number, then the
+        organisations kept from before."""
+        kept = sorted(
+            (self.organisations[pk] for pk in self._kept_organisations()),
+            key=lambda o: o.name.lower(),
+        )
         return [
-            (str(index), form.label_text)
-            for index, form in enumerate(self.members.forms)
-            if form.label_text
+            *(
+                (str(index), form.label_text)
+                for index, form in enumerate(self.members.forms)
+                if form.label_text
+            ),
+            *((f"o{o.pk}", _organisation_label(o)) for o in kept),
         ]
 
     # Checking -------------------------------------------------------------------------------
@@ -712,7 +719,7 @@ class PartnershipEditor:
             )
             if before:
                 item["id"] = before["id"]
-            item["organisation"] = self._contact_organisation(
+            item["organisation"] = self._chosen_organisation(
                 data.get("organisation"), organisation_of_row
             )
             consented_before = (
@@ -725,11 +732,11 @@ class PartnershipEditor:
             contacts.append(item)
         return contacts
 
-    def _contact_organisation(self, choice, organisation_of_row):
-        """The organisation a contact row chose: a member row, or one it named before."""
+    def _chosen_organisation(self, choice, organisation_of_row):
+        """The organisation a choice stands for: a member row, or one named before."""
         if choice and choice.startswith("o") and choice[1:].isdigit():
             pk = int(choice[1:])
-            return pk if pk in self._kept_contact_organisations() else None
+            return pk if pk in self._kept_organisations() else None
         return organisation_of_row.get(choice)
 
     def _agreements(self, organisation_of_row):
@@ -749,9 +756,9 @@ class PartnershipEditor:
                 "shareable_example": bool(data.get("shareable_example")),
                 "parties": sorted(
                     {
-                        organisation_of_row[row]
-                        for row in data.get("parties", [])
-                        if row in organisation_of_row
+                        pk
+                        for choice in data.get("parties", [])
+                        if (pk := self._chosen_organisation(choice, organisation_of_row))
                     }
                 ),
             }
@@ -773,6 +780,13 @@ class PartnershipEditor:
                 total = 0
             data[key] = str(min(total + EXTRA_ROWS[formset.prefix], formset.absolute_max))
         return PartnershipEditor(user=self.user, base=self.base, data=data, quiet=True)
+
+
+def _choice_of(pk, row_of, organisations):
+    """The form's choice for organisation `pk`: its member row, else "o<pk>" if it is known."""
+    if pk in row_of:
+        return row_of[pk]
+    return f"o{pk}" if pk in organisations else None
 
 
 def _organisation_label(organisation):

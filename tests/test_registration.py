@@ -502,3 +502,41 @@ def test_an_organisation_a_contact_had_that_is_not_a_member_is_kept(client, user
     )
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_an_agreement_party_that_is_not_a_member_is_kept(client, user):
+    partnership = make_partnership(members=1, publication_state=PublicationState.DRAFT)
+    partnership.editors.add(user)
+    member = partnership.memberships.get().organisation
+    elsewhere = make_organisation(name="Former Partner", town="York")
+    agreement = make_agreement(partnership, title="MoU")
+    agreement.parties.set([member, elsewhere])
+
+    content = client.get(reverse("editor:edit", args=[partnership.pk])).content.decode()
+    assert f'value="o{elsewhere.pk}"' in content and "Former Partner, York" in content
+
+    data = form_data(
+        name=partnership.name,
+        summary=partnership.summary,
+        members=[
+            {
+                "organisation": str(member.pk),
+                "name": member.name,
+                "town": member.town,
+                "role": Role.LEAD,
+            }
+        ],
+        agreements=[
+            {
+                "id": str(agreement.pk),
+                "kind": agreement.kind,
+                "title": "MoU",
+                "status": agreement.status,
+                "parties": ["0", f"o{elsewhere.pk}"],
+            }
+        ],
+        initial={"members": 1, "agreements": 1},
+    )
+    response = client.post(reverse("editor:edit", args=[partnership.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert set(agreement.parties.all()) == {member, elsewhere}
