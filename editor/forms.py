@@ -778,7 +778,16 @@ class PartnershipEditor:
                 total = int(data.get(key, 0))
             except ValueError:
                 total = 0
-            data[key] = str(min(total + EXTRA_ROWS[formset.prefix], formset.absolute_max))
+            more = min(total + EXTRA_ROWS[formset.prefix], formset.absolute_max)
+            data[key] = str(more)
+            # The new rows arrive as submitted data, so a field's initial value would not show
+            # (a new member would read "Lead", the first role): fill those in as the browser would.
+            for index in range(max(total, 0), more):
+                for name, field in formset.form.base_fields.items():
+                    if field.initial not in (None, "") and not isinstance(
+                        field, forms.BooleanField
+                    ):
+                        data.setdefault(f"{formset.prefix}-{index}-{name}", str(field.initial))
         return PartnershipEditor(user=self.user, base=self.base, data=data, quiet=True)
 
 

@@ -1,5 +1,6 @@
 """Registering a partnership and editing it: the form that works without JavaScript."""
 
+import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -303,6 +304,20 @@ def test_add_more_rows_shows_more_blank_rows_without_errors_or_saving(client, us
     assert input_value(content, "members-0-name") == "Bolton College"
     assert input_value(content, "name") == "Half typed"
     assert Partnership.objects.count() == 0
+
+
+def test_added_rows_start_with_the_usual_choices(client, user):
+    """New rows are not blank selects showing their first option: a new member is a plain
+    member (not "Lead") and a new agreement is signed, as on a fresh page."""
+    data = form_data("more", name="Half typed", members=[{}], agreements=[{}])
+    content = client.post(NEW, data).content.decode()
+    for index in (1, 2):
+        member_role = re.search(
+            rf'<select name="members-{index}-role".*?</select>', content, re.S
+        ).group(0)
+        assert '<option value="member" selected>' in member_role
+    status = re.search(r'<select name="agreements-1-status".*?</select>', content, re.S).group(0)
+    assert '<option value="signed" selected>' in status
 
 
 def test_the_edit_form_starts_from_the_saved_entry(client, user):
