@@ -1,6 +1,7 @@
 """Registering a partnership and editing it: the form that works without JavaScript."""
 
 import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
