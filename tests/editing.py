@@ -37,6 +37,16 @@ def form_data(action="draft", *, members=(), contacts=(), agreements=(), initial
     return {key: value for key, value in data.items() if value is not False}
 
 
+def member_row(organisation, role="lead"):
+    """A member row naming an organisation already in the directory, as the edit page sends it."""
+    return {
+        "organisation": str(organisation.pk),
+        "name": organisation.name,
+        "town": organisation.town,
+        "role": role,
+    }
+
+
 def input_value(html, name):
     """The value of the input called `name` in a rendered page, or None."""
     tag = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', html)

@@ -17,7 +17,7 @@ from partnerships.models import (
     Role,
     Sector,
 )
-from tests.editing import PDF, form_data, input_value, pdf
+from tests.editing import PDF, form_data, input_value, member_row, pdf
 from tests.factories import (
     make_agreement,
     make_contact,
@@ -384,14 +384,7 @@ def test_editing_a_published_entry_explains_review_and_keeps_the_public_page(cli
         "submit",
         name="New name",
         summary=partnership.summary,
-        members=[
-            {
-                "organisation": str(organisation.pk),
-                "name": organisation.name,
-                "town": organisation.town,
-                "role": Role.LEAD,
-            }
-        ],
+        members=[member_row(organisation)],
         contacts=[{"name": "Lead", "email": "lead@example.org", "is_lead": True}],
         initial={"members": 1},
     )
@@ -488,14 +481,7 @@ def test_an_organisation_a_contact_had_that_is_not_a_member_is_kept(client, user
         data = form_data(
             name=partnership.name,
             summary=partnership.summary,
-            members=[
-                {
-                    "organisation": str(member.organisation.pk),
-                    "name": member.organisation.name,
-                    "town": member.organisation.town,
-                    "role": Role.LEAD,
-                }
-            ],
+            members=[member_row(member.organisation)],
             contacts=[{"id": str(contact.pk), "name": "Ann", "organisation": choice}],
             initial={"members": 1, "contacts": 1},
         )
@@ -534,14 +520,7 @@ def test_an_agreement_party_that_is_not_a_member_is_kept(client, user):
     data = form_data(
         name=partnership.name,
         summary=partnership.summary,
-        members=[
-            {
-                "organisation": str(member.pk),
-                "name": member.name,
-                "town": member.town,
-                "role": Role.LEAD,
-            }
-        ],
+        members=[member_row(member)],
         agreements=[
             {
                 "id": str(agreement.pk),
