@@ -2,6 +2,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.core import mail
+from playwright.sync_api import expect
 
 PASSWORD = "a-long-test-password-42"
 
@@ -44,7 +45,7 @@ def test_a_lead_registers_confirms_their_address_and_signs_in(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/my/partnerships/")
-    assert page.get_by_role("link", name="My account").is_visible()
+    expect(page.get_by_role("link", name="My account")).to_be_visible()
     assert console_errors == []
 
 
@@ -84,5 +85,4 @@ def test_a_signed_in_user_reaches_their_account_pages_and_signs_out_from_the_hea
     assert axe_violations() == []
 
     page.get_by_role("banner").get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
-    assert page.get_by_role("link", name="Sign in").is_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
