@@ -170,6 +170,7 @@ def _record(entry, result, *, commit):
             location_ambiguous=result.ambiguous,
             geocoded_at=now,
             geocode_failed_at=None,
+            updated_at=now,  # update() skips auto_now, and the entry did change
         )
     else:
         fields["geocode_failed_at"] = now

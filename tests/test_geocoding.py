@@ -133,11 +133,13 @@ def test_the_british_gazetteer_places_towns_where_they_really_are():
 
 def test_a_gazetteer_town_is_recorded_with_its_precision_and_source(bolton):
     organisation = make_organisation(town="bolton")
+    created = organisation.updated_at
 
     services.geocode_organisation(organisation)
 
     organisation = refreshed(organisation)
     assert (organisation.latitude, organisation.longitude) == (53.578, -2.429)
+    assert organisation.updated_at > created
     assert organisation.location_precision == LocationPrecision.TOWN
     assert organisation.location_source == LocationSource.GAZETTEER
     assert organisation.geocoded_at is not None
