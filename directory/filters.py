@@ -27,6 +27,9 @@ from partnerships.models import (
 RADIUS_CHOICES = [(5, "5 km"), (10, "10 km"), (25, "25 km"), (50, "50 km"), (100, "100 km")]
 DEFAULT_RADIUS = 25
 SORT_CHOICES = [
+    # The default, so that emptying the Near box after a search near a town simply sorts by name
+    # (a sticky "Distance" would turn that search into an error).
+    ("", "Nearest first near a place, otherwise name"),
     ("name", "Name"),
     ("distance", "Distance"),
     ("recent", "Recently confirmed"),
@@ -166,9 +169,6 @@ class PartnershipFilter(django_filters.FilterSet):
             data = data.copy()
             if not data.get("radius"):
                 data["radius"] = str(DEFAULT_RADIUS)
-            if not data.get("sort"):
-                searching_near = data.get("near", "").strip() or data.get("lat", "").strip()
-                data["sort"] = "distance" if searching_near else "name"
         super().__init__(data, queryset, **kwargs)
 
     def noop(self, queryset, name, value):

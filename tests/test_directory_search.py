@@ -369,6 +369,18 @@ def test_a_search_near_a_place_is_sorted_nearest_first_unless_asked_otherwise():
     ]
 
 
+def test_emptying_the_near_box_after_a_search_near_a_town_sorts_by_name(client):
+    bolton_place()
+    at(BOLTON, name="Z Bolton network")
+    at(MANCHESTER, name="A Manchester network")
+    near = client.get("/?near=Bolton&radius=50").content.decode()
+    # The form sends the default sort back, not "distance", so the next search still works...
+    sort = re.search(r'<select name="sort".*?</select>', near, re.S).group(0)
+    assert '<option value="" selected>' in sort
+    # ...as a browser submits it once the town is cleared.
+    assert matching("q=&near=&radius=50&sort=") == ["A Manchester network", "Z Bolton network"]
+
+
 def test_recent_puts_the_latest_confirmed_first_and_the_never_confirmed_last():
     now = timezone.now()
     make_partnership(name="Never confirmed")
