@@ -167,6 +167,41 @@ def test_a_crowded_point_lists_a_few_names_but_counts_them_all(client):
     assert len(feature["properties"]["partnerships"]) == mapdata.MAX_LISTED
 
 
+def test_markers_are_never_drawn_on_top_of_each_other(client):
+    points = scatter(3_000, seed=7)
+    for bbox in (UK, NORTH_WEST, MANCHESTER):
+        expected = sum(inside(bbox, point) for point in points)
+        for zoom in range(4, mapdata.MAX_ZOOM):
+            response = get(client, bbox=bbox, zoom=zoom)
+            assert total(response) == expected, (bbox, zoom)
+            drawn = [
+                mapdata._screen_position(
+                    {"count": 1, "longitude_sum": lon, "latitude_sum": lat}, zoom
+                )
+                for lon, lat in (f["geometry"]["coordinates"] for f in features(response))
+            ]
+            for i, (x, y) in enumerate(drawn):
+                for ox, oy in drawn[i + 1 :]:
+                    assert (x - ox) ** 2 + (y - oy) ** 2 >= mapdata.MIN_SEPARATION**2, (bbox, zoom)
+
+
+def test_neighbours_either_side_of_a_cell_edge_become_one_cluster(client):
+    # The UK at zoom 6 has cells 1.4 degrees square from 0,0, so longitude -2.8 is a cell edge;
+    # these two entries are 330 m apart across it, so the grid puts them in different cells.
+    assert mapdata.Viewport(*UK, 6).cell_size == pytest.approx(1.4)
+    west = at((53.5, -2.8025), name="West of the edge")
+    east = at((53.5, -2.7975), name="East of the edge")
+    [merged] = features(get(client, zoom=6))
+    assert merged["properties"]["cluster"] is True
+    assert merged["properties"]["count"] == 2
+    assert merged["properties"]["bounds"] == [
+        west.longitude,
+        west.latitude,
+        east.longitude,
+        east.latitude,
+    ]
+
+
 def test_at_the_deepest_zoom_points_a_few_metres_apart_stay_apart(client):
     # Two libraries across a street, about 15 m apart, and a map 1200 x 700 px at zoom 18.
     at((53.57800, -2.42900), name="West side")
