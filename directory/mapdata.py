@@ -8,8 +8,8 @@ cannot be split by zooming in. At the deepest zoom no distinct points are merged
 cluster there could not be opened.
 
 Grid cells are drawn where their entries are, not at the cells' centres, so entries either side of
-a cell edge could be drawn on top of each other; a last pass merges any features closer on screen
-than MIN_SEPARATION pixels (except at the deepest zoom), so markers never overlap.
+a cell edge could be drawn on top of each other; a last pass merges any features whose markers
+would touch on screen (except at the deepest zoom), so markers never overlap.
 
 At national and regional zoom the cells are whole numbers of the fixed fine grid in
 `partnerships.mapgrid`: the database adds up the fine cells in index order, without sorting the
@@ -38,8 +38,11 @@ TILE_PIXELS = 256
 MAX_ZOOM = 18
 # A point lists at most this many partnerships by name; the count is always exact.
 MAX_LISTED = 25
-# Markers are drawn at most about 40 pixels across; features closer than this are merged.
-MIN_SEPARATION = 44
+# Marker widths in pixels (see `marker_size`), and the space kept between two markers.
+POINT_PIXELS = 28
+CLUSTER_PIXELS = 36
+CLUSTER_GROWTH = 16
+MARKER_GAP = 4
 
 
 class BadMapRequest(ValueError):
@@ -207,18 +210,42 @@ def _screen_position(cell, zoom):
     return x, y
 
 
+def marker_size(count, is_point):
+    """How wide the browser draws a marker, in pixels: `countIcon()` in
+    static/directory/js/basemap.js, which must agree."""
+    if is_point:
+        return POINT_PIXELS
+    return CLUSTER_PIXELS + min(CLUSTER_GROWTH, math.floor(math.log10(count) * 6))
+
+
+def _marker_size_of(cell):
+    return marker_size(
+        cell["count"], cell["south"] == cell["north"] and cell["west"] == cell["east"]
+    )
+
+
 def _merge_crowded(cells, zoom):
-    """The cells with every one that would be drawn within MIN_SEPARATION pixels of a larger
-    one merged into it. Counts, sums and bounds combine exactly, so totals are unchanged and a
-    merged cluster still zooms to all of its entries. One pass, larger cells first, looking only
-    in neighbouring buckets: a few hundred cells take well under a millisecond."""
-    if len(cells) < 2:
-        return cells
+    """The cells, with any two whose markers would touch (closer than half their widths added
+    together, plus MARKER_GAP) merged into one. Counts, sums and bounds combine exactly, so
+    totals are unchanged and a merged cluster still zooms to all of its entries. Larger cells
+    absorb smaller ones; passes repeat until nothing moves (merging shifts a centre), and each
+    looks only in neighbouring buckets, so a few hundred cells take a millisecond or two."""
+    while len(cells) > 1:
+        merged = _merge_pass(cells, zoom)
+        if len(merged) == len(cells):
+            return merged
+        cells = merged
+    return cells
+
+
+def _merge_pass(cells, zoom):
+    reach = CLUSTER_PIXELS + CLUSTER_GROWTH + MARKER_GAP  # the most that two markers can need
     order = sorted(cells, key=lambda cell: -cell["count"])
     positions = [_screen_position(cell, zoom) for cell in order]
+    sizes = [_marker_size_of(cell) for cell in order]
     buckets = {}
     for index, (x, y) in enumerate(positions):
-        buckets.setdefault((int(x // MIN_SEPARATION), int(y // MIN_SEPARATION)), []).append(index)
+        buckets.setdefault((int(x // reach), int(y // reach)), []).append(index)
     absorbed = [False] * len(order)
     merged = []
     for index, cell in enumerate(order):
@@ -226,14 +253,15 @@ def _merge_crowded(cells, zoom):
             continue
         x, y = positions[index]
         figures = [cell[name] for name in _SUMMARY]
-        column, row = int(x // MIN_SEPARATION), int(y // MIN_SEPARATION)
+        column, row = int(x // reach), int(y // reach)
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 for other in buckets.get((column + dx, row + dy), ()):
                     if other <= index or absorbed[other]:
                         continue
                     ox, oy = positions[other]
-                    if math.hypot(ox - x, oy - y) < MIN_SEPARATION:
+                    apart = (sizes[index] + sizes[other]) / 2 + MARKER_GAP
+                    if math.hypot(ox - x, oy - y) < apart:
                         absorbed[other] = True
                         figures = [
                             merge(a, order[other][name])

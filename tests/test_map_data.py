@@ -1,6 +1,7 @@
 """The clustered map data behind the directory map: /map-data/?<filters>&bbox=...&zoom=N."""
 
 import json
+import math
 import random
 
 import pytest
@@ -174,15 +175,17 @@ def test_markers_are_never_drawn_on_top_of_each_other(client):
         for zoom in range(4, mapdata.MAX_ZOOM):
             response = get(client, bbox=bbox, zoom=zoom)
             assert total(response) == expected, (bbox, zoom)
-            drawn = [
-                mapdata._screen_position(
-                    {"count": 1, "longitude_sum": lon, "latitude_sum": lat}, zoom
-                )
-                for lon, lat in (f["geometry"]["coordinates"] for f in features(response))
-            ]
-            for i, (x, y) in enumerate(drawn):
-                for ox, oy in drawn[i + 1 :]:
-                    assert (x - ox) ** 2 + (y - oy) ** 2 >= mapdata.MIN_SEPARATION**2, (bbox, zoom)
+            drawn = []
+            for feature in features(response):
+                lon, lat = feature["geometry"]["coordinates"]
+                centre = {"count": 1, "longitude_sum": lon, "latitude_sum": lat}
+                properties = feature["properties"]
+                size = mapdata.marker_size(properties["count"], not properties["cluster"])
+                drawn.append((*mapdata._screen_position(centre, zoom), size))
+            for i, (x, y, size) in enumerate(drawn):
+                for ox, oy, other_size in drawn[i + 1 :]:
+                    apart = (size + other_size) / 2 + mapdata.MARKER_GAP
+                    assert math.hypot(x - ox, y - oy) >= apart, (bbox, zoom)
 
 
 def test_neighbours_either_side_of_a_cell_edge_become_one_cluster(client):

@@ -19,7 +19,9 @@ export function createMap(container, config) {
   return map;
 }
 
-// A marker drawn with the DOM (no HTML strings), large enough to be a comfortable target.
+// A marker drawn with the DOM (no HTML strings), large enough to be a comfortable target. The
+// server merges markers that would touch, so its `marker_size()` (directory/mapdata.py) must
+// give the same widths.
 export function countIcon(count, kind) {
   const element = document.createElement("span");
   element.className = `map-icon map-icon-${kind}`;
