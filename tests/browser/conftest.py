@@ -34,6 +34,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db(transaction=True))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_connections_opened_under_playwright(playwright):
+    """Once Playwright's sync API has started, test code runs in another context (greenlets
+    carry their own), so Django opens new database connections there that the test database
+    teardown, back in the first context, cannot see; on PostgreSQL such a session stopped the
+    test database from being dropped. Close them while Playwright is still running."""
+    yield
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
     if not Path(CHROMIUM).exists():
