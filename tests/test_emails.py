@@ -163,3 +163,15 @@ def test_invitation_names_the_inviter_and_the_link(mailoutbox, partnership):
     assert "inviter@example.org has invited you" in message.body
     assert "https://directory.example/invitations/abc/" in message.body
     assert "14 days" in message.body
+
+
+def test_a_line_break_forged_into_a_name_cannot_add_a_header(mailoutbox):
+    # Browsers drop line breaks from one-line inputs, but a forged request can send them.
+    forged = make_partnership(name="Bolton\r\nBcc: victim@example.org\nSubject: Win")
+    message = sent(mailoutbox, "submitted", {"partnership": forged, "is_edit": False})
+    assert message.subject == "New partnership to review: Bolton"
+    assert message.bcc == []
+    assert message.recipients() == ["someone@example.org"]
+    headers = message.message()
+    assert headers["Bcc"] is None
+    assert headers.get_all("Subject") == ["New partnership to review: Bolton"]
