@@ -1,14 +1,21 @@
-"""What leaves the server about a partnership, in one place: the public record behind the CSV and
-GeoJSON downloads. Contacts pass through `Contact.to_public_dict()`, which drops anyone who has not
-agreed to be published; agreements are listed only when public."""
+"""The CSV and GeoJSON downloads, written from the public record (`partnerships.public_records`),
+which drops contacts who have not agreed to be published and private agreements.
+
+Both stream: memory stays flat and the first bytes leave at once, whatever the directory's size.
+A stream can still be cut off (a worker killed, a connection dropped) after the status line has
+gone out as 200, so each format ends in a way a reader can check:
+
+- CSV: the last line is `# End of export: N partnerships`, after exactly N rows. A file without it,
+  or with another number of rows, is incomplete.
+- GeoJSON: the document is one JSON object whose last member, `"numberReturned"`, counts the
+  features; a cut-off document is not valid JSON at all.
+"""
 
 import csv
 import io
+import json
 
-from django.conf import settings
-from django.db.models import Prefetch
-
-from partnerships.models import Agreement, Contact
+from partnerships.public_records import FIELDS, public_records
 
 CSV_COLUMNS = [
     ("name", "Name"),
@@ -36,70 +43,23 @@ CSV_COLUMNS = [
     ("last_confirmed", "Last confirmed"),
 ]
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def for_export(partnerships):
-    """The queryset with everything the public record needs, in a constant number of queries."""
-    return partnerships.with_members().prefetch_related(
-        "activities",
-        "channels",
-        Prefetch(
-            "contacts",
-            queryset=Contact.objects.public().filter(is_lead=True),
-            to_attr="public_lead_contacts",
-        ),
-        Prefetch("agreements", queryset=Agreement.objects.public(), to_attr="public_agreements"),
-    )
-
-
-def public_record(partnership):
-    """The public fields of a partnership prepared by `for_export`, as plain values."""
-    lead = next(
-        (c.to_public_dict() for c in partnership.public_lead_contacts if c.to_public_dict()), None
-    )
-    memberships = list(partnership.memberships.all())
-    return {
-        "name": partnership.name,
-        "summary": partnership.summary,
-        "url": settings.SITE_URL + partnership.get_absolute_url(),
-        "kind": partnership.get_kind_display(),
-        "formality": partnership.get_formality_display(),
-        "status": partnership.get_status_display(),
-        "scope": partnership.get_scope_display(),
-        "area": partnership.area_name,
-        "region": partnership.region.name if partnership.region else "",
-        "members": "; ".join(m.organisation.name for m in memberships),
-        "member_count": len(memberships),
-        "activities": "; ".join(a.name for a in partnership.activities.all()),
-        "channels": "; ".join(c.name for c in partnership.channels.all()),
-        "meeting_frequency": partnership.meeting_frequency,
-        "agreements": "; ".join(
-            f"{a.get_kind_display()}: {a.title}" for a in partnership.public_agreements
-        ),
-        "website": partnership.website,
-        "mailing_list": partnership.mailing_list,
-        "lead_contact": lead["name"] if lead else "",
-        "lead_contact_email": lead["email"] if lead else "",
-        "lead_contact_phone": lead["phone"] if lead else "",
-        "latitude": partnership.latitude,
-        "longitude": partnership.longitude,
-        "last_confirmed": (
-            partnership.last_verified_at.date().isoformat() if partnership.last_verified_at else ""
-        ),
-    }
+FORMULA_TRIGGERS = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
 def neutralise(value):
-    """Text that a spreadsheet will show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
+    """Text that a spreadsheet will show as text, never run as a formula. (Called for every
+    cell of a national download, hence the plain class test and set lookup.)"""
+    if value.__class__ is str:
+        return "'" + value if value[:1] in FORMULA_TRIGGERS else value
     return "" if value is None else value
 
 
-def csv_lines(partnerships):
+CSV_TRAILER = "# End of export: {count} partnerships"
+
+
+def csv_lines(partnerships, *, base_url=""):
     """The CSV document, line by line, starting with a byte-order mark so that Excel reads it as
-    UTF-8."""
+    UTF-8 and ending with the trailer line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -111,30 +71,41 @@ def csv_lines(partnerships):
 
     writer.writerow([label for _, label in CSV_COLUMNS])
     yield "\ufeff" + flush()
-    for partnership in partnerships:
-        record = public_record(partnership)
-        writer.writerow([neutralise(record[key]) for key, _ in CSV_COLUMNS])
-        yield flush()
+    keys = [key for key, _ in CSV_COLUMNS]
+    count = 0
+    for record in public_records(partnerships, base_url=base_url):
+        writer.writerow([neutralise(record[key]) for key in keys])
+        count += 1
+        if count % 100 == 0:
+            yield flush()
+    writer.writerow([CSV_TRAILER.format(count=count)])
+    yield flush()
 
 
-def geojson(partnerships):
-    """A GeoJSON FeatureCollection (RFC 7946: coordinates are [longitude, latitude]). Entries not
-    yet placed on the map keep a null geometry, so the download matches the list."""
-    features = []
-    for partnership in partnerships:
-        record = public_record(partnership)
-        located = partnership.latitude is not None and partnership.longitude is not None
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": (
-                    {"type": "Point", "coordinates": [partnership.longitude, partnership.latitude]}
-                    if located
-                    else None
-                ),
-                "properties": {
-                    k: v for k, v in record.items() if k not in ("latitude", "longitude")
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+def _feature(record):
+    located = record["latitude"] is not None and record["longitude"] is not None
+    return {
+        "type": "Feature",
+        "geometry": (
+            {"type": "Point", "coordinates": [record["longitude"], record["latitude"]]}
+            if located
+            else None
+        ),
+        "properties": {key: record[key] for key in FIELDS if key not in ("latitude", "longitude")},
+    }
+
+
+def geojson_chunks(partnerships, *, base_url=""):
+    """A GeoJSON FeatureCollection (RFC 7946: coordinates are [longitude, latitude]), streamed.
+    Entries not yet placed on the map keep a null geometry, so the download matches the list."""
+    yield '{"type":"FeatureCollection","features":['
+    count = 0
+    pending = []
+    for record in public_records(partnerships, base_url=base_url):
+        pending.append(("," if count else "") + json.dumps(_feature(record), ensure_ascii=False))
+        count += 1
+        if len(pending) == 100:
+            yield "".join(pending)
+            pending = []
+    pending.append(f'],"numberReturned":{count}}}')
+    yield "".join(pending)

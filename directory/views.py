@@ -150,32 +150,37 @@ def map_data(request):
     return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
-@require_safe
-def export_csv(request):
+def _download(request, chunks, content_type, filename):
+    """A streamed download of the matching partnerships, or 400 with the filter's errors."""
     search = PartnershipFilter(request.GET)
     if not search.is_valid():
         return _invalid(search)
-    rows = exports.for_export(search.qs).iterator(chunk_size=500)
+    base_url = request.build_absolute_uri("/").rstrip("/")
     response = StreamingHttpResponse(
-        exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
+        chunks(search.qs, base_url=base_url), content_type=content_type
     )
-    response["Content-Disposition"] = 'attachment; filename="health-information-partnerships.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_safe
+def export_csv(request):
+    return _download(
+        request,
+        exports.csv_lines,
+        "text/csv; charset=utf-8",
+        "health-information-partnerships.csv",
+    )
 
 
 @require_safe
 def export_geojson(request):
-    search = PartnershipFilter(request.GET)
-    if not search.is_valid():
-        return _invalid(search)
-    collection = exports.geojson(exports.for_export(search.qs).iterator(chunk_size=500))
-    response = HttpResponse(
-        json.dumps(collection, ensure_ascii=False), content_type="application/geo+json"
+    return _download(
+        request,
+        exports.geojson_chunks,
+        "application/geo+json",
+        "health-information-partnerships.geojson",
     )
-    response["Content-Disposition"] = (
-        'attachment; filename="health-information-partnerships.geojson"'
-    )
-    return response
 
 
 def _published_partnership(slug):

@@ -9,17 +9,23 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from directory.exports import CSV_COLUMNS
+from directory.exports import CSV_COLUMNS, neutralise
 from partnerships.models import (
     Activity,
+    Agreement,
     AgreementKind,
     CommunicationChannel,
+    Contact,
     Membership,
+    Organisation,
+    Partnership,
     PublicationState,
     Region,
     Role,
 )
+from partnerships.public_records import FIELDS
 from tests.factories import (
     make_agreement,
     make_contact,
@@ -49,7 +55,10 @@ def csv_rows(client, query=""):
     assert response.status_code == 200
     data = body(response)
     assert data.startswith(b"\xef\xbb\xbf")
-    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    *rows, trailer = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    # The documented completeness check: the last line counts the rows between it and the header.
+    assert trailer == [f"# End of export: {len(rows) - 1} partnerships"]
+    return rows
 
 
 def csv_records(client, query=""):
@@ -80,6 +89,10 @@ def test_the_csv_is_a_utf8_attachment_with_a_byte_order_mark_for_excel(client):
     data = body(response)
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.count(b"\xef\xbb\xbf") == 1
+
+
+def test_the_csv_columns_are_the_fields_of_the_public_record():
+    assert [key for key, _ in CSV_COLUMNS] == FIELDS
 
 
 def test_the_csv_has_a_header_and_one_row_per_published_partnership(client):
@@ -118,7 +131,8 @@ def test_a_csv_row_holds_the_public_record(client, settings):
     (record,) = csv_records(client)
     assert record["Name"] == "Bolton HIP"
     assert record["Summary"] == "Libraries in Bolton."
-    assert record["Directory page"] == settings.SITE_URL + partnership.get_absolute_url()
+    # The page's address is built from the request's own host (issue 8, defect 10).
+    assert record["Directory page"] == "http://testserver" + partnership.get_absolute_url()
     assert record["Area"] == "Bolton"
     assert record["Region"] == "North West"
     assert record["Members"] == "Royal Bolton Hospital; Bolton Library"
@@ -317,6 +331,155 @@ def test_the_downloads_run_the_same_number_of_queries_for_2_or_20_partnerships(c
         assert data.count(b"Partnership ") == total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_downloads_run_the_same_number_of_queries_for_100_or_1000_partnerships(client):
+    """Up to one chunk (1,000 entries) the number of queries does not grow with the rows."""
+    counts = []
+    for added, total in ((100, 100), (900, 1000)):
+        bulk_build(added, start=total - added)
+        for url in ("/export.csv", "/export.geojson"):
+            with CaptureQueriesContext(connection) as queries:
+                data = body(client.get(url))
+            assert data.count(b"/bulk-partnership-") == total
+            counts.append(len(queries))
+    assert counts[:2] == counts[2:]
+
+
+def bulk_build(count, start=0):
+    """`count` published partnerships with two members, an activity, a channel, a consented and
+    a private lead contact and a public and a private agreement each, made in a few queries."""
+    north_west = Region.objects.get(slug="north-west")
+    activity = Activity.objects.order_by("pk").first()
+    channel = CommunicationChannel.objects.order_by("pk").first()
+    partnerships = Partnership.objects.bulk_create(
+        Partnership(
+            name=f"Bulk partnership {n:05d}",
+            slug=f"bulk-partnership-{n}",
+            summary=f"=Summary {n}",
+            publication_state=PublicationState.PUBLISHED,
+            region=north_west if n % 2 else None,
+            latitude=BOLTON[0] + n / 10_000 if n % 3 else None,
+            longitude=BOLTON[1] if n % 3 else None,
+            last_verified_at=timezone.now() if n % 4 else None,
+        )
+        for n in range(start, start + count)
+    )
+    organisations = Organisation.objects.bulk_create(
+        Organisation(name=f"Bulk organisation {n}", slug=f"bulk-organisation-{n}")
+        for n in range(start * 2, (start + count) * 2)
+    )
+    Membership.objects.bulk_create(
+        Membership(partnership=p, organisation=o, role=Role.LEAD if i % 2 else Role.MEMBER)
+        for i, (p, o) in enumerate(
+            zip([p for p in partnerships for _ in (0, 1)], organisations, strict=True)
+        )
+    )
+    Partnership.activities.through.objects.bulk_create(
+        Partnership.activities.through(partnership=p, activity=activity) for p in partnerships
+    )
+    Partnership.channels.through.objects.bulk_create(
+        Partnership.channels.through(partnership=p, communicationchannel=channel)
+        for p in partnerships
+    )
+    now = timezone.now()
+    Contact.objects.bulk_create(
+        contact
+        for p in partnerships
+        for contact in (
+            Contact(
+                partnership=p,
+                name=f"Lead of {p.name}",
+                email="lead@example.org",
+                is_lead=True,
+                consent_to_publish=True,
+                consented_at=now,
+            ),
+            Contact(partnership=p, name="Private lead", email="private@example.org", is_lead=True),
+        )
+    )
+    Agreement.objects.bulk_create(
+        agreement
+        for p in partnerships
+        for agreement in (
+            Agreement(partnership=p, kind=AgreementKind.MOU, title="Public MoU", is_public=True),
+            Agreement(partnership=p, kind=AgreementKind.SLA, title="Private SLA"),
+        )
+    )
+
+
+def record_from_instances(partnership):
+    """The public record as the first exports built it, one model instance at a time: the
+    reference the streamed export must match."""
+    leads = [c for c in partnership.contacts.all() if c.is_lead and c.to_public_dict()]
+    lead = leads[0].to_public_dict() if leads else None
+    memberships = list(partnership.memberships.all())
+    agreements = [a for a in partnership.agreements.all() if a.is_public]
+    return {
+        "Name": partnership.name,
+        "Summary": partnership.summary,
+        "Directory page": "http://testserver" + partnership.get_absolute_url(),
+        "Type": partnership.get_kind_display(),
+        "Formality": partnership.get_formality_display(),
+        "Status": partnership.get_status_display(),
+        "Scope": partnership.get_scope_display(),
+        "Area": partnership.area_name,
+        "Region": partnership.region.name if partnership.region else "",
+        "Members": "; ".join(m.organisation.name for m in memberships),
+        "Number of members": len(memberships),
+        "Activities": "; ".join(a.name for a in partnership.activities.all()),
+        "Keeps in touch by": "; ".join(c.name for c in partnership.channels.all()),
+        "Meets": partnership.meeting_frequency,
+        "Published agreements": "; ".join(f"{a.get_kind_display()}: {a.title}" for a in agreements),
+        "Website": partnership.website,
+        "Mailing list": partnership.mailing_list,
+        "Lead contact": lead["name"] if lead else "",
+        "Lead contact email": lead["email"] if lead else "",
+        "Lead contact phone": lead["phone"] if lead else "",
+        "Latitude": partnership.latitude,
+        "Longitude": partnership.longitude,
+        "Last confirmed": (
+            partnership.last_verified_at.date().isoformat() if partnership.last_verified_at else ""
+        ),
+    }
+
+
+def test_a_streamed_export_of_2000_partnerships_matches_the_record_built_from_instances(client):
+    bulk_build(2000)
+    expected = [
+        {key: str(neutralise(value)) for key, value in record_from_instances(p).items()}
+        for p in Partnership.objects.published()
+        .select_related("region")
+        .prefetch_related(
+            "memberships__organisation", "activities", "channels", "contacts", "agreements"
+        )
+        .order_by("name")
+    ]
+    records = csv_records(client)
+    assert len(records) == 2000
+    for got, want in zip(records, expected, strict=True):
+        assert got == want, {k: (got[k], want[k]) for k in got if got[k] != want[k]}
+    features = geojson(client)["features"]
+    assert [f["properties"]["url"] for f in features] == [r["Directory page"] for r in expected]
+    assert features[0]["properties"]["members"] == expected[0]["Members"]
+
+
+def test_a_csv_cut_off_before_its_end_fails_the_documented_check(client):
+    bulk_build(250)
+    chunks = list(client.get("/export.csv").streaming_content)
+    assert len(chunks) > 2
+    complete = b"".join(chunks).decode("utf-8-sig").splitlines()
+    assert complete[-1] == "# End of export: 250 partnerships"
+    cut = b"".join(chunks[:-1]).decode("utf-8-sig").splitlines()
+    assert not cut[-1].startswith("# End of export")
+
+
+def test_a_geojson_cut_off_before_its_end_is_not_valid_json(client):
+    bulk_build(250)
+    chunks = list(client.get("/export.geojson").streaming_content)
+    assert json.loads(b"".join(chunks))["numberReturned"] == 250
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(b"".join(chunks[:-1]))
 
 
 # Private data

@@ -1,0 +1,213 @@
+"""The public record: what may leave the server about a partnership, in one place.
+
+Every download (CSV, GeoJSON, and the feeds built on them) reads partnerships through
+`public_records()`. It drops contacts who have not agreed to be published, names only the lead
+contact, and lists only public agreements.
+
+It is built for the whole directory at once: it reads plain values in chunks of `CHUNK_SIZE`
+partnerships, with a fixed number of queries per chunk and no model instances, so an export of
+100,000 entries costs seconds and constant memory. Each record's page address is the reversed
+URL of one partnership with the slug swapped in, not a `reverse()` per row.
+"""
+
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+
+from .models import (
+    Agreement,
+    AgreementKind,
+    Contact,
+    Formality,
+    Kind,
+    Membership,
+    Partnership,
+    Region,
+    Scope,
+    Status,
+)
+
+CHUNK_SIZE = 1000
+SLUG_PLACEHOLDER = "slug-placeholder"
+
+# The fields of a record, in the order of the CSV's columns.
+FIELDS = [
+    "name",
+    "summary",
+    "url",
+    "kind",
+    "formality",
+    "status",
+    "scope",
+    "area",
+    "region",
+    "members",
+    "member_count",
+    "activities",
+    "channels",
+    "meeting_frequency",
+    "agreements",
+    "website",
+    "mailing_list",
+    "lead_contact",
+    "lead_contact_email",
+    "lead_contact_phone",
+    "latitude",
+    "longitude",
+    "last_confirmed",
+]
+
+_PARTNERSHIP_VALUES = [
+    "pk",
+    "name",
+    "slug",
+    "summary",
+    "kind",
+    "formality",
+    "status",
+    "scope",
+    "area_name",
+    "region_id",
+    "meeting_frequency",
+    "website",
+    "mailing_list",
+    "latitude",
+    "longitude",
+    "last_verified_at",
+]
+
+
+# Choice labels by value, looked up per row (cheaper than building an enum member each time).
+_LABELS = {
+    "kind": dict(Kind.choices),
+    "formality": dict(Formality.choices),
+    "status": dict(Status.choices),
+    "scope": dict(Scope.choices),
+}
+_AGREEMENT_KINDS = dict(AgreementKind.choices)
+
+
+class PageAddress:
+    """A partnership's page address from its slug, with `base` (e.g. "https://host") before it."""
+
+    def __init__(self, base=""):
+        prefix, _, suffix = reverse(
+            "directory:partnership", kwargs={"slug": SLUG_PLACEHOLDER}
+        ).partition(SLUG_PLACEHOLDER)
+        self.prefix = base.rstrip("/") + prefix
+        self.suffix = suffix
+
+    def __call__(self, slug):
+        return f"{self.prefix}{slug}{self.suffix}"
+
+
+def _in_chunk(model, field, ids):
+    """`field IN (ids)` as a filter condition, with the ids passed straight to the database.
+    The ids come from the database as integers; Django's own `__in` would prepare each value
+    again through the field, which at 100,000 rows costs more than the queries themselves."""
+    quote_name = connection.ops.quote_name
+    column = f"{quote_name(model._meta.db_table)}.{quote_name(model._meta.get_field(field).column)}"
+    placeholders = ", ".join(["%s"] * len(ids))
+    # Only placeholders and quoted names from the model go into the SQL; the ids are parameters.
+    return RawSQL(f"{column} IN ({placeholders})", ids, output_field=BooleanField())  # noqa: S611
+
+
+def _names_by_partnership(through_model, target, ids):
+    """{partnership id: [names in the target's own order]} for an M2M through table."""
+    names = defaultdict(list)
+    rows = (
+        through_model.objects.filter(_in_chunk(through_model, "partnership", ids))
+        .order_by(*[f"{target}__{field}" for field in _ordering(through_model, target)])
+        .values_list("partnership_id", f"{target}__name")
+    )
+    for partnership_id, name in rows:
+        names[partnership_id].append(name)
+    return names
+
+
+def _ordering(through_model, target):
+    return through_model._meta.get_field(target).related_model._meta.ordering or ["name"]
+
+
+def _chunk_records(ids, page_address, regions):
+    """The records of the partnerships `ids`, in that order: six queries whatever their number."""
+    rows = {
+        row["pk"]: row
+        for row in Partnership.objects.filter(_in_chunk(Partnership, "id", ids))
+        .order_by()
+        .values(*_PARTNERSHIP_VALUES)
+    }
+    members = defaultdict(list)
+    for partnership_id, name in (
+        Membership.objects.filter(_in_chunk(Membership, "partnership", ids))
+        .order_by("partnership_id", *Membership._meta.ordering)
+        .values_list("partnership_id", "organisation__name")
+    ):
+        members[partnership_id].append(name)
+    activities = _names_by_partnership(Partnership.activities.through, "activity", ids)
+    channels = _names_by_partnership(Partnership.channels.through, "communicationchannel", ids)
+    leads = {}
+    for partnership_id, name, email, phone in (
+        Contact.objects.public()
+        .filter(_in_chunk(Contact, "partnership", ids), is_lead=True)
+        .order_by("partnership_id", *Contact._meta.ordering)
+        .values_list("partnership_id", "name", "email", "phone")
+    ):
+        leads.setdefault(partnership_id, (name, email, phone))
+    agreements = defaultdict(list)
+    for partnership_id, kind, title in (
+        Agreement.objects.public()
+        .filter(_in_chunk(Agreement, "partnership", ids))
+        .order_by("partnership_id", *Agreement._meta.ordering)
+        .values_list("partnership_id", "kind", "title")
+    ):
+        agreements[partnership_id].append(f"{_AGREEMENT_KINDS.get(kind, kind)}: {title}")
+
+    for pk in ids:
+        row = rows.get(pk)
+        if row is None:  # deleted since the ids were read
+            continue
+        lead_name, lead_email, lead_phone = leads.get(pk, ("", "", ""))
+        verified = row["last_verified_at"]
+        yield {
+            "id": pk,
+            "name": row["name"],
+            "summary": row["summary"],
+            "url": page_address(row["slug"]),
+            "kind": _LABELS["kind"].get(row["kind"], ""),
+            "formality": _LABELS["formality"].get(row["formality"], ""),
+            "status": _LABELS["status"].get(row["status"], ""),
+            "scope": _LABELS["scope"].get(row["scope"], ""),
+            "area": row["area_name"],
+            "region": regions.get(row["region_id"], ""),
+            "members": "; ".join(members[pk]),
+            "member_count": len(members[pk]),
+            "activities": "; ".join(activities[pk]),
+            "channels": "; ".join(channels[pk]),
+            "meeting_frequency": row["meeting_frequency"],
+            "agreements": "; ".join(agreements[pk]),
+            "website": row["website"],
+            "mailing_list": row["mailing_list"],
+            "lead_contact": lead_name,
+            "lead_contact_email": lead_email,
+            "lead_contact_phone": lead_phone,
+            "latitude": row["latitude"],
+            "longitude": row["longitude"],
+            "last_confirmed": verified.date().isoformat() if verified else "",
+        }
+
+
+def public_records(partnerships, *, base_url="", chunk_size=CHUNK_SIZE):
+    """The public record of each partnership in `partnerships` (a filtered, ordered queryset), in
+    its order, as dicts with the keys of `FIELDS` plus "id". Lazy: reads the matching ids in one
+    query when first iterated, then `chunk_size` partnerships at a time."""
+    page_address = PageAddress(base_url)
+    regions = dict(Region.objects.values_list("pk", "name"))
+    # The ids, in the queryset's order, are a few megabytes even for the whole directory; holding
+    # them keeps the order (name, distance) without a cursor left open across the chunks.
+    ids = list(partnerships.values_list("pk", flat=True))
+    for first in range(0, len(ids), chunk_size):
+        yield from _chunk_records(ids[first : first + chunk_size], page_address, regions)
