@@ -88,6 +88,28 @@ class Viewport:
             raise BadMapRequest("bbox must have west <= east and south <= north.")
         return cls(west, south, east, north, zoom)
 
+    def snapped(self):
+        """This box widened to whole steps of CELL_PIXELS at its zoom (on a grid anchored at
+        0,0), so that maps panned or resized a little ask for the same box and share one cached
+        answer. A box of no width or height stays as it is: an empty view."""
+        if self.west == self.east or self.south == self.north:
+            return self
+        step = CELL_PIXELS * 360.0 / (TILE_PIXELS * 2**self.zoom)
+
+        def down(value, limit):
+            return max(limit, round(math.floor(value / step) * step, 9))
+
+        def up(value, limit):
+            return min(limit, round(math.ceil(value / step) * step, 9))
+
+        return Viewport(
+            down(self.west, -180.0),
+            down(self.south, -90.0),
+            up(self.east, 180.0),
+            up(self.north, 90.0),
+            self.zoom,
+        )
+
     @property
     def cell_size(self):
         """Grid cell size in degrees: about CELL_PIXELS at this zoom, and never so small that the

@@ -1,7 +1,6 @@
 """Public pages. Every query here starts from `Partnership.objects.published()`, so nothing
 unreviewed can reach the public."""
 
-import hashlib
 import json
 import logging
 from smtplib import SMTPException
@@ -10,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -19,6 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_safe
 
+from partnerships import services
 from partnerships.models import (
     Activity,
     Agreement,
@@ -29,7 +29,7 @@ from partnerships.models import (
     Region,
 )
 
-from . import exports, mapdata, throttle
+from . import caching, exports, mapdata, throttle
 from .filters import PartnershipFilter
 from .forms import ContactForm
 
@@ -41,8 +41,27 @@ def _listing(partnerships):
     return partnerships.published().select_related("region").with_member_count().order_by("name")
 
 
-def _paginate(request, queryset):
-    return Paginator(queryset, settings.DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+class KnownCountPaginator(Paginator):
+    """A paginator told its count, so it never runs its own COUNT(*)."""
+
+    def __init__(self, object_list, per_page, *, count):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # fills Paginator.count's cached_property
+
+
+def _paginate(request, queryset, version=None):
+    """A page of `queryset`. Its length, a full count at national scale, is cached per request
+    and published-data version."""
+    if version is None:
+        version = services.published_data_version()
+    count = caching.cached(
+        "count",
+        version,
+        [request.path, caching.normalised_query(request.GET)],
+        queryset.count,
+    )
+    paginator = KnownCountPaginator(queryset, settings.DIRECTORY_PAGE_SIZE, count=count)
+    return paginator.get_page(request.GET.get("page"))
 
 
 REFINEMENTS = [
@@ -68,11 +87,23 @@ def _query_string(request):
     return query.urlencode()
 
 
-def _map_config(query, partnerships, *, embedded=False):
-    """What the map script needs, handed over with json_script: URLs reversed here, tiles from
-    settings, and the extent of the matching partnerships to open on."""
-    extent = partnerships.located().aggregate(
+def _extent(partnerships):
+    return partnerships.located().aggregate(
         west=Min("longitude"), south=Min("latitude"), east=Max("longitude"), north=Max("latitude")
+    )
+
+
+def _map_config(query, partnerships, *, embedded=False, version=None):
+    """What the map script needs, handed over with json_script: URLs reversed here, tiles from
+    settings, and the extent of the matching partnerships to open on (a full scan of the
+    matches, so cached per query and published-data version)."""
+    if version is None:
+        version = services.published_data_version()
+    extent = caching.cached(
+        "extent",
+        version,
+        [caching.normalised_query(QueryDict(query))],
+        lambda: _extent(partnerships),
     )
     return {
         "dataUrl": reverse("directory:map_data"),
@@ -96,12 +127,13 @@ def _search(request, template, *, embedded=False):
     context = {"filter": search, "query": _query_string(request)}
     if search.is_valid():
         results = search.qs
+        version = services.published_data_version()
         context.update(
-            page=_paginate(request, results.select_related("region").with_member_count()),
+            page=_paginate(request, results.select_related("region").with_member_count(), version),
             near_point=search.near_point,
             near_place=search.near_place,
             radius_km=search.radius_km,
-            map_config=_map_config(context["query"], results, embedded=embedded),
+            map_config=_map_config(context["query"], results, embedded=embedded, version=version),
         )
     context["refinements"] = [search.form[name] for name in REFINEMENTS]
     context["refinements_open"] = any(request.GET.get(name) for name in REFINEMENTS)
@@ -125,7 +157,13 @@ def _invalid(search):
 
 @require_safe
 def map_data(request):
-    """Clustered GeoJSON for the visible part of the map, with the directory's filters."""
+    """Clustered GeoJSON for the visible part of the map, with the directory's filters.
+
+    The answer depends only on the filters, the zoom, the box and the published data, so it is
+    computed once per published-data version and served from the cache after that. The box is
+    widened to the map's grid at this zoom first, so maps panned a little share answers. The ETag
+    is the same key (not a hash of the body, whose float sums differ between identical runs on
+    PostgreSQL), so a revalidation costs one version lookup and no clustering."""
     search = PartnershipFilter(request.GET)
     if not search.is_valid():
         return _invalid(search)
@@ -135,19 +173,28 @@ def map_data(request):
         return JsonResponse(
             {"errors": {error.field: [{"message": str(error), "code": "invalid"}]}}, status=400
         )
-    # Every filter goes through `pk__in` subqueries, never a join, so clusters count each
-    # partnership once and the database can use the map grid index.
-    collection = {"type": "FeatureCollection", "features": mapdata.cluster(search.qs, viewport)}
-    response = HttpResponse(
-        json.dumps(collection, separators=(",", ":")), content_type="application/geo+json"
-    )
-    # The ETag is the body's own hash: it changes exactly when what this view shows changes
-    # (published, unpublished, renamed, moved, members added), however the data was written,
-    # and costs no query. A 304 saves the transfer and the redraw, not the clustering.
-    response["ETag"] = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
+    viewport = viewport.snapped()
+    version = services.published_data_version()
+    parts = [caching.normalised_query(request.GET, ignore=("bbox", "zoom", "page")), viewport]
+    etag = f'"{caching.version_key("map", version, *parts).rsplit(":", 1)[1][:32]}"'
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        not_modified["ETag"] = etag
+        not_modified["Cache-Control"] = "no-cache"
+        return not_modified
+
+    def clustered():
+        # Every filter goes through `pk__in` subqueries, never a join, so clusters count each
+        # partnership once and the database can use the map grid index.
+        collection = {"type": "FeatureCollection", "features": mapdata.cluster(search.qs, viewport)}
+        return json.dumps(collection, separators=(",", ":"))
+
+    body = caching.cached("map", version, parts, clustered)
+    response = HttpResponse(body, content_type="application/geo+json")
+    response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
     patch_vary_headers(response, ["Accept-Encoding"])
-    return get_conditional_response(request, etag=response["ETag"], response=response)
+    return response
 
 
 def _download(request, chunks, content_type, filename):

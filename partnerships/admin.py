@@ -83,7 +83,26 @@ class NeedsLocationFilter(admin.SimpleListFilter):
         return queryset
 
 
-class LocatedAdmin(admin.ModelAdmin):
+class ChangesPublishedData:
+    """For the admin of any model whose rows the public sees (directly, or through a
+    partnership's page, the map or the downloads): every save and delete bumps the
+    published-data version, inside the admin's own transaction, so no cached public answer
+    outlives the change."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.published_data_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.published_data_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.published_data_changed()
+
+
+class LocatedAdmin(ChangesPublishedData, admin.ModelAdmin):
     """Geocoding for organisations and partnerships: an action that places the selected entries
     through `services.py`, and coordinates a curator types in marked as set by hand, so that no
     later geocoding run moves them."""
@@ -189,7 +208,7 @@ class PartnershipCountMixin:
 
 
 @admin.register(Region)
-class RegionAdmin(PartnershipCountMixin, admin.ModelAdmin):
+class RegionAdmin(PartnershipCountMixin, ChangesPublishedData, admin.ModelAdmin):
     partnerships_relation = "partnership"
     list_display = ["name", "country", "partnership_count", "organisation_count"]
     list_filter = ["country"]
@@ -210,7 +229,7 @@ class RegionAdmin(PartnershipCountMixin, admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(PartnershipCountMixin, admin.ModelAdmin):
+class ActivityAdmin(PartnershipCountMixin, ChangesPublishedData, admin.ModelAdmin):
     list_display = ["name", "group", "partnership_count"]
     list_filter = ["group"]
     search_fields = ["name", "description"]
@@ -219,7 +238,7 @@ class ActivityAdmin(PartnershipCountMixin, admin.ModelAdmin):
 
 
 @admin.register(CommunicationChannel)
-class CommunicationChannelAdmin(PartnershipCountMixin, admin.ModelAdmin):
+class CommunicationChannelAdmin(PartnershipCountMixin, ChangesPublishedData, admin.ModelAdmin):
     list_display = ["name", "slug", "partnership_count"]
     search_fields = ["name"]
     ordering = ["name"]
@@ -439,7 +458,7 @@ class PartnershipAdmin(LocatedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ChangesPublishedData, admin.ModelAdmin):
     list_display = ["organisation", "partnership", "role", "joined_year"]
     list_filter = ["role", "organisation__sector", "partnership__publication_state"]
     search_fields = ["organisation__name", "partnership__name"]
@@ -449,7 +468,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ChangesPublishedData, admin.ModelAdmin):
     form = ContactForm
     list_display = [
         "name",
@@ -488,7 +507,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(ChangesPublishedData, admin.ModelAdmin):
     list_display = [
         "title",
         "partnership",

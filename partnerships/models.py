@@ -839,3 +839,23 @@ class ModerationEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_decision_display()}: {self.partnership}"
+
+
+class DataVersion(models.Model):
+    """A number that changes whenever anything the public sees changes: one row, bumped by
+    `services.published_data_changed()` from every write path. Cached public answers (map data,
+    result counts, the map's extent) and their ETags are keyed by it, so they are reused until
+    the data changes and never served stale after. It lives in the database, so every app server
+    sees the same number."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    value = models.PositiveBigIntegerField(default=1)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "published data version"
+
+    def __str__(self):
+        return f"version {self.value}"

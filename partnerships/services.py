@@ -13,6 +13,7 @@ from partnerships import emails, geocoding
 from partnerships.distance import haversine_km
 from partnerships.geocoding import GeocodeResult
 from partnerships.models import (
+    DataVersion,
     Decision,
     LocationPrecision,
     LocationSource,
@@ -25,24 +26,57 @@ from partnerships.models import (
 )
 from partnerships.snapshots import apply_snapshot, snapshot_of
 
+# The published-data version -------------------------------------------------------------------
+#
+# Every write that can change what the public sees calls `published_data_changed()` in its own
+# transaction, so the new number becomes visible together with the new rows. Caches of public
+# answers are keyed by `published_data_version()`.
+
+
+def published_data_version():
+    """The current version of the published data (one indexed single-row read)."""
+    return (
+        DataVersion.objects.filter(pk=DataVersion.SINGLETON)
+        .values_list("value", flat=True)
+        .first()
+        or 0
+    )
+
+
+def published_data_changed():
+    """Bump the published-data version, so every cached public answer is computed afresh."""
+    bumped = DataVersion.objects.filter(pk=DataVersion.SINGLETON).update(
+        value=F("value") + 1, changed_at=timezone.now()
+    )
+    if not bumped:  # the row is made by a migration; only a flushed database lacks it
+        DataVersion.objects.bulk_create(
+            [DataVersion(pk=DataVersion.SINGLETON, value=2)], ignore_conflicts=True
+        )
+
 
 def publish_partnerships(queryset):
     """Publish every partnership in `queryset` that is not published yet, stamping
     `last_verified_at` where it is still empty. Returns how many partnerships changed."""
     now = timezone.now()
-    return queryset.exclude(publication_state=PublicationState.PUBLISHED).update(
-        publication_state=PublicationState.PUBLISHED,
-        last_verified_at=Coalesce(F("last_verified_at"), Value(now)),
-        updated_at=now,
-    )
+    with transaction.atomic():
+        changed = queryset.exclude(publication_state=PublicationState.PUBLISHED).update(
+            publication_state=PublicationState.PUBLISHED,
+            last_verified_at=Coalesce(F("last_verified_at"), Value(now)),
+            updated_at=now,
+        )
+        published_data_changed()
+    return changed
 
 
 def archive_partnerships(queryset):
     """Archive every partnership in `queryset` that is not archived yet. Returns how many
     partnerships changed."""
-    return queryset.exclude(publication_state=PublicationState.ARCHIVED).update(
-        publication_state=PublicationState.ARCHIVED, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        changed = queryset.exclude(publication_state=PublicationState.ARCHIVED).update(
+            publication_state=PublicationState.ARCHIVED, updated_at=timezone.now()
+        )
+        published_data_changed()
+    return changed
 
 
 # Locations -------------------------------------------------------------------------------------
@@ -182,6 +216,8 @@ def _record(entry, result, *, commit):
         if not saved:
             entry.refresh_from_db()
             return LocationOutcome(entry, Outcome.MANUAL)
+        if result.found:
+            published_data_changed()  # the entry (or a member's marker) moved on the map
     for field, value in fields.items():
         setattr(entry, field, value)
     return LocationOutcome(entry, Outcome.PLACED if result.found else Outcome.FAILED, result)
@@ -308,6 +344,7 @@ def approve(partnership, *, moderator, message=""):
     partnership.last_verified_at = timezone.now()
     partnership.save()
     place_partnership(partnership)
+    published_data_changed()
     _decide(partnership, revision, Decision.APPROVED, moderator, message, "approved")
 
 

@@ -1,4 +1,8 @@
-"""Small helpers that build test data in code. Each takes keyword overrides."""
+"""Small helpers that build test data in code. Each takes keyword overrides.
+
+They write rows directly, as an import or the admin would, so like every write path they bump the
+published-data version: a cached public answer (map data, result counts) never hides what a test
+has just added."""
 
 from itertools import count
 
@@ -18,8 +22,14 @@ from partnerships.models import (
     Role,
     Sector,
 )
+from partnerships.services import published_data_changed
 
 _seq = count(1)
+
+
+def _changed(row):
+    published_data_changed()
+    return row
 
 
 def make_user(**overrides):
@@ -33,13 +43,13 @@ def make_user(**overrides):
 def make_region(**overrides):
     fields = {"name": f"Test region {next(_seq)}", "country": "england"}
     fields.update(overrides)
-    return Region.objects.create(**fields)
+    return _changed(Region.objects.create(**fields))
 
 
 def make_organisation(**overrides):
     fields = {"name": f"Organisation {next(_seq)}", "sector": Sector.PUBLIC_LIBRARY}
     fields.update(overrides)
-    return Organisation.objects.create(**fields)
+    return _changed(Organisation.objects.create(**fields))
 
 
 def make_partnership(members=0, **overrides):
@@ -57,7 +67,7 @@ def make_partnership(members=0, **overrides):
             organisation=make_organisation(),
             role=Role.LEAD if i == 0 else Role.MEMBER,
         )
-    return partnership
+    return _changed(partnership)
 
 
 def make_contact(partnership, consent=True, **overrides):
@@ -69,7 +79,7 @@ def make_contact(partnership, consent=True, **overrides):
         "consented_at": timezone.now() if consent else None,
     }
     fields.update(overrides)
-    return Contact.objects.create(**fields)
+    return _changed(Contact.objects.create(**fields))
 
 
 def make_agreement(partnership, **overrides):
@@ -80,7 +90,7 @@ def make_agreement(partnership, **overrides):
         "is_public": True,
     }
     fields.update(overrides)
-    return Agreement.objects.create(**fields)
+    return _changed(Agreement.objects.create(**fields))
 
 
 def make_place(name, latitude, longitude, **overrides):
@@ -95,4 +105,4 @@ def make_place(name, latitude, longitude, **overrides):
         "population": 1000,
     }
     fields.update(overrides)
-    return Place.objects.create(**fields)
+    return _changed(Place.objects.create(**fields))

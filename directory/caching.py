@@ -1,0 +1,52 @@
+"""Public answers computed once per version of the published data.
+
+What the national views compute from the whole table (the clustered map data, the number of
+results behind the paginator, the map's extent) depends only on the request and on the published
+data. Each is cached under a key made of the two: the normalised request and
+`services.published_data_version()`, which every write path bumps. A cached answer is therefore
+reused until the data changes, and never served after: the next request reads a new version and
+misses. Old entries are never read again and expire on their own.
+
+With several app servers the cache must be shared (Redis or Memcached, see CACHES) for them to
+share answers; with a per-process cache each worker computes its own, still never stale, since
+the version lives in the database.
+"""
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+
+# Long enough to carry a busy day; the version, not the timeout, keeps answers fresh.
+TIMEOUT = 24 * 60 * 60
+_MISSING = object()
+
+
+def normalised_query(params, *, ignore=("page",)):
+    """The request's filters in one canonical form: sorted, blanks and `ignore`d names dropped,
+    so that "?a=1&b=" and "?a=1" share answers."""
+    items = sorted(
+        (name, value)
+        for name, values in params.lists()
+        if name not in ignore
+        for value in values
+        if value.strip()
+    )
+    return urlencode(items)
+
+
+def version_key(kind, version, *parts):
+    """A short, stable key for `kind` of answer at `version` for the request `parts`."""
+    text = "\x1f".join([kind, str(version), *map(str, parts)])
+    return f"public:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
+
+
+def cached(kind, version, parts, compute):
+    """`compute()`'s answer for this request at this version, computed at most once per
+    version (per cache). Answers may be None."""
+    key = version_key(kind, version, *parts)
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(key, found, TIMEOUT)
+    return found
