@@ -134,6 +134,18 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite serving several requests at once: WAL lets readers carry on while one connection
+    # writes; a write transaction takes the write lock when it begins (IMMEDIATE), so two
+    # read-then-write transactions queue instead of one failing with "database is locked"; and
+    # a writer waits up to SQLITE_TIMEOUT seconds for the lock instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_TIMEOUT", 20),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
