@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, so its 400 still gets every header above.
+    "config.middleware.RejectNullCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -19,6 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_safe
 
+from config.middleware import NUL_MESSAGE, has_nul
 from partnerships.models import (
     Activity,
     Agreement,
@@ -369,5 +370,12 @@ def activity_detail(request, slug):
 @cache_control(max_age=86400, public=True)
 def places(request):
     """Town names for the search box's autocomplete, as JSON."""
-    found = Place.objects.search(request.GET.get("q", ""))
+    text = request.GET.get("q", "")
+    if has_nul(request.GET):
+        # PostgreSQL refuses NUL in a query; the middleware also answers 400 before this view.
+        return JsonResponse(
+            {"errors": {"q": [{"message": NUL_MESSAGE, "code": "null_characters_not_allowed"}]}},
+            status=400,
+        )
+    found = Place.objects.search(text)
     return JsonResponse({"places": [place.to_dict() for place in found]})
