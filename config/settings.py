@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "allauth",
     "allauth.account",
+    "django_tasks_db",
     "partnerships",
     "directory",
     "editor",
@@ -261,6 +262,25 @@ NOMINATIM_USER_AGENT = env_str(
     "NOMINATIM_USER_AGENT", "health-info-partnerships-directory (directory@localhost)"
 )
 NOMINATIM_TIMEOUT = env_int("NOMINATIM_TIMEOUT", 5)
+# Saving asks only the gazetteer; with GEOCODER=nominatim a background task then asks Nominatim,
+# for at most this many seconds per saved partnership (entries left over are retried by
+# `manage.py geocode --failed`).
+GEOCODE_TASK_SECONDS = env_int("GEOCODE_TASK_SECONDS", 120)
+
+# Background tasks (Django's tasks framework). In production they wait in the database for a
+# `manage.py db_worker` process (django-tasks-db). In development they run at once, in the
+# request: fine with the default offline geocoder, which queues nothing; with GEOCODER=nominatim
+# set TASKS_BACKEND=django_tasks_db.DatabaseBackend and run the worker, or saving waits for it.
+TASKS = {
+    "default": {
+        "BACKEND": env_str(
+            "TASKS_BACKEND",
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if DEBUG
+            else "django_tasks_db.DatabaseBackend",
+        )
+    }
+}
 GAZETTEER_COUNTRIES = [code.upper() for code in env_list("GAZETTEER_COUNTRIES", "GB,IE")]
 
 # Map tiles are a setting so that a deployment behind a hospital firewall can use its own tile
