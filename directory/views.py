@@ -20,6 +20,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_safe
 
 from config.middleware import NUL_MESSAGE, has_nul
+from partnerships.links import site_url
 from partnerships.models import (
     Activity,
     Agreement,
@@ -158,7 +159,9 @@ def export_csv(request):
         return _invalid(search)
     rows = exports.for_export(search.qs).iterator(chunk_size=500)
     response = StreamingHttpResponse(
-        exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
+        # The body is written after this view returns, so the address is taken now.
+        exports.csv_lines(rows, base_url=site_url(request)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="health-information-partnerships.csv"'
     return response
@@ -169,7 +172,9 @@ def export_geojson(request):
     search = PartnershipFilter(request.GET)
     if not search.is_valid():
         return _invalid(search)
-    collection = exports.geojson(exports.for_export(search.qs).iterator(chunk_size=500))
+    collection = exports.geojson(
+        exports.for_export(search.qs).iterator(chunk_size=500), base_url=site_url(request)
+    )
     response = HttpResponse(
         json.dumps(collection, ensure_ascii=False), content_type="application/geo+json"
     )
