@@ -53,8 +53,9 @@ def for_export(partnerships):
     )
 
 
-def public_record(partnership):
-    """The public fields of a partnership prepared by `for_export`, as plain values."""
+def public_record(partnership, *, base_url=None):
+    """The public fields of a partnership prepared by `for_export`, as plain values. Its page's
+    address starts with `base_url` (the request's address), or else settings.SITE_URL."""
     lead = next(
         (c.to_public_dict() for c in partnership.public_lead_contacts if c.to_public_dict()), None
     )
@@ -62,7 +63,7 @@ def public_record(partnership):
     return {
         "name": partnership.name,
         "summary": partnership.summary,
-        "url": settings.SITE_URL + partnership.get_absolute_url(),
+        "url": (base_url or settings.SITE_URL) + partnership.get_absolute_url(),
         "kind": partnership.get_kind_display(),
         "formality": partnership.get_formality_display(),
         "status": partnership.get_status_display(),
@@ -97,9 +98,9 @@ def neutralise(value):
     return "" if value is None else value
 
 
-def csv_lines(partnerships):
+def csv_lines(partnerships, *, base_url=None):
     """The CSV document, line by line, starting with a byte-order mark so that Excel reads it as
-    UTF-8."""
+    UTF-8. `base_url` as for `public_record`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -112,17 +113,18 @@ def csv_lines(partnerships):
     writer.writerow([label for _, label in CSV_COLUMNS])
     yield "\ufeff" + flush()
     for partnership in partnerships:
-        record = public_record(partnership)
+        record = public_record(partnership, base_url=base_url)
         writer.writerow([neutralise(record[key]) for key, _ in CSV_COLUMNS])
         yield flush()
 
 
-def geojson(partnerships):
+def geojson(partnerships, *, base_url=None):
     """A GeoJSON FeatureCollection (RFC 7946: coordinates are [longitude, latitude]). Entries not
-    yet placed on the map keep a null geometry, so the download matches the list."""
+    yet placed on the map keep a null geometry, so the download matches the list. `base_url` as
+    for `public_record`."""
     features = []
     for partnership in partnerships:
-        record = public_record(partnership)
+        record = public_record(partnership, base_url=base_url)
         located = partnership.latitude is not None and partnership.longitude is not None
         features.append(
             {

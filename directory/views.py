@@ -19,6 +19,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_safe
 
+from config.middleware import NUL_MESSAGE, has_nul
+from partnerships.links import site_url
 from partnerships.models import (
     Activity,
     Agreement,
@@ -157,7 +159,9 @@ def export_csv(request):
         return _invalid(search)
     rows = exports.for_export(search.qs).iterator(chunk_size=500)
     response = StreamingHttpResponse(
-        exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
+        # The body is written after this view returns, so the address is taken now.
+        exports.csv_lines(rows, base_url=site_url(request)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="health-information-partnerships.csv"'
     return response
@@ -168,7 +172,9 @@ def export_geojson(request):
     search = PartnershipFilter(request.GET)
     if not search.is_valid():
         return _invalid(search)
-    collection = exports.geojson(exports.for_export(search.qs).iterator(chunk_size=500))
+    collection = exports.geojson(
+        exports.for_export(search.qs).iterator(chunk_size=500), base_url=site_url(request)
+    )
     response = HttpResponse(
         json.dumps(collection, ensure_ascii=False), content_type="application/geo+json"
     )
@@ -369,5 +375,12 @@ def activity_detail(request, slug):
 @cache_control(max_age=86400, public=True)
 def places(request):
     """Town names for the search box's autocomplete, as JSON."""
-    found = Place.objects.search(request.GET.get("q", ""))
+    text = request.GET.get("q", "")
+    if has_nul(request.GET):
+        # PostgreSQL refuses NUL in a query; the middleware also answers 400 before this view.
+        return JsonResponse(
+            {"errors": {"q": [{"message": NUL_MESSAGE, "code": "null_characters_not_allowed"}]}},
+            status=400,
+        )
+    found = Place.objects.search(text)
     return JsonResponse({"places": [place.to_dict() for place in found]})
