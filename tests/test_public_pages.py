@@ -210,3 +210,23 @@ def make_organisation_in_many(region, activity, *, count, organisation=None):
         partnership.activities.add(activity)
         Membership.objects.create(partnership=partnership, organisation=organisation)
     return organisation
+
+
+@pytest.mark.parametrize("page", ["home", "embed", "region", "organisation", "activity"])
+def test_the_next_and_previous_links_are_well_formed_addresses(client, settings, page):
+    settings.DIRECTORY_PAGE_SIZE = 2
+    region = Region.objects.get(slug="london")
+    activity = Activity.objects.get(slug="health-information-week")
+    shared = make_organisation_in_many(region, activity, count=6)
+    urls = {
+        "home": reverse("directory:home") + "?q=",
+        "embed": reverse("directory:embed"),
+        "region": region.get_absolute_url(),
+        "organisation": shared.get_absolute_url(),
+        "activity": activity.get_absolute_url(),
+    }
+    content = client.get(urls[page] + ("&" if "?" in urls[page] else "?") + "page=2").text
+    links = re.findall(r'href="([^"]*)" rel="(?:next|prev)"', content)
+    assert len(links) == 2
+    for link in links:
+        assert link.startswith("?") and not link.startswith("??"), link

@@ -181,3 +181,24 @@ def test_the_near_box_suggests_towns_from_the_gazetteer(site, page):
     options = page.eval_on_selector_all("#place-suggestions option", "els => els.map(e => e.value)")
     assert options[0].startswith("Bolton")
     assert any(option.startswith("Boltby") for option in options)
+
+
+def test_next_leads_page_by_page_to_the_last_page_and_keeps_the_search(site, page, settings):
+    settings.DIRECTORY_PAGE_SIZE = 2
+    for i in range(5):
+        make_partnership(name=f"Library network {i}", area_name="Leeds")
+    make_partnership(name="Unrelated group")
+    site.open("/?q=Library+network")
+    seen = []
+    for number in (1, 2, 3):
+        current = page.locator(".pagination [aria-current='page']")
+        assert current.inner_text() == f"Page {number} of 3"
+        seen += page.locator(".result-title").all_inner_texts()
+        if number < 3:
+            page.get_by_role("link", name="Next page").click()
+            page.wait_for_url(f"**/?q=Library+network&page={number + 1}")
+    assert page.get_by_role("link", name="Next page").count() == 0
+    assert seen == [f"Library network {i}" for i in range(5)]
+    page.get_by_role("link", name="Previous page").click()
+    page.wait_for_url("**/?q=Library+network&page=2")
+    assert page.locator(".pagination [aria-current='page']").inner_text() == "Page 2 of 3"
