@@ -9,7 +9,7 @@ from smtplib import SMTPException
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, Max, Min, OuterRef, Prefetch
+from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -178,16 +178,31 @@ def export_geojson(request):
     return response
 
 
+def _message_recipients():
+    """The contacts a message from the contact form goes to: the lead contacts with an address,
+    or if no lead has one, every contact with an address. The one definition behind both the
+    sending and what the page and the email say about whose address is published."""
+    with_email = Contact.objects.with_email()
+    leads_with_email = with_email.filter(partnership=OuterRef("partnership"), is_lead=True)
+    return with_email.filter(Q(is_lead=True) | ~Exists(leads_with_email))
+
+
 def _published_partnership(slug):
     """A published partnership with everything its page shows, in a constant number of
-    queries, and whether the contact form can reach anyone (`has_contact_email`)."""
+    queries; whether the contact form can reach anyone (`has_contact_email`), and whether the
+    addresses it writes to are published on the page (`recipients_published`: all, some or
+    none)."""
+    recipients = _message_recipients().filter(partnership=OuterRef("pk"))
     return get_object_or_404(
         Partnership.objects.published()
         .with_members()
         .annotate(
-            has_contact_email=Exists(
-                Contact.objects.with_email().filter(partnership=OuterRef("pk"))
-            )
+            has_contact_email=Exists(recipients),
+            recipients_published=Case(
+                When(~Exists(recipients.public()), then=Value("none")),
+                When(~Exists(recipients.exclude(consent_to_publish=True)), then=Value("all")),
+                default=Value("some"),
+            ),
         )
         .prefetch_related(
             "activities",
@@ -270,9 +285,12 @@ def contact(request, slug):
         )
         form.prepare_retry()
         return _detail_page(request, partnership, form, status=429)
-    recipients = _message_recipients(partnership)
+    recipients = _message_recipients().filter(partnership=partnership)
     try:
-        copied = form.send(recipients)
+        copied = form.send(
+            list(recipients.values_list("email", flat=True)),
+            recipients_published=partnership.recipients_published,
+        )
     except (SMTPException, OSError):
         logger.exception("The contact form could not send a message for %s", partnership.slug)
         form.add_error(
@@ -282,19 +300,16 @@ def contact(request, slug):
         )
         form.prepare_retry()
         return _detail_page(request, partnership, form, status=503)
-    messages.success(request, "Your message has been sent to the partnership's lead contact.")
+    # Shown in the contact section, where the person who pressed "Send" is looking (the
+    # `in_section` filter), and the page opens there.
+    messages.success(
+        request, "Your message has been sent to the partnership's lead contact.", "contact"
+    )
     if copied:
-        messages.info(request, f"A copy has been sent to {form.cleaned_data['email']}.")
+        messages.info(request, f"A copy has been sent to {form.cleaned_data['email']}.", "contact")
     else:
-        messages.warning(request, "We could not send you a copy of your message.")
-    return redirect(partnership.get_absolute_url())
-
-
-def _message_recipients(partnership):
-    """The lead contacts' addresses, or if no lead has one, every contact's address."""
-    contacts = list(partnership.contacts.with_email())
-    leads = [contact.email for contact in contacts if contact.is_lead]
-    return leads or [contact.email for contact in contacts]
+        messages.warning(request, "We could not send you a copy of your message.", "contact")
+    return redirect(partnership.get_absolute_url() + "#contact-sent")
 
 
 def _detail_map(partnership):
