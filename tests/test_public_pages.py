@@ -1,3 +1,4 @@
+import datetime
 import re
 
 import pytest
@@ -5,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from partnerships.models import Activity, Membership, PublicationState, Region
+from partnerships.models import Activity, AgreementStatus, Membership, PublicationState, Region
 from tests.factories import make_agreement, make_contact, make_partnership
 
 pytestmark = pytest.mark.django_db
@@ -230,3 +231,40 @@ def test_the_next_and_previous_links_are_well_formed_addresses(client, settings,
     assert len(links) == 2
     for link in links:
         assert link.startswith("?") and not link.startswith("??"), link
+
+
+def agreement_line(content, title):
+    line = re.search(rf"<strong>{title}</strong>\s*<span class=\"muted\">\((.*?)\)</span>", content)
+    assert line, f"no line for {title}"
+    return line[1]
+
+
+def test_an_agreement_reads_signed_once_with_its_date_and_shows_its_review_date(client):
+    partnership = make_partnership()
+    make_agreement(
+        partnership,
+        title="Shared MOU",
+        status=AgreementStatus.SIGNED,
+        signed_on=datetime.date(2026, 1, 15),
+        review_due=datetime.date(2099, 1, 15),
+    )
+    make_agreement(partnership, title="Undated MOU", status=AgreementStatus.SIGNED)
+    make_agreement(
+        partnership,
+        title="Old SLA",
+        status=AgreementStatus.EXPIRED,
+        signed_on=datetime.date(2020, 3, 3),
+        review_due=datetime.date(2021, 3, 3),
+    )
+    make_agreement(partnership, title="Draft terms", status=AgreementStatus.DRAFT)
+
+    content = client.get(partnership.get_absolute_url()).text
+
+    assert agreement_line(content, "Shared MOU") == (
+        "Memorandum of understanding, signed 15 January 2026, review due 15 January 2099"
+    )
+    assert agreement_line(content, "Undated MOU") == "Memorandum of understanding, signed"
+    assert agreement_line(content, "Old SLA") == (
+        "Memorandum of understanding, expired, signed 3 March 2020, review was due 3 March 2021"
+    )
+    assert agreement_line(content, "Draft terms") == "Memorandum of understanding, draft"
