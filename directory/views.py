@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.cache import cache_control
@@ -377,6 +378,14 @@ def activity_detail(request, slug):
     activity = get_object_or_404(Activity, slug=slug)
     page = _paginate(request, _listing(activity.partnerships.all()))
     return render(request, "directory/activity_detail.html", {"activity": activity, "page": page})
+
+
+# Browsers and feed readers ask for /favicon.ico whatever the page links; the file itself is a
+# static file (hashed and cached for a year in production), so this only points at it.
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    return redirect(static("directory/img/favicon.ico"))
 
 
 # The gazetteer changes only when `load_places` runs, so browsers and proxies may keep answers.

@@ -2,7 +2,9 @@ import datetime
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import connection
+from django.templatetags.static import static
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -268,3 +270,20 @@ def test_an_agreement_reads_signed_once_with_its_date_and_shows_its_review_date(
         "Memorandum of understanding, expired, signed 3 March 2020, review was due 3 March 2021"
     )
     assert agreement_line(content, "Draft terms") == "Memorandum of understanding, draft"
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"] == static("directory/img/favicon.ico")
+    assert finders.find("directory/img/favicon.ico")
+    assert response["Cache-Control"].startswith("max-age=")
+
+
+def test_every_page_links_its_icon(client):
+    partnership = make_partnership()
+    icon = f'<link rel="icon" href="{static("directory/img/favicon.svg")}" type="image/svg+xml">'
+    for url in ("/", "/embed/", partnership.get_absolute_url()):
+        content = client.get(url).text
+        assert icon in content, url
