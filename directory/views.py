@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -56,9 +56,10 @@ REFINEMENTS = [
     "scope",
     "agreement",
     "channel",
-    "lat",
-    "lon",
 ]
+# Coordinates are for addresses (links from elsewhere), not for typing: the form carries them
+# along as hidden fields, and shows them only to report an error in them.
+COORDINATES = ["lat", "lon"]
 
 
 def _query_string(request):
@@ -91,8 +92,24 @@ def _map_config(query, partnerships, *, embedded=False):
     }
 
 
+def _without_empty_fields(request):
+    """The address without the fields left empty, or None if none is. A search form sends
+    every field (about a dozen empty ones); the search form's script leaves them out and this
+    tidies the address when it cannot run."""
+    if all(value for _, values in request.GET.lists() for value in values):
+        return None
+    query = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        query.setlist(name, [value for value in values if value])
+    tidy = query.urlencode()
+    return f"{request.path}?{tidy}" if tidy else request.path
+
+
 def _search(request, template, *, embedded=False):
     """The directory search: the form, a page of results and the map, from one filter."""
+    tidy_address = _without_empty_fields(request)
+    if tidy_address:
+        return redirect(tidy_address)
     search = PartnershipFilter(request.GET)
     context = {"filter": search, "query": _query_string(request)}
     if search.is_valid():
@@ -105,6 +122,7 @@ def _search(request, template, *, embedded=False):
             map_config=_map_config(context["query"], results, embedded=embedded),
         )
     context["refinements"] = [search.form[name] for name in REFINEMENTS]
+    context["coordinates"] = [search.form[name] for name in COORDINATES]
     context["refinements_open"] = any(request.GET.get(name) for name in REFINEMENTS)
     return render(request, template, context)
 

@@ -222,7 +222,7 @@ def test_the_next_and_previous_links_are_well_formed_addresses(client, settings,
     activity = Activity.objects.get(slug="health-information-week")
     shared = make_organisation_in_many(region, activity, count=6)
     urls = {
-        "home": reverse("directory:home") + "?q=",
+        "home": reverse("directory:home") + "?radius=25",
         "embed": reverse("directory:embed"),
         "region": region.get_absolute_url(),
         "organisation": shared.get_absolute_url(),
