@@ -121,6 +121,8 @@ def _search(request, template, *, embedded=False):
             radius_km=search.radius_km,
             map_config=_map_config(context["query"], results, embedded=embedded),
         )
+        if not embedded:
+            context["print_url"] = _print_url(context["query"])
     context["refinements"] = [search.form[name] for name in REFINEMENTS]
     context["coordinates"] = [search.form[name] for name in COORDINATES]
     context["refinements_open"] = any(request.GET.get(name) for name in REFINEMENTS)
@@ -136,6 +138,43 @@ def home(request):
 @csp_override({**settings.SECURE_CSP, "frame-ancestors": ["*"]})
 def embed(request):
     return _search(request, "directory/embed.html", embedded=True)
+
+
+# The print page lists every match up to this many; a search with more is asked to narrow.
+PRINT_LIMIT = 500
+
+
+def _print_url(query):
+    return reverse("directory:print") + (f"?{query}" if query else "")
+
+
+@require_safe
+def print_list(request):
+    """Every partnership a search matches (up to PRINT_LIMIT) on one page, for printing: a
+    printed page of the paginated list would silently stop at one page. Links are full
+    addresses, since a printout's reader cannot follow a relative one."""
+    tidy_address = _without_empty_fields(request)
+    if tidy_address:
+        return redirect(tidy_address)
+    search = PartnershipFilter(request.GET)
+    query = _query_string(request)
+    context = {"filter": search, "query": query, "limit": PRINT_LIMIT}
+    if not search.is_valid():
+        return render(request, "directory/print.html", context, status=400)
+    results = search.qs.select_related("region").with_member_count()
+    total = results.count()
+    partnerships = list(results[:PRINT_LIMIT])
+    for partnership in partnerships:
+        partnership.full_url = request.build_absolute_uri(partnership.get_absolute_url())
+    context.update(
+        partnerships=partnerships,
+        total=total,
+        near_place=search.near_place,
+        near_point=search.near_point,
+        radius_km=search.radius_km,
+        search_url=reverse("directory:home") + (f"?{query}" if query else ""),
+    )
+    return render(request, "directory/print.html", context)
 
 
 def _invalid(search):
@@ -388,6 +427,7 @@ def region_detail(request, slug):
             "page": _paginate(request, partnerships),
             "query": query,
             "map_config": _map_config(query, partnerships),
+            "print_url": _print_url(query),
         },
     )
 
@@ -395,7 +435,11 @@ def region_detail(request, slug):
 def activity_detail(request, slug):
     activity = get_object_or_404(Activity, slug=slug)
     page = _paginate(request, _listing(activity.partnerships.all()))
-    return render(request, "directory/activity_detail.html", {"activity": activity, "page": page})
+    return render(
+        request,
+        "directory/activity_detail.html",
+        {"activity": activity, "page": page, "print_url": _print_url(f"activity={activity.slug}")},
+    )
 
 
 # Browsers and feed readers ask for /favicon.ico whatever the page links; the file itself is a

@@ -1,7 +1,11 @@
-"""Messages that belong to one section of a page (their `extra_tags` name it) are shown in that
+"""Filters for the public pages.
+
+Messages that belong to one section of a page (their `extra_tags` name it) are shown in that
 section, where the person is looking, instead of at the top of the page."""
 
 from django import template
+
+from directory import agreements
 
 register = template.Library()
 
@@ -20,3 +24,15 @@ def in_section(messages, section):
 def outside_section(messages, section):
     """The messages not tagged for `section`: the ones the top of the page shows."""
     return [message for message in messages if section not in _sections(message)]
+
+
+@register.filter
+def agreement_description(agreement):
+    """'Memorandum of understanding, signed 15 January 2026, review due 15 January 2027'."""
+    return agreements.description(agreement)
+
+
+@register.filter
+def absolute_uri(request, path):
+    """`path` as a full address on the host the page was asked for (for printouts)."""
+    return request.build_absolute_uri(path)
