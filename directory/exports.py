@@ -10,6 +10,8 @@ from django.db.models import Prefetch
 
 from partnerships.models import Agreement, Contact
 
+from . import agreements
+
 CSV_COLUMNS = [
     ("name", "Name"),
     ("summary", "Summary"),
@@ -75,9 +77,7 @@ def public_record(partnership, *, base_url=None):
         "activities": "; ".join(a.name for a in partnership.activities.all()),
         "channels": "; ".join(c.name for c in partnership.channels.all()),
         "meeting_frequency": partnership.meeting_frequency,
-        "agreements": "; ".join(
-            f"{a.get_kind_display()}: {a.title}" for a in partnership.public_agreements
-        ),
+        "agreements": "; ".join(_agreement(a) for a in partnership.public_agreements),
         "website": partnership.website,
         "mailing_list": partnership.mailing_list,
         "lead_contact": lead["name"] if lead else "",
@@ -89,6 +89,14 @@ def public_record(partnership, *, base_url=None):
             partnership.last_verified_at.date().isoformat() if partnership.last_verified_at else ""
         ),
     }
+
+
+def _agreement(agreement):
+    """'Service level agreement: Shared SLA', with its status and dates when it has any."""
+    text = f"{agreement.get_kind_display()}: {agreement.title}"
+    if agreement.signed_on or agreement.review_due:
+        text += f" ({agreements.status_and_dates(agreement)})"
+    return text
 
 
 def neutralise(value):

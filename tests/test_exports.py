@@ -2,6 +2,7 @@
 and nothing private in them."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -379,3 +380,20 @@ def test_private_contacts_and_agreements_appear_nowhere(client):
     assert "Public memorandum" in seen[partnership.get_absolute_url()]
     assert "Public memorandum" in seen["/export.csv"]
     assert "Bolton HIP" not in seen["/?q=zebediah"]
+
+
+def test_the_csv_gives_an_agreements_signing_and_review_dates(client):
+    partnership = make_partnership()
+    make_agreement(
+        partnership,
+        kind=AgreementKind.SLA,
+        title="Shared SLA",
+        signed_on=datetime.date(2026, 1, 15),
+        review_due=datetime.date(2099, 1, 15),
+    )
+
+    [record] = csv_records(client)
+
+    assert record["Published agreements"] == (
+        "Service level agreement: Shared SLA (signed 15 January 2026, review due 15 January 2099)"
+    )
