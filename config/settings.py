@@ -68,7 +68,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's public address (scheme and host), for links made without a request: emails sent by
+# commands and background tasks. Links made in a request use the request's own host.
+SITE_URL = env_str("SITE_URL").rstrip("/")
+if not SITE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off.")
+    SITE_URL = "http://127.0.0.1:8000"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,6 +88,7 @@ INSTALLED_APPS = [
     "django_filters",
     "allauth",
     "allauth.account",
+    "django_tasks_db",
     "partnerships",
     "directory",
     "editor",
@@ -93,12 +100,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "partnerships.links.SiteURLMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, so its 400 still gets every header above.
+    "config.middleware.RejectNullCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -134,6 +144,18 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite serving several requests at once: WAL lets readers carry on while one connection
+    # writes; a write transaction takes the write lock when it begins (IMMEDIATE), so two
+    # read-then-write transactions queue instead of one failing with "database is locked"; and
+    # a writer waits up to SQLITE_TIMEOUT seconds for the lock instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_TIMEOUT", 20),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -247,6 +269,25 @@ NOMINATIM_USER_AGENT = env_str(
     "NOMINATIM_USER_AGENT", "health-info-partnerships-directory (directory@localhost)"
 )
 NOMINATIM_TIMEOUT = env_int("NOMINATIM_TIMEOUT", 5)
+# Saving asks only the gazetteer; with GEOCODER=nominatim a background task then asks Nominatim,
+# for at most this many seconds per saved partnership (entries left over are retried by
+# `manage.py geocode --failed`).
+GEOCODE_TASK_SECONDS = env_int("GEOCODE_TASK_SECONDS", 120)
+
+# Background tasks (Django's tasks framework). In production they wait in the database for a
+# `manage.py db_worker` process (django-tasks-db). In development they run at once, in the
+# request: fine with the default offline geocoder, which queues nothing; with GEOCODER=nominatim
+# set TASKS_BACKEND=django_tasks_db.DatabaseBackend and run the worker, or saving waits for it.
+TASKS = {
+    "default": {
+        "BACKEND": env_str(
+            "TASKS_BACKEND",
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if DEBUG
+            else "django_tasks_db.DatabaseBackend",
+        )
+    }
+}
 GAZETTEER_COUNTRIES = [code.upper() for code in env_list("GAZETTEER_COUNTRIES", "GB,IE")]
 
 # Map tiles are a setting so that a deployment behind a hospital firewall can use its own tile

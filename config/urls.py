@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.admin_sign_in import ThrottledAdminAuthenticationForm
+
 admin.site.site_header = "Health Information Partnerships: curation"
 admin.site.site_title = "Partnerships directory admin"
 admin.site.index_title = "Curate the directory"
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

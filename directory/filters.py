@@ -29,7 +29,8 @@ DEFAULT_RADIUS = 25
 SORT_CHOICES = [
     # The default, so that emptying the Near box after a search near a town simply sorts by name
     # (a sticky "Distance" would turn that search into an error).
-    ("", "Nearest first near a place, otherwise name"),
+    # Short enough to show in full in the box on a phone.
+    ("", "Nearest first, or by name"),
     ("name", "Name"),
     ("distance", "Distance"),
     ("recent", "Recently confirmed"),
@@ -54,9 +55,9 @@ class PartnershipFilterForm(forms.Form):
             pass
         elif (lat is None) != (lon is None):
             self.add_error("lat" if lat is None else "lon", "Give both latitude and longitude.")
-        elif lat is not None:
-            point = self._point(lat, lon, field="lat")
         elif near:
+            # A place the person typed wins over `lat` and `lon`, which a search form only
+            # carries along unseen from an address that gave them.
             match = COORDINATES.match(near)
             if match:
                 point = self._point(float(match[1]), float(match[2]), field="near")
@@ -71,6 +72,8 @@ class PartnershipFilterForm(forms.Form):
                 else:
                     point = (place.latitude, place.longitude)
                     self.near_place = place
+        elif lat is not None:
+            point = self._point(lat, lon, field="lat")
         self.near_point = point
         if data.get("sort") == "distance" and point is None and not self.errors:
             self.add_error("sort", "Sorting by distance needs a town or place to search near.")

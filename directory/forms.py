@@ -96,13 +96,16 @@ class ContactForm(forms.Form):
         self.data[self.add_prefix("started")] = fill_token(self.partnership.pk)
         self.data[self.add_prefix("leave_empty")] = ""
 
-    def send(self, recipients):
+    def send(self, recipients, *, recipients_published="none"):
         """Email the message to `recipients` with the sender in Reply-To, then a copy to the
-        sender. A failure to send the message itself raises (SMTPException or OSError); returns
-        whether the copy could be sent too."""
+        sender. `recipients_published` ("all", "some" or "none") says whether their addresses
+        are on the partnership's public page, so the email tells them the truth about what the
+        sender saw. A failure to send the message itself raises (SMTPException or OSError);
+        returns whether the copy could be sent too."""
         data = self.cleaned_data
         context = {
             "partnership": self.partnership,
+            "recipients_published": recipients_published,
             "sender_name": data["name"],
             "sender_email": data["email"],
             "message": data["message"],

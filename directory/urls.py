@@ -16,4 +16,6 @@ urlpatterns = [
     path("export.csv", views.export_csv, name="export_csv"),
     path("export.geojson", views.export_geojson, name="export_geojson"),
     path("embed/", views.embed, name="embed"),
+    path("print/", views.print_list, name="print"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -8,9 +8,10 @@ from smtplib import SMTPException
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, Max, Min, OuterRef, Prefetch
+from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
 from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.cache import cache_control
@@ -18,7 +19,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_safe
 
+from config.middleware import NUL_MESSAGE, has_nul
 from partnerships import services
+from partnerships.links import site_url
 from partnerships.models import (
     Activity,
     Agreement,
@@ -74,9 +77,10 @@ REFINEMENTS = [
     "scope",
     "agreement",
     "channel",
-    "lat",
-    "lon",
 ]
+# Coordinates are for addresses (links from elsewhere), not for typing: the form carries them
+# along as hidden fields, and shows them only to report an error in them.
+COORDINATES = ["lat", "lon"]
 
 
 def _query_string(request):
@@ -121,8 +125,24 @@ def _map_config(query, partnerships, *, embedded=False, version=None):
     }
 
 
+def _without_empty_fields(request):
+    """The address without the fields left empty, or None if none is. A search form sends
+    every field (about a dozen empty ones); the search form's script leaves them out and this
+    tidies the address when it cannot run."""
+    if all(value for _, values in request.GET.lists() for value in values):
+        return None
+    query = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        query.setlist(name, [value for value in values if value])
+    tidy = query.urlencode()
+    return f"{request.path}?{tidy}" if tidy else request.path
+
+
 def _search(request, template, *, embedded=False):
     """The directory search: the form, a page of results and the map, from one filter."""
+    tidy_address = _without_empty_fields(request)
+    if tidy_address:
+        return redirect(tidy_address)
     search = PartnershipFilter(request.GET)
     context = {"filter": search, "query": _query_string(request)}
     if search.is_valid():
@@ -135,7 +155,10 @@ def _search(request, template, *, embedded=False):
             radius_km=search.radius_km,
             map_config=_map_config(context["query"], results, embedded=embedded, version=version),
         )
+        if not embedded:
+            context["print_url"] = _print_url(context["query"])
     context["refinements"] = [search.form[name] for name in REFINEMENTS]
+    context["coordinates"] = [search.form[name] for name in COORDINATES]
     context["refinements_open"] = any(request.GET.get(name) for name in REFINEMENTS)
     return render(request, template, context)
 
@@ -149,6 +172,43 @@ def home(request):
 @csp_override({**settings.SECURE_CSP, "frame-ancestors": ["*"]})
 def embed(request):
     return _search(request, "directory/embed.html", embedded=True)
+
+
+# The print page lists every match up to this many; a search with more is asked to narrow.
+PRINT_LIMIT = 500
+
+
+def _print_url(query):
+    return reverse("directory:print") + (f"?{query}" if query else "")
+
+
+@require_safe
+def print_list(request):
+    """Every partnership a search matches (up to PRINT_LIMIT) on one page, for printing: a
+    printed page of the paginated list would silently stop at one page. Links are full
+    addresses, since a printout's reader cannot follow a relative one."""
+    tidy_address = _without_empty_fields(request)
+    if tidy_address:
+        return redirect(tidy_address)
+    search = PartnershipFilter(request.GET)
+    query = _query_string(request)
+    context = {"filter": search, "query": query, "limit": PRINT_LIMIT}
+    if not search.is_valid():
+        return render(request, "directory/print.html", context, status=400)
+    results = search.qs.select_related("region").with_member_count()
+    total = results.count()
+    partnerships = list(results[:PRINT_LIMIT])
+    for partnership in partnerships:
+        partnership.full_url = request.build_absolute_uri(partnership.get_absolute_url())
+    context.update(
+        partnerships=partnerships,
+        total=total,
+        near_place=search.near_place,
+        near_point=search.near_point,
+        radius_km=search.radius_km,
+        search_url=reverse("directory:home") + (f"?{query}" if query else ""),
+    )
+    return render(request, "directory/print.html", context)
 
 
 def _invalid(search):
@@ -202,9 +262,9 @@ def _download(request, chunks, content_type, filename):
     search = PartnershipFilter(request.GET)
     if not search.is_valid():
         return _invalid(search)
-    base_url = request.build_absolute_uri("/").rstrip("/")
+    # The body is written after this view returns, so the address is taken now.
     response = StreamingHttpResponse(
-        chunks(search.qs, base_url=base_url), content_type=content_type
+        chunks(search.qs, base_url=site_url(request)), content_type=content_type
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -230,16 +290,31 @@ def export_geojson(request):
     )
 
 
+def _message_recipients():
+    """The contacts a message from the contact form goes to: the lead contacts with an address,
+    or if no lead has one, every contact with an address. The one definition behind both the
+    sending and what the page and the email say about whose address is published."""
+    with_email = Contact.objects.with_email()
+    leads_with_email = with_email.filter(partnership=OuterRef("partnership"), is_lead=True)
+    return with_email.filter(Q(is_lead=True) | ~Exists(leads_with_email))
+
+
 def _published_partnership(slug):
     """A published partnership with everything its page shows, in a constant number of
-    queries, and whether the contact form can reach anyone (`has_contact_email`)."""
+    queries; whether the contact form can reach anyone (`has_contact_email`), and whether the
+    addresses it writes to are published on the page (`recipients_published`: all, some or
+    none)."""
+    recipients = _message_recipients().filter(partnership=OuterRef("pk"))
     return get_object_or_404(
         Partnership.objects.published()
         .with_members()
         .annotate(
-            has_contact_email=Exists(
-                Contact.objects.with_email().filter(partnership=OuterRef("pk"))
-            )
+            has_contact_email=Exists(recipients),
+            recipients_published=Case(
+                When(~Exists(recipients.public()), then=Value("none")),
+                When(~Exists(recipients.exclude(consent_to_publish=True)), then=Value("all")),
+                default=Value("some"),
+            ),
         )
         .prefetch_related(
             "activities",
@@ -322,9 +397,12 @@ def contact(request, slug):
         )
         form.prepare_retry()
         return _detail_page(request, partnership, form, status=429)
-    recipients = _message_recipients(partnership)
+    recipients = _message_recipients().filter(partnership=partnership)
     try:
-        copied = form.send(recipients)
+        copied = form.send(
+            list(recipients.values_list("email", flat=True)),
+            recipients_published=partnership.recipients_published,
+        )
     except (SMTPException, OSError):
         logger.exception("The contact form could not send a message for %s", partnership.slug)
         form.add_error(
@@ -334,19 +412,16 @@ def contact(request, slug):
         )
         form.prepare_retry()
         return _detail_page(request, partnership, form, status=503)
-    messages.success(request, "Your message has been sent to the partnership's lead contact.")
+    # Shown in the contact section, where the person who pressed "Send" is looking (the
+    # `in_section` filter), and the page opens there.
+    messages.success(
+        request, "Your message has been sent to the partnership's lead contact.", "contact"
+    )
     if copied:
-        messages.info(request, f"A copy has been sent to {form.cleaned_data['email']}.")
+        messages.info(request, f"A copy has been sent to {form.cleaned_data['email']}.", "contact")
     else:
-        messages.warning(request, "We could not send you a copy of your message.")
-    return redirect(partnership.get_absolute_url())
-
-
-def _message_recipients(partnership):
-    """The lead contacts' addresses, or if no lead has one, every contact's address."""
-    contacts = list(partnership.contacts.with_email())
-    leads = [contact.email for contact in contacts if contact.is_lead]
-    return leads or [contact.email for contact in contacts]
+        messages.warning(request, "We could not send you a copy of your message.", "contact")
+    return redirect(partnership.get_absolute_url() + "#contact-sent")
 
 
 def _detail_map(partnership):
@@ -406,6 +481,7 @@ def region_detail(request, slug):
             "page": _paginate(request, partnerships),
             "query": query,
             "map_config": _map_config(query, partnerships),
+            "print_url": _print_url(query),
         },
     )
 
@@ -413,7 +489,19 @@ def region_detail(request, slug):
 def activity_detail(request, slug):
     activity = get_object_or_404(Activity, slug=slug)
     page = _paginate(request, _listing(activity.partnerships.all()))
-    return render(request, "directory/activity_detail.html", {"activity": activity, "page": page})
+    return render(
+        request,
+        "directory/activity_detail.html",
+        {"activity": activity, "page": page, "print_url": _print_url(f"activity={activity.slug}")},
+    )
+
+
+# Browsers and feed readers ask for /favicon.ico whatever the page links; the file itself is a
+# static file (hashed and cached for a year in production), so this only points at it.
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    return redirect(static("directory/img/favicon.ico"))
 
 
 # The gazetteer changes only when `load_places` runs, so browsers and proxies may keep answers.
@@ -421,5 +509,12 @@ def activity_detail(request, slug):
 @cache_control(max_age=86400, public=True)
 def places(request):
     """Town names for the search box's autocomplete, as JSON."""
-    found = Place.objects.search(request.GET.get("q", ""))
+    text = request.GET.get("q", "")
+    if has_nul(request.GET):
+        # PostgreSQL refuses NUL in a query; the middleware also answers 400 before this view.
+        return JsonResponse(
+            {"errors": {"q": [{"message": NUL_MESSAGE, "code": "null_characters_not_allowed"}]}},
+            status=400,
+        )
+    found = Place.objects.search(text)
     return JsonResponse({"places": [place.to_dict() for place in found]})

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
 from partnerships import emails
+from partnerships.links import site_url
 
 MAX_AGE_DAYS = 7
 _SALT = "editor.invitation"
@@ -36,9 +36,10 @@ def read(token):
     return Invitation(partnership_id=data["p"], email=str(data["e"]).lower())
 
 
-def send_invitation(partnership, *, email, inviter):
-    """Email `email` a link to become an editor of `partnership`."""
-    url = settings.SITE_URL + reverse(
+def send_invitation(partnership, *, email, inviter, request=None):
+    """Email `email` a link to become an editor of `partnership`; the link uses `request`'s
+    host, or the one being served (see `partnerships.links`)."""
+    url = site_url(request) + reverse(
         "editor:accept_invitation", kwargs={"token": make_token(partnership, email)}
     )
     return emails.send(

@@ -18,6 +18,7 @@ from partnerships.models import (
     Agreement,
     CommunicationChannel,
     Contact,
+    DataVersion,
     GeocodeCache,
     LocationPrecision,
     LocationSource,
@@ -645,3 +646,16 @@ class ModerationEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     fields = ["partnership", "revision", "decision", "actor", "message", "created_at"]
     readonly_fields = fields
+
+
+@admin.register(DataVersion)
+class DataVersionAdmin(ReadOnlyAdmin):
+    """When the published data last changed: every cached public answer is keyed by this
+    number. Read-only, and never deleted by hand (a missing row only makes every cache miss)."""
+
+    list_display = ["value", "changed_at"]
+    fields = ["value", "changed_at"]
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False

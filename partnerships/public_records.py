@@ -11,15 +11,19 @@ URL of one partnership with the slug swapped in, not a `reverse()` per row.
 """
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils import timezone
 
+from .agreements import status_and_dates
 from .models import (
     Agreement,
     AgreementKind,
+    AgreementStatus,
     Contact,
     Formality,
     Kind,
@@ -88,6 +92,7 @@ _LABELS = {
     "scope": dict(Scope.choices),
 }
 _AGREEMENT_KINDS = dict(AgreementKind.choices)
+_AGREEMENT_STATUSES = dict(AgreementStatus.choices)
 
 
 class PageAddress:
@@ -158,13 +163,22 @@ def _chunk_records(ids, page_address, regions):
     ):
         leads.setdefault(partnership_id, (name, email, phone))
     agreements = defaultdict(list)
-    for partnership_id, kind, title in (
+    today = timezone.localdate()
+    for partnership_id, kind, title, status, signed_on, review_due in (
         Agreement.objects.public()
         .filter(_in_chunk(Agreement, "partnership", ids))
         .order_by("partnership_id", *Agreement._meta.ordering)
-        .values_list("partnership_id", "kind", "title")
+        .values_list("partnership_id", "kind", "title", "status", "signed_on", "review_due")
     ):
-        agreements[partnership_id].append(f"{_AGREEMENT_KINDS.get(kind, kind)}: {title}")
+        text = f"{_AGREEMENT_KINDS.get(kind, kind)}: {title}"
+        if signed_on or review_due:
+            dates = SimpleNamespace(
+                get_status_display=_AGREEMENT_STATUSES.get(status, status),
+                signed_on=signed_on,
+                review_due=review_due,
+            )
+            text += f" ({status_and_dates(dates, today=today)})"
+        agreements[partnership_id].append(text)
 
     for pk in ids:
         row = rows.get(pk)

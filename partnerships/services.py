@@ -1,8 +1,10 @@
 """Writes that touch several rows or models, called by views, admin and commands alike."""
 
+import time
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
@@ -36,9 +38,7 @@ from partnerships.snapshots import apply_snapshot, snapshot_of
 def published_data_version():
     """The current version of the published data (one indexed single-row read)."""
     return (
-        DataVersion.objects.filter(pk=DataVersion.SINGLETON)
-        .values_list("value", flat=True)
-        .first()
+        DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list("value", flat=True).first()
         or 0
     )
 
@@ -81,10 +81,12 @@ def archive_partnerships(queryset):
 
 # Locations -------------------------------------------------------------------------------------
 #
-# Geocoding runs only when one of these is called (admin action, `manage.py geocode`, load_demo),
-# never from save() or signals. A failure never blocks anything: the entry keeps what it had and
-# records when and why, for `manage.py geocode --failed` to retry. A location set by hand is
-# never overwritten, whatever `force` says.
+# Geocoding runs only when one of these is called (admin action, `manage.py geocode`, load_demo,
+# the background task `partnerships.tasks.refine_locations`), never from save() or signals.
+# Saving a partnership in a request asks only the offline gazetteer (`place_partnership`). A
+# failure never blocks anything: the entry keeps what it had and records when and why, for
+# `manage.py geocode --failed` to retry. A location set by hand is never overwritten, whatever
+# `force` says.
 
 # Members all within this distance of their centre are "in one town".
 ONE_TOWN_KM = 10
@@ -188,6 +190,11 @@ def _skip(entry, force):
     return None
 
 
+_SET_BY_HAND = Q(location_precision=LocationPrecision.MANUAL) | Q(
+    location_source=LocationSource.MANUAL
+)
+
+
 def _record(entry, result, *, commit):
     """Store `result` on `entry`. A failure keeps the coordinates the entry had and records when
     and why. The update excludes locations set by hand, so one a curator sets while a long run
@@ -209,10 +216,9 @@ def _record(entry, result, *, commit):
     else:
         fields["geocode_failed_at"] = now
     if commit:
-        hand_set = Q(location_precision=LocationPrecision.MANUAL) | Q(
-            location_source=LocationSource.MANUAL
+        saved = (
+            type(entry)._default_manager.filter(pk=entry.pk).exclude(_SET_BY_HAND).update(**fields)
         )
-        saved = type(entry)._default_manager.filter(pk=entry.pk).exclude(hand_set).update(**fields)
         if not saved:
             entry.refresh_from_db()
             return LocationOutcome(entry, Outcome.MANUAL)
@@ -395,10 +401,70 @@ def _decide(partnership, revision, decision, moderator, message, template):
 
 
 def place_partnership(partnership):
-    """Geocode the partnership's member organisations that have no location yet, then the
-    partnership itself. Offline by default; a failure is recorded, never raised."""
+    """Place the partnership's member organisations that have no location yet, then the
+    partnership itself, from the offline gazetteer only: saving never waits on the network. When
+    the online geocoder is on, `partnerships.tasks.refine_locations` is queued to ask it in the
+    background once the transaction has committed. A failure is recorded, never raised."""
     for membership in partnership.memberships.select_related("organisation"):
         organisation = membership.organisation
         if not organisation.is_located and organisation.town:
-            geocode_organisation(organisation)
-    locate_partnership(partnership)
+            geocode_organisation(organisation, online=False)
+    locate_partnership(partnership, online=False)
+    if settings.GEOCODER != "offline":
+        from partnerships.tasks import refine_locations  # the tasks module imports this one
+
+        partnership_id = partnership.pk
+        transaction.on_commit(lambda: refine_locations.enqueue(partnership_id))
+
+
+def needs_online_refinement(entry):
+    """Whether the online geocoder may still improve where `entry` is: it was not set by hand,
+    and it was not placed online already (unless that attempt is flagged for a retry)."""
+    if is_set_by_hand(entry):
+        return False
+    return entry.location_source != LocationSource.NOMINATIM or entry.geocode_failed_at is not None
+
+
+def refine_online(partnership, *, seconds=None):
+    """Ask the online geocoder where the partnership's members and then the partnership are,
+    improving on the gazetteer's town-level points that `place_partnership` recorded. Run by a
+    background task, never in a request.
+
+    The whole run stops asking after `seconds` (default settings.GEOCODE_TASK_SECONDS); entries
+    not reached by then, and entries the gazetteer placed because the online geocoder failed,
+    keep their point but are flagged (`geocode_failed_at`, `geocode_error`) for
+    `manage.py geocode --failed` to retry. Locations set by hand are never touched. Returns the
+    LocationOutcome of each entry considered."""
+    seconds = settings.GEOCODE_TASK_SECONDS if seconds is None else seconds
+    deadline = time.monotonic() + seconds
+    organisations = [
+        membership.organisation
+        for membership in partnership.memberships.select_related("organisation__region")
+        if membership.organisation.town or membership.organisation.postcode
+    ]
+    work = [(organisation, geocode_organisation) for organisation in organisations]
+    work.append((partnership, locate_partnership))
+    outcomes = []
+    for entry, locate in work:
+        entry.refresh_from_db()
+        if not needs_online_refinement(entry):
+            continue
+        if time.monotonic() >= deadline:
+            reason = f"the online geocoder was not asked within {seconds} s; retry later"
+            outcomes.append(_record(entry, GeocodeResult(problems=(reason,)), commit=True))
+            continue
+        outcome = locate(entry, force=True, online=True)
+        if outcome.outcome == Outcome.PLACED and outcome.result.online_failed:
+            _flag_for_retry(entry, outcome.result.error)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _flag_for_retry(entry, reason):
+    """Keep `entry` where it is, but list it for `manage.py geocode --failed`."""
+    now = timezone.now()
+    error_field = type(entry)._meta.get_field("geocode_error")
+    fields = {"geocode_failed_at": now, "geocode_error": reason[: error_field.max_length]}
+    type(entry)._default_manager.filter(pk=entry.pk).exclude(_SET_BY_HAND).update(**fields)
+    for field, value in fields.items():
+        setattr(entry, field, value)

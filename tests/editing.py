@@ -5,7 +5,11 @@ from html import unescape
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+    b"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \n"
+    b"trailer << /Size 2 /Root 1 0 R >>\nstartxref\n45\n%%EOF\n"
+)
 
 
 def pdf(name="mou.pdf", content=PDF):

@@ -10,6 +10,8 @@ TEST_ENVIRONMENT = {
     "DEBUG": "false",
     "SECRET_KEY": "test-only-secret-key-that-is-long-enough-for-django-checks-0123456789",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
+    # The test client's own host, so links made with and without a request agree.
+    "SITE_URL": "http://testserver",
     "SECURE_SSL_REDIRECT": "false",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",

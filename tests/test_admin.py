@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from partnerships.models import (
     Agreement,
     CommunicationChannel,
     Contact,
+    DataVersion,
     Decision,
     GeocodeCache,
     Membership,
@@ -67,6 +69,7 @@ def make_one(model):
         ModerationEvent: lambda: ModerationEvent.objects.create(
             partnership=partnership, decision=Decision.SUBMITTED
         ),
+        DataVersion: lambda: DataVersion.objects.get_or_create(pk=DataVersion.SINGLETON)[0],
     }
     return builders[model]()
 
@@ -101,8 +104,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
 
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
     # than being typed in; revisions and moderation events are written by the editing and
-    # moderation screens.
-    assert can_add == (model not in (Place, GeocodeCache, Revision, ModerationEvent))
+    # moderation screens; the published-data version is bumped by the services.
+    assert can_add == (model not in (Place, GeocodeCache, Revision, ModerationEvent, DataVersion))
     assert response.status_code == (200 if can_add else 403)
 
 
@@ -289,3 +292,58 @@ def test_the_contact_list_says_whether_a_contact_is_public(admin_client):
     model_admin = admin.site._registry[Contact]
     shown = sorted(model_admin.shown_publicly(c) for c in response.context["cl"].result_list)
     assert shown == [False, False, True]
+
+
+ADMIN_PASSWORD = "a-long-test-password-42"
+
+
+def admin_sign_in(client, username, password):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+
+
+def test_admin_sign_in_locks_a_staff_account_after_repeated_failures_even_with_the_right_password(
+    client, django_user_model
+):
+    django_user_model.objects.create_superuser(
+        username="curator", email="curator@example.org", password=ADMIN_PASSWORD
+    )
+    for _ in range(5):
+        failed = admin_sign_in(client, "curator", "a-wrong-guess")
+        assert failed.status_code == 200
+        assert b"Please enter the correct username and password" in failed.content
+
+    refused = admin_sign_in(client, "curator", ADMIN_PASSWORD)
+
+    assert refused.status_code == 200
+    assert b"Too many failed login attempts. Try again later." in refused.content
+    assert client.get("/admin/").status_code == 302  # still not signed in
+    # Other accounts are not locked.
+    django_user_model.objects.create_superuser(
+        username="other", email="other@example.org", password=ADMIN_PASSWORD
+    )
+    assert admin_sign_in(client, "other", ADMIN_PASSWORD)["Location"] == "/admin/"
+
+
+def test_admin_sign_in_refuses_more_than_ten_failures_a_minute_from_one_address(
+    client, django_user_model
+):
+    django_user_model.objects.create_superuser(
+        username="curator", email="curator@example.org", password=ADMIN_PASSWORD
+    )
+    for n in range(10):
+        admin_sign_in(client, f"guess{n}", "a-wrong-guess")
+
+    refused = admin_sign_in(client, "curator", ADMIN_PASSWORD)
+
+    assert b"Too many failed login attempts. Try again later." in refused.content
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_successful_admin_sign_in_gives_back_its_attempt(client, django_user_model):
+    django_user_model.objects.create_superuser(
+        username="curator", email="curator@example.org", password=ADMIN_PASSWORD
+    )
+    for _ in range(4):
+        admin_sign_in(client, "curator", "a-wrong-guess")
+    for _ in range(3):
+        assert admin_sign_in(Client(), "curator", ADMIN_PASSWORD)["Location"] == "/admin/"

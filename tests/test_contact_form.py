@@ -62,7 +62,8 @@ def test_the_message_goes_to_the_lead_with_the_sender_in_reply_to(client, partne
 def test_success_returns_to_the_partnership_page_with_a_message(client, partnership, mailoutbox):
     response = client.post(contact_url(partnership), form_data(partnership), follow=True)
 
-    assert response.redirect_chain == [(partnership.get_absolute_url(), 302)]
+    # Adapted for issue 8, defect 8: the page now opens at the confirmation.
+    assert response.redirect_chain == [(partnership.get_absolute_url() + "#contact-sent", 302)]
     assert "Your message has been sent to the partnership&#x27;s lead contact." in response.text
     assert "A copy has been sent to alex@example.net." in response.text
 
@@ -305,3 +306,81 @@ def test_opening_the_contact_address_goes_to_the_form_on_the_page(client, partne
 
     assert response.status_code == 302
     assert response["Location"] == partnership.get_absolute_url() + "#contact-form-heading"
+
+
+def test_after_sending_the_page_opens_at_a_confirmation_in_the_contact_section(
+    client, partnership, mailoutbox
+):
+    response = send(client, partnership)
+    assert response["Location"] == partnership.get_absolute_url() + "#contact-sent"
+
+    content = client.get(response["Location"]).text
+    contact_section = content[content.index('id="contact-heading"') :]
+    confirmation = re.search(
+        r'<div id="contact-sent" class="confirmation" role="status" tabindex="-1"[^>]*>(.*?)</div>',
+        contact_section,
+        re.S,
+    )
+    assert confirmation, "the confirmation should be in the contact section"
+    assert "Your message has been sent" in confirmation[1]
+    assert "A copy has been sent to alex@example.net." in confirmation[1]
+    assert content.count("Your message has been sent") == 1
+
+
+def test_messages_not_about_a_sent_message_stay_at_the_top_of_the_page(client, mailoutbox):
+    partnership = make_partnership()
+    make_contact(partnership, email="")
+
+    content = client.post(contact_url(partnership), form_data(partnership), follow=True).text
+
+    top = re.search(r'<ul class="messages">(.*?)</ul>', content, re.S)
+    assert "has no contact email address to write to" in top[1]
+    assert 'id="contact-sent"' not in content
+
+
+def page_with_contact(consent, **fields):
+    partnership = make_partnership()
+    make_contact(partnership, consent=consent, is_lead=True, email="lead@example.org", **fields)
+    return partnership
+
+
+def test_a_published_lead_address_is_not_described_as_hidden(client, mailoutbox):
+    partnership = page_with_contact(consent=True)
+
+    content = client.get(partnership.get_absolute_url()).text
+    send(client, partnership)
+
+    assert 'href="mailto:lead@example.org"' in content
+    assert "We do not show you their email address" not in content
+    assert "their email address is shown above" in content
+    [message, _copy] = mailoutbox
+    assert "did not show your email address" not in message.body
+    assert "Your email address is published on the partnership's page" in message.body
+
+
+def test_an_unpublished_lead_address_is_described_as_hidden(client, mailoutbox):
+    partnership = page_with_contact(consent=False)
+
+    content = client.get(partnership.get_absolute_url()).text
+    send(client, partnership)
+
+    assert "lead@example.org" not in content
+    assert "We do not show you their email address" in content
+    [message, _copy] = mailoutbox
+    assert "The directory did not show your email address to the sender" in message.body
+    assert "is published" not in message.body
+
+
+def test_when_only_some_recipients_are_published_the_page_and_email_say_so(client, mailoutbox):
+    partnership = make_partnership()
+    make_contact(partnership, consent=False, email="first@example.org")
+    make_contact(partnership, consent=True, email="second@example.org")
+
+    content = client.get(partnership.get_absolute_url()).text
+    send(client, partnership)
+
+    assert "We do not show you their email address" not in content
+    assert "Not every address it goes to is shown" in content
+    [message, _copy] = mailoutbox
+    assert "did not show your email address" not in message.body
+    assert "only the addresses of contacts who agreed to be published" in message.body

@@ -548,17 +548,16 @@ def test_a_search_near_bolton_works_without_javascript_and_agrees_everywhere(cli
     assert listed_urls(page) == expected
     assert map_urls(client, query) == expected
 
-    rows = list(
-        csv.DictReader(
-            io.StringIO(client.get(f"/export.csv?{query}").getvalue().decode("utf-8-sig"))
-        )
+    *rows, trailer = csv.DictReader(
+        io.StringIO(client.get(f"/export.csv?{query}").getvalue().decode("utf-8-sig"))
     )
+    assert trailer["Name"] == f"# End of export: {len(rows)} partnerships"
     assert {row["Directory page"] for row in rows} == {
         f"http://testserver{u}" for u in expected
     } or {row["Directory page"].split("://", 1)[1].split("/", 1)[1] for row in rows} == {
         u.lstrip("/") for u in expected
     }
-    features = json.loads(client.get(f"/export.geojson?{query}").content)["features"]
+    features = json.loads(client.get(f"/export.geojson?{query}").getvalue())["features"]
     assert {f["properties"]["url"] for f in features} == {row["Directory page"] for row in rows}
 
 
@@ -704,3 +703,48 @@ def test_a_blank_place_is_no_search_near_anywhere(client):
     make_partnership(name="A network")
     assert matching("near=+++") == ["A network", "B network"]
     assert listed(client.get("/?near=+++")) == ["A network", "B network"]
+
+
+# The search form and its address
+
+
+def test_latitude_and_longitude_are_not_boxes_among_the_filters(client):
+    content = client.get("/").text
+    assert 'name="lat"' not in content
+    assert 'name="lon"' not in content
+    assert ">Latitude<" not in content
+
+
+def test_latitude_and_longitude_from_the_address_are_carried_as_hidden_fields(client):
+    content = client.get("/?lat=53.578&lon=-2.429").text
+    assert '<input type="hidden" name="lat" value="53.578"' in content
+    assert '<input type="hidden" name="lon" value="-2.429"' in content
+    assert ">Latitude<" not in content
+
+
+def test_a_town_typed_into_near_wins_over_latitude_and_longitude_carried_along():
+    make_place("Leeds", *LEEDS)
+    at(BOLTON, name="Bolton HIP")
+    at(LEEDS, name="Leeds LIS")
+    assert matching("near=Leeds&lat=53.578&lon=-2.429&radius=10") == ["Leeds LIS"]
+
+
+def test_coordinates_are_not_carried_once_a_town_is_typed(client):
+    make_place("Leeds", *LEEDS)
+    content = client.get("/?near=Leeds&lat=53.578&lon=-2.429").text
+    assert 'name="lat"' not in content
+
+
+def test_a_search_address_with_empty_fields_is_redirected_to_one_without_them(client):
+    response = client.get("/?q=&near=Bolton&radius=25&region=&sort=&page=2")
+    assert response.status_code == 302
+    assert response["Location"] == "/?near=Bolton&radius=25&page=2"
+    embedded = client.get("/embed/?q=&kind=")
+    assert embedded.status_code == 302
+    assert embedded["Location"] == "/embed/"
+
+
+def test_a_search_address_without_empty_fields_is_answered_directly(client):
+    assert client.get("/?near=&").status_code == 302
+    assert client.get("/?radius=25&activity=a&activity=b").status_code == 200
+    assert client.get("/").status_code == 200

@@ -2,6 +2,7 @@
 and nothing private in them."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from directory.exports import CSV_COLUMNS, neutralise
+from partnerships.agreements import status_and_dates
 from partnerships.models import (
     Activity,
     Agreement,
@@ -402,7 +404,14 @@ def bulk_build(count, start=0):
         agreement
         for p in partnerships
         for agreement in (
-            Agreement(partnership=p, kind=AgreementKind.MOU, title="Public MoU", is_public=True),
+            Agreement(
+                partnership=p,
+                kind=AgreementKind.MOU,
+                title="Public MoU",
+                is_public=True,
+                signed_on=datetime.date(2025, 1, 15) if p.pk % 2 else None,
+                review_due=datetime.date(2099, 1, 15) if p.pk % 3 else None,
+            ),
             Agreement(partnership=p, kind=AgreementKind.SLA, title="Private SLA"),
         )
     )
@@ -430,7 +439,11 @@ def record_from_instances(partnership):
         "Activities": "; ".join(a.name for a in partnership.activities.all()),
         "Keeps in touch by": "; ".join(c.name for c in partnership.channels.all()),
         "Meets": partnership.meeting_frequency,
-        "Published agreements": "; ".join(f"{a.get_kind_display()}: {a.title}" for a in agreements),
+        "Published agreements": "; ".join(
+            f"{a.get_kind_display()}: {a.title}"
+            + (f" ({status_and_dates(a)})" if a.signed_on or a.review_due else "")
+            for a in agreements
+        ),
         "Website": partnership.website,
         "Mailing list": partnership.mailing_list,
         "Lead contact": lead["name"] if lead else "",
@@ -542,3 +555,20 @@ def test_private_contacts_and_agreements_appear_nowhere(client):
     assert "Public memorandum" in seen[partnership.get_absolute_url()]
     assert "Public memorandum" in seen["/export.csv"]
     assert "Bolton HIP" not in seen["/?q=zebediah"]
+
+
+def test_the_csv_gives_an_agreements_signing_and_review_dates(client):
+    partnership = make_partnership()
+    make_agreement(
+        partnership,
+        kind=AgreementKind.SLA,
+        title="Shared SLA",
+        signed_on=datetime.date(2026, 1, 15),
+        review_due=datetime.date(2099, 1, 15),
+    )
+
+    [record] = csv_records(client)
+
+    assert record["Published agreements"] == (
+        "Service level agreement: Shared SLA (signed 15 January 2026, review due 15 January 2099)"
+    )

@@ -1,10 +1,12 @@
 """Geocoding: the offline gazetteer, the online geocoder behind its one seam (never the network),
 the services that record locations on organisations and partnerships, and the admin's part."""
 
+import time
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.tasks import default_task_backend
 from django.urls import reverse
 from geopy.exc import (
     GeocoderRateLimited,
@@ -27,9 +29,12 @@ from partnerships.models import (
     Partnership,
     Region,
     Role,
+    Sector,
 )
 from partnerships.services import Outcome
-from tests.factories import make_organisation, make_partnership, make_place
+from partnerships.tasks import refine_locations
+from tests.editing import form_data
+from tests.factories import make_organisation, make_partnership, make_place, make_user
 from tests.test_demo_data import build_gazetteer, demo_towns, load_demo
 
 pytestmark = pytest.mark.django_db
@@ -640,3 +645,161 @@ def test_a_location_set_by_hand_survives_reloading_the_demo_data():
     load_demo()
 
     assert (refreshed(bolton_trust).latitude, bolton_trust.longitude) == (53.5513, -2.4412)
+
+
+# Saving never waits on the network: the online geocoder runs in a background task -------------
+
+
+class SlowNominatim(FakeNominatim):
+    """A Nominatim that takes `delay` seconds to answer every query with `answer` (a Location,
+    or an exception to raise), as a real one does when it is overloaded."""
+
+    def __init__(self, answer, delay=2.0):
+        super().__init__()
+        self.answer = answer
+        self.delay = delay
+
+    def geocode(self, query):
+        self.queries.append(query)
+        time.sleep(self.delay)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """A task backend that only collects what is enqueued, so the test decides when it runs."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    return default_task_backend
+
+
+def run_queued(backend):
+    """Run every queued task as the worker would, in order, and empty the queue."""
+    results, backend.results = list(backend.results), []
+    return [result.task.call(*result.args, **result.kwargs) for result in results]
+
+
+@pytest.fixture
+def slow_nominatim(settings, monkeypatch, clock):
+    settings.GEOCODER = "nominatim"
+    fake = SlowNominatim(location(53.5800, -2.4300))
+    monkeypatch.setattr(geocoding, "online_geocoder", lambda: fake)
+    return fake
+
+
+def register_ten_members(client, django_capture_on_commit_callbacks):
+    client.force_login(make_user())
+    members = [
+        {"name": f"Bolton library {n}", "town": "Bolton", "sector": Sector.PUBLIC_LIBRARY}
+        for n in range(10)
+    ]
+    members[0]["role"] = Role.LEAD
+    data = form_data(
+        name="Bolton readers",
+        summary="Reading together.",
+        area_name="Bolton",
+        region="north-west",
+        members=members,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("editor:new"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Partnership.objects.get(name="Bolton readers")
+
+
+def test_registering_places_everything_from_the_gazetteer_without_asking_the_online_geocoder(
+    client, slow_nominatim, queued_tasks, bolton, django_capture_on_commit_callbacks
+):
+    partnership = register_ten_members(client, django_capture_on_commit_callbacks)
+
+    assert slow_nominatim.queries == []  # the request never waited on it
+    members = [m.organisation for m in partnership.memberships.select_related("organisation")]
+    assert len(members) == 10
+    for entry in [partnership, *members]:
+        assert entry.location_source == LocationSource.GAZETTEER
+        assert (entry.latitude, entry.longitude) == (53.578, -2.429)
+    assert [result.task.name for result in queued_tasks.results] == ["refine_locations"]
+    assert queued_tasks.results[0].args == [partnership.pk]
+
+
+def test_the_queued_task_refines_the_entries_with_the_online_geocoder(
+    client, slow_nominatim, queued_tasks, bolton, django_capture_on_commit_callbacks
+):
+    partnership = register_ten_members(client, django_capture_on_commit_callbacks)
+    slow_nominatim.delay = 0
+
+    assert run_queued(queued_tasks) == [{"placed": 11, "flagged": 0}]
+
+    partnership = refreshed(partnership)
+    members = [m.organisation for m in partnership.memberships.select_related("organisation")]
+    for entry in [partnership, *members]:
+        assert entry.location_source == LocationSource.NOMINATIM
+        assert entry.location_precision == LocationPrecision.TOWN
+        assert (entry.latitude, entry.longitude) == (53.58, -2.43)
+        assert entry.geocode_failed_at is None
+
+
+def test_a_failing_online_geocoder_leaves_the_gazetteer_s_point_flagged_for_a_retry(
+    client, slow_nominatim, queued_tasks, bolton, django_capture_on_commit_callbacks
+):
+    partnership = register_ten_members(client, django_capture_on_commit_callbacks)
+    slow_nominatim.delay = 0
+    slow_nominatim.answer = GeocoderTimedOut("Service timed out")
+
+    assert run_queued(queued_tasks) == [{"placed": 0, "flagged": 11}]
+
+    partnership = refreshed(partnership)
+    assert partnership.location_source == LocationSource.GAZETTEER
+    assert (partnership.latitude, partnership.longitude) == (53.578, -2.429)
+    assert "Nominatim timed out" in partnership.geocode_error
+    assert Partnership.objects.geocode_failed().get() == partnership
+    assert Organisation.objects.geocode_failed().count() == 10
+    # A retry with the geocoder back asks again and clears the flag.
+    slow_nominatim.answer = location(53.5800, -2.4300)
+    call_command("geocode", "--failed", stdout=StringIO())
+    assert not Organisation.objects.geocode_failed().exists()
+    assert refreshed(partnership).location_source == LocationSource.NOMINATIM
+
+
+def test_the_background_refinement_never_moves_a_location_set_by_hand(slow_nominatim, bolton):
+    slow_nominatim.delay = 0
+    partnership = make_partnership(members=1, area_name="Bolton")
+    Partnership.objects.filter(pk=partnership.pk).update(
+        latitude=53.0, longitude=-2.0, location_precision=LocationPrecision.MANUAL
+    )
+    Organisation.objects.filter(memberships__partnership=partnership).update(
+        town="Bolton", latitude=53.1, longitude=-2.1, location_source=LocationSource.MANUAL
+    )
+
+    assert refine_locations.call(partnership.pk) == {"placed": 0, "flagged": 0}
+
+    partnership = refreshed(partnership)
+    assert (partnership.latitude, partnership.longitude) == (53.0, -2.0)
+    organisation = partnership.memberships.get().organisation
+    assert (organisation.latitude, organisation.longitude) == (53.1, -2.1)
+    assert slow_nominatim.queries == []
+
+
+def test_the_background_refinement_stops_asking_when_its_time_is_up(slow_nominatim, bolton):
+    partnership = make_partnership(members=3, area_name="Bolton")
+    Organisation.objects.update(town="Bolton")
+    services.place_partnership(partnership)
+
+    outcomes = services.refine_online(refreshed(partnership), seconds=0)
+
+    assert slow_nominatim.queries == []
+    assert [outcome.outcome for outcome in outcomes] == [Outcome.FAILED] * 4
+    assert Organisation.objects.geocode_failed().count() == 3
+    assert "not asked within 0 s" in refreshed(partnership).geocode_error
+    assert refreshed(partnership).location_source == LocationSource.GAZETTEER
+
+
+def test_with_the_offline_geocoder_saving_queues_nothing(
+    client, settings, queued_tasks, bolton, django_capture_on_commit_callbacks
+):
+    settings.GEOCODER = "offline"
+    partnership = register_ten_members(client, django_capture_on_commit_callbacks)
+
+    assert queued_tasks.results == []
+    assert partnership.location_source == LocationSource.GAZETTEER

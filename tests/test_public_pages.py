@@ -1,11 +1,14 @@
+import datetime
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import connection
+from django.templatetags.static import static
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from partnerships.models import Activity, Membership, PublicationState, Region
+from partnerships.models import Activity, AgreementStatus, Membership, PublicationState, Region
 from tests.factories import make_agreement, make_contact, make_partnership
 
 pytestmark = pytest.mark.django_db
@@ -129,8 +132,13 @@ def test_the_home_page_runs_a_constant_number_of_queries(client, count):
         make_partnership(members=2)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
-    # The filter form's regions, activities and channels; the count; the page; the map extent.
-    assert len(queries) == 6
+    # The filter form's regions, activities and channels; the published-data version; the count;
+    # the page; the map extent.
+    assert len(queries) == 7
+    # Until the data changes, the count and the extent come from the cache.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert len(queries) == 5
 
 
 def public_urls():
@@ -210,3 +218,77 @@ def make_organisation_in_many(region, activity, *, count, organisation=None):
         partnership.activities.add(activity)
         Membership.objects.create(partnership=partnership, organisation=organisation)
     return organisation
+
+
+@pytest.mark.parametrize("page", ["home", "embed", "region", "organisation", "activity"])
+def test_the_next_and_previous_links_are_well_formed_addresses(client, settings, page):
+    settings.DIRECTORY_PAGE_SIZE = 2
+    region = Region.objects.get(slug="london")
+    activity = Activity.objects.get(slug="health-information-week")
+    shared = make_organisation_in_many(region, activity, count=6)
+    urls = {
+        "home": reverse("directory:home") + "?radius=25",
+        "embed": reverse("directory:embed"),
+        "region": region.get_absolute_url(),
+        "organisation": shared.get_absolute_url(),
+        "activity": activity.get_absolute_url(),
+    }
+    content = client.get(urls[page] + ("&" if "?" in urls[page] else "?") + "page=2").text
+    links = re.findall(r'href="([^"]*)" rel="(?:next|prev)"', content)
+    assert len(links) == 2
+    for link in links:
+        assert link.startswith("?") and not link.startswith("??"), link
+
+
+def agreement_line(content, title):
+    line = re.search(rf"<strong>{title}</strong>\s*<span class=\"muted\">\((.*?)\)</span>", content)
+    assert line, f"no line for {title}"
+    return line[1]
+
+
+def test_an_agreement_reads_signed_once_with_its_date_and_shows_its_review_date(client):
+    partnership = make_partnership()
+    make_agreement(
+        partnership,
+        title="Shared MOU",
+        status=AgreementStatus.SIGNED,
+        signed_on=datetime.date(2026, 1, 15),
+        review_due=datetime.date(2099, 1, 15),
+    )
+    make_agreement(partnership, title="Undated MOU", status=AgreementStatus.SIGNED)
+    make_agreement(
+        partnership,
+        title="Old SLA",
+        status=AgreementStatus.EXPIRED,
+        signed_on=datetime.date(2020, 3, 3),
+        review_due=datetime.date(2021, 3, 3),
+    )
+    make_agreement(partnership, title="Draft terms", status=AgreementStatus.DRAFT)
+
+    content = client.get(partnership.get_absolute_url()).text
+
+    assert agreement_line(content, "Shared MOU") == (
+        "Memorandum of understanding, signed 15 January 2026, review due 15 January 2099"
+    )
+    assert agreement_line(content, "Undated MOU") == "Memorandum of understanding, signed"
+    assert agreement_line(content, "Old SLA") == (
+        "Memorandum of understanding, expired, signed 3 March 2020, review was due 3 March 2021"
+    )
+    assert agreement_line(content, "Draft terms") == "Memorandum of understanding, draft"
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"] == static("directory/img/favicon.ico")
+    assert finders.find("directory/img/favicon.ico")
+    assert response["Cache-Control"].startswith("max-age=")
+
+
+def test_every_page_links_its_icon(client):
+    partnership = make_partnership()
+    icon = f'<link rel="icon" href="{static("directory/img/favicon.svg")}" type="image/svg+xml">'
+    for url in ("/", "/embed/", partnership.get_absolute_url()):
+        content = client.get(url).text
+        assert icon in content, url

@@ -40,6 +40,13 @@ def test_secret_key_is_required_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_site_url_is_required_when_debug_is_off():
+    # Commands and background tasks have no request to take the site's address from.
+    result = start_django(DEBUG="false", SITE_URL=None)
+    assert result.returncode != 0
+    assert "SITE_URL must be set" in result.stderr
+
+
 def test_good_values_start_django():
     result = start_django(DEBUG="true", SECRET_KEY=None)
     assert result.returncode == 0, result.stderr

@@ -3,6 +3,7 @@ random names and served only to those allowed to read them."""
 
 import io
 import zipfile
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -232,3 +233,177 @@ class TestClearUnusedDocuments:
         out = io.StringIO()
         call_command("clear_unused_documents", stdout=out)
         assert "Deleted 0 unused documents." in out.getvalue()
+
+
+# Hostile documents: the whole structure a reader acts on is checked ------------------------
+
+
+def pdf_with(*objects):
+    """A complete little PDF whose catalogue is followed by `objects` (bytes, numbered from 2)."""
+    body = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    for number, content in enumerate(objects, start=2):
+        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    return (
+        body + b"xref\n0 1\n0000000000 65535 f \ntrailer << /Root 1 0 R >>\nstartxref\n9\n%%EOF\n"
+    )
+
+
+def zip_of(members, *, compression=zipfile.ZIP_DEFLATED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, content in members:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+DOCX_PARTS = [
+    ("[Content_Types].xml", '<?xml version="1.0"?><Types/>'),
+    ("word/document.xml", '<?xml version="1.0"?><w:document/>'),
+]
+
+
+def refusal(content, name="mou.pdf"):
+    with pytest.raises(uploads.ValidationError) as refused:
+        uploads.document_extension(SimpleUploadedFile(name, content))
+    return refused.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        b"<< /Type /Action /S /JavaScript /JS (app.alert(1)) >>",
+        b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>",  # names hex-escaped
+        b"<< /OpenAction << /S /Launch /F (calc.exe) >> >>",
+        b"<< /Type /Page /AA << /O 3 0 R >> >>",
+        b"<< /Type /Filespec /EF << /F 3 0 R >> /Type /EmbeddedFile >>",
+    ],
+    ids=["javascript", "hex-escaped-javascript", "launch", "automatic-action", "embedded-file"],
+)
+def test_a_pdf_with_javascript_or_another_automatic_action_is_refused(action):
+    message = refusal(pdf_with(action))
+
+    assert "which could run when it is opened" in message
+
+
+def test_javascript_hidden_in_a_compressed_object_stream_is_refused():
+    hidden = zlib.compress(b"3 0 << /S /JavaScript /JS (app.alert(1)) >>")
+    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>\nstream\n%s\nendstream"
+
+    assert "JavaScript" in refusal(pdf_with(stream % hidden))
+
+
+def test_an_open_action_that_only_sets_the_first_view_is_accepted():
+    content = pdf_with(b"<< /OpenAction [3 0 R /Fit] >>")
+
+    assert uploads.document_extension(SimpleUploadedFile("mou.pdf", content)) == ".pdf"
+
+
+def test_a_web_page_after_a_pdf_header_is_refused():
+    page = b"%PDF-1.4\n<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+
+    assert refusal(page) == uploads.HTML_INSIDE
+    assert refusal(pdf_with(b"(<script>alert(1)</script>)")) == uploads.HTML_INSIDE
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"%PDF-1.4\nnothing else",
+        b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n",  # no cross-reference
+        b"%PDF-1.4\nxref\nstartxref\n9\n%%EOF\n",  # no object
+        pdf_with(b"<< >>").replace(b"%%EOF", b"") + b"%%EOF\n" + b"\0" * 5000,  # EOF not at end
+    ],
+    ids=["header-only", "no-xref", "no-object", "eof-far-from-end"],
+)
+def test_a_file_that_only_starts_like_a_pdf_is_refused(content):
+    assert refusal(content) == uploads.BROKEN_PDF
+
+
+def test_a_docx_that_is_a_zip_bomb_is_refused_from_its_directory():
+    # A gibibyte of zeros packs into about a megabyte.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in DOCX_PARTS:
+            archive.writestr(name, content)
+        with archive.open("word/media/image1.png", "w", force_zip64=True) as member:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(1024):
+                member.write(block)
+    bomb = buffer.getvalue()
+    assert len(bomb) < 2 * 1024 * 1024
+
+    assert "unpacks to far more than its size" in refusal(bomb, "mou.docx")
+
+
+def test_a_zip_whose_directory_understates_its_sizes_is_refused():
+    honest = zip_of([*DOCX_PARTS, ("word/media/big.bin", b"A" * 200_000)])
+    # Shrink the declared size in the central directory so it looks harmless.
+    lying = honest.replace((200_000).to_bytes(4, "little"), (2_000).to_bytes(4, "little"))
+    assert lying != honest
+
+    with pytest.raises(uploads.ValidationError):
+        uploads.document_extension(SimpleUploadedFile("mou.docx", lying))
+
+
+def test_a_docx_carrying_a_web_page_is_refused():
+    content = zip_of([*DOCX_PARTS, ("index.html", "<html><script>alert(1)</script></html>")])
+
+    assert "(index.html)" in refusal(content, "mou.docx")
+
+
+@pytest.mark.parametrize(
+    "member", ["word/vbaProject.bin", "word/activeX/activeX1.xml", "tools/run.exe", "a/x.svg"]
+)
+def test_a_docx_with_macros_or_programs_is_refused(member):
+    content = zip_of([*DOCX_PARTS, (member, b"MZ")])
+
+    message = refusal(content, "mou.docx")
+    assert member in message
+
+
+def test_a_macro_enabled_word_document_is_refused():
+    types = (
+        '<Types><Override ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/>'
+    )
+    content = zip_of([("[Content_Types].xml", types), DOCX_PARTS[1]])
+
+    assert "macros" in refusal(content, "mou.docx")
+
+
+def test_an_opendocument_file_needs_its_mimetype_first_and_its_content():
+    mimetype = zipfile.ZipInfo("mimetype")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("content.xml", "<office:document-content/>")
+        archive.writestr(mimetype, "application/vnd.oasis.opendocument.text")
+    mimetype_second = buffer.getvalue()
+    without_content = zip_of(
+        [("mimetype", "application/vnd.oasis.opendocument.text"), ("meta.xml", "<x/>")],
+        compression=zipfile.ZIP_STORED,
+    )
+
+    assert refusal(mimetype_second, "a.odt") == uploads.WRONG_TYPE
+    assert refusal(without_content, "a.odt") == uploads.WRONG_TYPE
+
+
+def test_an_opendocument_file_with_basic_macros_is_refused():
+    content = zip_of(
+        [
+            ("mimetype", "application/vnd.oasis.opendocument.text"),
+            ("content.xml", "<office:document-content/>"),
+            ("Basic/Standard/Module1.xml", "<script:module/>"),
+        ],
+        compression=zipfile.ZIP_STORED,
+    )
+
+    assert "macros" in refusal(content, "a.odt")
+
+
+def test_the_refusal_is_shown_on_the_form(client, user):
+    upload = SimpleUploadedFile("mou.pdf", pdf_with(b"<< /S /JavaScript /JS (x) >>"))
+
+    response = client.post(NEW, register_with(upload))
+
+    assert response.status_code == 400
+    assert "This PDF contains JavaScript" in response.content.decode()
+    assert Partnership.objects.count() == 0

@@ -181,3 +181,71 @@ def test_the_near_box_suggests_towns_from_the_gazetteer(site, page):
     options = page.eval_on_selector_all("#place-suggestions option", "els => els.map(e => e.value)")
     assert options[0].startswith("Bolton")
     assert any(option.startswith("Boltby") for option in options)
+
+
+def test_next_leads_page_by_page_to_the_last_page_and_keeps_the_search(site, page, settings):
+    settings.DIRECTORY_PAGE_SIZE = 2
+    for i in range(5):
+        make_partnership(name=f"Library network {i}", area_name="Leeds")
+    make_partnership(name="Unrelated group")
+    site.open("/?q=Library+network")
+    seen = []
+    for number in (1, 2, 3):
+        current = page.locator(".pagination [aria-current='page']")
+        assert current.inner_text() == f"Page {number} of 3"
+        seen += page.locator(".result-title").all_inner_texts()
+        if number < 3:
+            page.get_by_role("link", name="Next page").click()
+            page.wait_for_url(f"**/?q=Library+network&page={number + 1}")
+    assert page.get_by_role("link", name="Next page").count() == 0
+    assert seen == [f"Library network {i}" for i in range(5)]
+    page.get_by_role("link", name="Previous page").click()
+    page.wait_for_url("**/?q=Library+network&page=2")
+    assert page.locator(".pagination [aria-current='page']").inner_text() == "Page 2 of 3"
+
+
+def test_on_a_phone_the_sort_box_and_its_choices_fit_on_the_screen(site, page):
+    make_directory()
+    page.set_viewport_size({"width": 375, "height": 740})
+    site.open("/?near=Bolton")
+    sort = page.get_by_label("Sort by")
+    box = sort.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # The chosen option's text must show in full: no choice is wider than the box.
+    too_wide = sort.evaluate(
+        """(select) => {
+            const style = getComputedStyle(select);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            // Room for the text: the box less its padding and the drop-down arrow.
+            const room = select.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight) - 20;
+            return [...select.options]
+                .filter((option) => context.measureText(option.text).width > room)
+                .map((option) => option.text);
+        }"""
+    )
+    assert too_wide == []
+
+
+def test_a_search_sends_only_the_fields_that_were_filled_in(site, page):
+    make_directory()
+    site.open("/")
+    searches = []
+    page.on(
+        "request",
+        lambda request: searches.append(request.url) if request.is_navigation_request() else None,
+    )
+    page.get_by_label("Near").fill("Bolton")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/?*near=Bolton*")
+    assert searches[0].split("?", 1)[1] == "near=Bolton&radius=25"
+    assert "Bolton Health Information Partnership" in page.locator(".results").inner_text()
+
+
+def test_latitude_and_longitude_are_not_among_the_filters(site, page):
+    site.open("/?lat=53.58&lon=-2.43")
+    page.get_by_text("More filters").click()
+    assert page.get_by_label("Latitude").count() == 0
+    assert page.get_by_label("Longitude").count() == 0

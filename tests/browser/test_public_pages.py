@@ -56,3 +56,37 @@ def test_axe_reports_a_real_violation(site, page, axe_violations):
     site.open("/")
     page.evaluate("document.querySelector('main').appendChild(document.createElement('input'))")
     assert any(v.startswith("label:") for v in axe_violations())
+
+
+def in_viewport(locator):
+    return locator.evaluate(
+        """(element) => {
+            const box = element.getBoundingClientRect();
+            return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0;
+        }"""
+    )
+
+
+def test_after_sending_a_message_the_confirmation_is_in_view_and_focused(
+    site, page, monkeypatch, axe_violations, console_errors
+):
+    monkeypatch.setattr("directory.forms.MIN_FILL_SECONDS", 0)
+    partnership = make_bolton()
+    for i in range(12):
+        Membership.objects.create(
+            partnership=partnership, organisation=make_organisation(name=f"Library {i}")
+        )
+    site.open(partnership.get_absolute_url())
+    page.get_by_label("Your name").fill("Alex Librarian")
+    page.get_by_label("Your email address").fill("alex@example.net")
+    page.get_by_label("Your message").fill("Could our library join your network?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send message").click()
+    page.wait_for_load_state("load")
+
+    confirmation = page.get_by_text("Your message has been sent")
+    confirmation.wait_for()
+    assert in_viewport(confirmation)
+    assert page.evaluate("document.activeElement.id") == "contact-sent"
+    assert axe_violations() == []
+    assert console_errors == []

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
+from partnerships import services
 from partnerships.geocoding import match_town
 from partnerships.models import (
     Activity,
@@ -121,6 +122,7 @@ class Command(BaseCommand):
             organisations = self.save_organisations(data["partnerships"])
             for entry in data["partnerships"]:
                 self.save_partnership(entry, data, organisations)
+            services.published_data_changed()
 
         for warning in self.warnings:
             self.stderr.write(self.style.WARNING(warning))

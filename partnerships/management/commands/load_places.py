@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from partnerships import services
 from partnerships.geocoding import normalise_place_name
 from partnerships.models import Place, Region
 from partnerships.regions import region_slug_for
@@ -92,6 +93,8 @@ class Command(BaseCommand):
                 if verbosity >= 1:
                     done = min(start + BATCH, len(rows))
                     self.stdout.write(f"  {done:>6} / {len(rows)} places", ending="\r")
+            # "Near a town" answers depend on the gazetteer: cached ones are computed afresh.
+            services.published_data_changed()
         new = sum(1 for row in rows if row.geonameid not in existing)
         self.stdout.write("")
         by_country = ", ".join(

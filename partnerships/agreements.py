@@ -1,0 +1,45 @@
+"""How an agreement's status and dates read in public: on the partnership's page (and the
+editors' preview of it) and in the CSV download. "Signed" is said once, with its date."""
+
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+
+from partnerships.models import AgreementStatus
+
+DATE_FORMAT = "j F Y"
+
+
+def _display(agreement, name):
+    # A model instance has get_FOO_display() methods; the editors' preview passes plain strings.
+    value = getattr(agreement, name, "")
+    return value() if callable(value) else value
+
+
+def status_and_dates(agreement, *, today=None):
+    """'signed 15 January 2026, review due 15 January 2027', 'expired, signed 3 March 2020,
+    review was due 3 March 2021', 'draft': the status, when it was signed and when it is (or
+    was) due for review."""
+    today = today or timezone.localdate()
+    status = _display(agreement, "get_status_display")
+    signed_on = getattr(agreement, "signed_on", None)
+    review_due = getattr(agreement, "review_due", None)
+    phrases = []
+    if status != AgreementStatus.SIGNED.label:
+        phrases.append(status.lower())
+    if signed_on:
+        phrases.append(f"signed {format_date(signed_on, DATE_FORMAT)}")
+    elif status == AgreementStatus.SIGNED.label:
+        phrases.append("signed")
+    if review_due:
+        due = "review due" if review_due >= today else "review was due"
+        phrases.append(f"{due} {format_date(review_due, DATE_FORMAT)}")
+    return ", ".join(phrase for phrase in phrases if phrase)
+
+
+def description(agreement):
+    """The agreement's kind with its status and dates, as one line of plain text."""
+    return ", ".join(
+        part
+        for part in (_display(agreement, "get_kind_display"), status_and_dates(agreement))
+        if part
+    )

@@ -1,0 +1,20 @@
+"""Background jobs, run by Django's tasks framework (`settings.TASKS`): in production a
+`manage.py db_worker` process takes them from the database (django-tasks-db)."""
+
+from django.tasks import task
+
+from partnerships import services
+from partnerships.models import Partnership
+
+
+@task
+def refine_locations(partnership_id):
+    """Ask the online geocoder about a saved partnership and its members; see
+    `services.refine_online`. Returns how many entries were placed and how many are flagged
+    for a retry."""
+    partnership = Partnership.objects.filter(pk=partnership_id).first()
+    if partnership is None:  # deleted since it was saved
+        return {"placed": 0, "flagged": 0}
+    outcomes = services.refine_online(partnership)
+    flagged = sum(1 for outcome in outcomes if outcome.entry.geocode_failed_at is not None)
+    return {"placed": len(outcomes) - flagged, "flagged": flagged}
