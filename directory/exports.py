@@ -82,6 +82,10 @@ def csv_lines(partnerships, *, base_url=""):
     yield flush()
 
 
+# One encoder for the whole download (json.dumps would build one per feature); compact separators.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _feature(record):
     located = record["latitude"] is not None and record["longitude"] is not None
     return {
@@ -102,7 +106,7 @@ def geojson_chunks(partnerships, *, base_url=""):
     count = 0
     pending = []
     for record in public_records(partnerships, base_url=base_url):
-        pending.append(("," if count else "") + json.dumps(_feature(record), ensure_ascii=False))
+        pending.append(("," if count else "") + _encode(_feature(record)))
         count += 1
         if len(pending) == 100:
             yield "".join(pending)

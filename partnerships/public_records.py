@@ -140,10 +140,10 @@ def _ordering(through_model, target):
 def _chunk_records(ids, page_address, regions):
     """The records of the partnerships `ids`, in that order: six queries whatever their number."""
     rows = {
-        row["pk"]: row
+        row[0]: row
         for row in Partnership.objects.filter(_in_chunk(Partnership, "id", ids))
         .order_by()
-        .values(*_PARTNERSHIP_VALUES)
+        .values_list(*_PARTNERSHIP_VALUES)
     }
     members = defaultdict(list)
     for partnership_id, name in (
@@ -184,32 +184,49 @@ def _chunk_records(ids, page_address, regions):
         row = rows.get(pk)
         if row is None:  # deleted since the ids were read
             continue
+        (
+            _pk,
+            name,
+            slug,
+            summary,
+            kind,
+            formality,
+            status,
+            scope,
+            area_name,
+            region_id,
+            meeting_frequency,
+            website,
+            mailing_list,
+            latitude,
+            longitude,
+            verified,
+        ) = row
         lead_name, lead_email, lead_phone = leads.get(pk, ("", "", ""))
-        verified = row["last_verified_at"]
         yield {
             "id": pk,
-            "name": row["name"],
-            "summary": row["summary"],
-            "url": page_address(row["slug"]),
-            "kind": _LABELS["kind"].get(row["kind"], ""),
-            "formality": _LABELS["formality"].get(row["formality"], ""),
-            "status": _LABELS["status"].get(row["status"], ""),
-            "scope": _LABELS["scope"].get(row["scope"], ""),
-            "area": row["area_name"],
-            "region": regions.get(row["region_id"], ""),
+            "name": name,
+            "summary": summary,
+            "url": page_address(slug),
+            "kind": _LABELS["kind"].get(kind, ""),
+            "formality": _LABELS["formality"].get(formality, ""),
+            "status": _LABELS["status"].get(status, ""),
+            "scope": _LABELS["scope"].get(scope, ""),
+            "area": area_name,
+            "region": regions.get(region_id, ""),
             "members": "; ".join(members[pk]),
             "member_count": len(members[pk]),
             "activities": "; ".join(activities[pk]),
             "channels": "; ".join(channels[pk]),
-            "meeting_frequency": row["meeting_frequency"],
+            "meeting_frequency": meeting_frequency,
             "agreements": "; ".join(agreements[pk]),
-            "website": row["website"],
-            "mailing_list": row["mailing_list"],
+            "website": website,
+            "mailing_list": mailing_list,
             "lead_contact": lead_name,
             "lead_contact_email": lead_email,
             "lead_contact_phone": lead_phone,
-            "latitude": row["latitude"],
-            "longitude": row["longitude"],
+            "latitude": latitude,
+            "longitude": longitude,
             "last_confirmed": verified.date().isoformat() if verified else "",
         }
 
