@@ -20,13 +20,15 @@ export function createMap(container, config) {
 }
 
 // A marker drawn with the DOM (no HTML strings), large enough to be a comfortable target. The
-// server merges markers that would touch, so its `marker_size()` (directory/mapdata.py) must
-// give the same widths.
+// server keeps markers from touching, so its `marker_size()` (directory/mapdata.py) must give the
+// same widths: clusters grow 4 px a digit, from 32 px up to 44 px. Counts of 10,000 or more are
+// shortened ("12k") to fit; the marker's title gives the exact count.
 export function countIcon(count, kind) {
   const element = document.createElement("span");
   element.className = `map-icon map-icon-${kind}`;
-  element.textContent = count > 1 ? String(count) : "";
-  const size = kind === "cluster" ? 36 + Math.min(16, Math.floor(Math.log10(count) * 6)) : 28;
+  element.textContent = count < 2 ? "" : count < 10000 ? String(count) : `${Math.floor(count / 1000)}k`;
+  const digits = String(Math.max(count, 1)).length;
+  const size = kind === "cluster" ? Math.min(44, 32 + 4 * (digits - 1)) : 28;
   return L.divIcon({ html: element, className: "map-icon-wrap", iconSize: [size, size] });
 }
 
