@@ -48,6 +48,11 @@ TILE_PIXELS = 256
 MAX_ZOOM = 18
 # Web Mercator stops here; a box reaching further north or south is drawn as if it stopped too.
 MAX_LATITUDE = 85.0511
+# What the map opens on when nothing is filtered, west, south, east, north: the UK from the Isles
+# of Scilly and Northern Ireland's western edge to Lowestoft and Unst, Shetland's northern tip.
+# Shetland is kept (it costs no zoom level on common screens, see README) so that no entry is
+# out of view when the map opens.
+UK_EXTENT = (-8.2, 49.8, 1.8, 60.9)
 # A point lists at most this many partnerships by name; the count is always exact.
 MAX_LISTED = 25
 # Marker widths in pixels (see `marker_size`), and the space kept between two markers.

@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 from smtplib import SMTPException
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.cache import cache_control
@@ -70,15 +72,24 @@ def _query_string(request):
 
 def _map_config(query, partnerships, *, embedded=False):
     """What the map script needs, handed over with json_script: URLs reversed here, tiles from
-    settings, and the extent of the matching partnerships to open on."""
-    extent = partnerships.located().aggregate(
-        west=Min("longitude"), south=Min("latitude"), east=Max("longitude"), north=Max("latitude")
-    )
+    settings (read per request, so an empty MAP_TILE_URL shows the offline outline), and the
+    extent to open on, [west, south, east, north]: the whole UK when nothing is filtered,
+    otherwise the matching partnerships'."""
+    if not any(value for name, value in parse_qsl(query) if name != "sort"):
+        extent = dict(zip(("west", "south", "east", "north"), mapdata.UK_EXTENT, strict=True))
+    else:
+        extent = partnerships.located().aggregate(
+            west=Min("longitude"),
+            south=Min("latitude"),
+            east=Max("longitude"),
+            north=Max("latitude"),
+        )
     return {
         "dataUrl": reverse("directory:map_data"),
         "query": query,
         "tileUrl": settings.MAP_TILE_URL,
         "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "outlineUrl": static("directory/outline/uk-ireland.geojson"),
         "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
         "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
         "extent": (

@@ -500,3 +500,32 @@ def test_a_box_of_no_size_is_an_empty_view_not_an_error(client):
 def test_a_box_wider_than_the_world_is_clamped_to_it(client):
     at(LEEDS)
     assert total(get(client, bbox=(-540, -100, 540, 100), zoom=0)) == 1
+
+
+# The view the map opens on -------------------------------------------------------------------
+
+
+def test_the_unfiltered_map_opens_on_the_whole_uk_whatever_the_entries(client):
+    at(LEEDS, name="Leeds network")
+    config = client.get("/").context["map_config"]
+    assert config["extent"] == list(mapdata.UK_EXTENT)
+    west, south, east, north = mapdata.UK_EXTENT
+    for latitude, longitude in (TRURO, NORWICH, SHETLAND, (54.6, -7.9)):  # and Fermanagh
+        assert west <= longitude <= east and south <= latitude <= north
+    assert client.get("/?sort=name&q=").context["map_config"]["extent"] == list(mapdata.UK_EXTENT)
+
+
+def test_a_filtered_map_opens_on_the_extent_of_its_results(client):
+    at(LEEDS, name="Leeds network")
+    at(TRURO, name="Truro network")
+    at(NORWICH, name="Norwich library")
+    config = client.get("/", {"q": "network"}).context["map_config"]
+    assert config["extent"] == [TRURO[1], TRURO[0], LEEDS[1], LEEDS[0]]
+    assert client.get("/", {"q": "nothing like this"}).context["map_config"]["extent"] is None
+
+
+def test_the_map_is_told_where_the_offline_outline_is(client, settings):
+    settings.MAP_TILE_URL = ""
+    config = client.get("/").context["map_config"]
+    assert config["tileUrl"] == ""
+    assert config["outlineUrl"].endswith("directory/outline/uk-ireland.geojson")

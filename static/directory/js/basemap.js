@@ -14,9 +14,42 @@ export function createMap(container, config) {
     worldCopyJump: false,
   });
   if (config.tileUrl) {
-    L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 18 }).addTo(map);
+    const tiles = L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 18 });
+    // Behind a firewall that blocks the tile server, fall back to the outline.
+    tiles.once("tileerror", () => showOutline(map, config));
+    tiles.addTo(map);
+  } else {
+    showOutline(map, config);
   }
   return map;
+}
+
+// An offline outline of the UK and Ireland (Natural Earth, served from this site), drawn when no
+// tile server is configured or its tiles fail to load, so the map still shows where things are.
+// It is fetched only then, and drawn once, as SVG paths beneath the markers.
+const outlines = new WeakMap();
+
+export function showOutline(map, config) {
+  if (!config.outlineUrl || outlines.has(map)) return outlines.get(map);
+  const shown = fetch(config.outlineUrl, { headers: { Accept: "application/geo+json" } })
+    .then((response) => {
+      if (!response.ok) throw new Error(`The map outline could not be loaded (${response.status}).`);
+      return response.json();
+    })
+    .then((outline) => {
+      map.getContainer().classList.add("map-offline");
+      return L.geoJSON(outline, {
+        attribution: "Outline: Natural Earth",
+        interactive: false,
+        style: (feature) =>
+          feature.properties.kind === "border"
+            ? { color: "#6b6b6b", weight: 1, dashArray: "4 3", fill: false }
+            : { color: "#6b6b6b", weight: 1, fillColor: "#f7f4ec", fillOpacity: 1 },
+      }).addTo(map);
+    })
+    .catch(() => null);
+  outlines.set(map, shown);
+  return shown;
 }
 
 // A marker drawn with the DOM (no HTML strings), large enough to be a comfortable target. The
