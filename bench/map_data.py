@@ -1,7 +1,11 @@
 """Benchmark: the clustered map data (`/map-data/`) at 100,000 partnerships.
 
-Budget: at national zoom at most 300 features and p50 <= 50 ms on SQLite, and at least 10x fewer
-bytes than sending every point.
+Budget: at national zoom at most 300 features; served from the cache (every request but the
+first for a view until the published data changes) p50 <= 5 ms on SQLite and PostgreSQL; computed
+cold (cache emptied before each request) p50 <= 100 ms on SQLite; at least 10x fewer bytes than
+sending every point. (The cold budget was 50 ms before the map data was cached per data version;
+a cold computation now happens once per view and version, and the clustering keeps every cluster
+within 160 px, which costs more than the old fixed grid.)
 
 Builds the same throwaway database as bench/near.py (SQLite in a temporary folder, or
 BENCH_DATABASE_URL if set: 100,000 published partnerships spread over the UK), then requests
@@ -9,7 +13,8 @@ BENCH_DATABASE_URL if set: 100,000 published partnerships spread over the UK), t
 and JSON serialisation are all timed (everything but the network). The boxes are those a
 1200 x 700 px map shows at national, regional and city zoom. The baseline is a naive endpoint
 that sends every matching point in the box as its own GeoJSON feature (name and URL). Checks that
-the clusters' counts add up to the points in the box, and that a repeat request with the ETag gets
+the clusters' counts add up to the points in the box the endpoint answers for (the requested box
+widened to the map's grid), and that a repeat request with the ETag gets
 304. Exits non-zero if the budget is missed.
 
     .venv/bin/python bench/map_data.py
@@ -26,10 +31,12 @@ TILE_PIXELS = 256
 MAP_RUNS = 30
 BASELINE_RUNS = 3
 BUDGET_FEATURES = 300
-BUDGET_P50_MS = 50.0
+BUDGET_P50_MS = 100.0
+BUDGET_CACHED_P50_MS = 5.0
 BUDGET_BYTES_RATIO = 10.0
 BUDGET = (
-    f"Budget at national zoom: <= {BUDGET_FEATURES} features, p50 <= {BUDGET_P50_MS:.0f} ms "
+    f"Budget at national zoom: <= {BUDGET_FEATURES} features, cached p50 <= "
+    f"{BUDGET_CACHED_P50_MS:.0f} ms, cold p50 <= {BUDGET_P50_MS:.0f} ms "
     f"on SQLite, >= {BUDGET_BYTES_RATIO:.0f}x fewer bytes than every point"
 )
 # (label, centre latitude, centre longitude, zoom, national?)
@@ -45,6 +52,7 @@ from bench import common  # noqa: E402
 
 workdir = common.start("bench-map-data-")
 
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
@@ -82,7 +90,8 @@ def every_point(request):
     """The naive endpoint to compare with: the same filter and box, one feature per point."""
     search = PartnershipFilter(request.GET)
     assert search.is_valid(), search.errors
-    box = mapdata.Viewport.parse(request.GET["bbox"], request.GET["zoom"])
+    # The box the endpoint answers for: the requested one widened to the map's grid.
+    box = mapdata.Viewport.parse(request.GET["bbox"], request.GET["zoom"]).snapped()
     rows = (
         search.qs.located()
         .filter(latitude__range=(box.south, box.north), longitude__range=(box.west, box.east))
@@ -128,7 +137,7 @@ def main():
     print(f"Query plan at national zoom: {plan(national)}")
     print(f"Map {MAP_WIDTH} x {MAP_HEIGHT} px; /map-data/ through the test client, {MAP_RUNS} runs")
     print(
-        f"{'view':<18} {'features':>8} {'bytes':>8} {'p50':>9} {'p95':>9}"
+        f"{'view':<18} {'features':>8} {'bytes':>8} {'cold p50':>9} {'p95':>9} {'cached':>8}"
         f" | {'every point':>11} {'bytes':>10} {'p50':>10} | {'bytes':>7} {'time':>6}"
     )
 
@@ -136,7 +145,12 @@ def main():
     national_p50s = []
     for label, latitude, longitude, zoom, national in VIEWS:
         params = {"bbox": bbox(latitude, longitude, zoom), "zoom": str(zoom)}
-        map_times, response = common.timed(lambda params=params: client.get(url, params), MAP_RUNS)
+        # Cold: the cache emptied before each request, so each one clusters. Cached: what every
+        # request after the first gets until the published data changes.
+        map_times, response = common.timed(
+            lambda params=params: (cache.clear(), client.get(url, params))[1], MAP_RUNS
+        )
+        cached_times, _ = common.timed(lambda params=params: client.get(url, params), MAP_RUNS)
         base_times, baseline = common.timed(
             lambda params=params: every_point(factory.get(url, params)), BASELINE_RUNS
         )
@@ -147,10 +161,11 @@ def main():
         points = len(json.loads(baseline.content)["features"])
         counted = sum(feature["properties"]["count"] for feature in features)
         map_p50, base_p50 = statistics.median(map_times), statistics.median(base_times)
+        cached_p50 = statistics.median(cached_times)
         bytes_ratio = len(baseline.content) / len(response.content)
         print(
             f"{f'{label}, zoom {zoom}':<18} {len(features):>8,} {len(response.content):>8,}"
-            f" {map_p50:>7.2f}ms {common.p95(map_times):>7.2f}ms"
+            f" {map_p50:>7.2f}ms {common.p95(map_times):>7.2f}ms {cached_p50:>6.2f}ms"
             f" | {points:>11,} {len(baseline.content):>10,} {base_p50:>8.1f}ms"
             f" | {bytes_ratio:>6.0f}x {base_p50 / map_p50:>5.0f}x"
         )
@@ -163,7 +178,9 @@ def main():
             if bytes_ratio < BUDGET_BYTES_RATIO:
                 failures.append(f"{label} zoom {zoom}: only {bytes_ratio:.1f}x fewer bytes")
             if connection.vendor == "sqlite" and map_p50 > BUDGET_P50_MS:
-                failures.append(f"{label} zoom {zoom}: p50 {map_p50:.2f} ms")
+                failures.append(f"{label} zoom {zoom}: cold p50 {map_p50:.2f} ms")
+            if cached_p50 > BUDGET_CACHED_P50_MS:
+                failures.append(f"{label} zoom {zoom}: cached p50 {cached_p50:.2f} ms")
 
     label, latitude, longitude, zoom, _ = VIEWS[1]
     params = {"bbox": bbox(latitude, longitude, zoom), "zoom": str(zoom)}

@@ -1,15 +1,21 @@
 """Server-side clustering for the map.
 
-The browser asks for the visible box and zoom; the database groups the matching partnerships into a
-grid of cells and returns one row per cell, so a response holds at most `MAX_FEATURES` features
-however large the directory is. Cells whose entries all share one point (several partnerships run
-from one hospital library, say) come back as a single point listing them, never as a cluster that
-cannot be split by zooming in. At the deepest zoom no distinct points are merged at all, since a
-cluster there could not be opened.
+The browser asks for the visible box and zoom; the database adds up the matching partnerships in
+small grid cells (about CELL_PIXELS square on screen) and this module groups those cells into
+clusters the way Leaflet.markercluster groups markers: in order of size, each cell joins the nearest
+cluster whose first cell lies within JOIN_PIXELS of it, or starts a cluster of its own. So a cluster
+never holds entries more than 2 x RADIUS_PIXELS (160 px, markercluster's 80 px radius either side)
+apart on screen, and a response holds at most `MAX_FEATURES` features however large the directory
+is. Cells whose entries all share one point (several partnerships run from one hospital library,
+say) come back as a single point listing them, never as a cluster that cannot be split by zooming
+in. At the deepest zoom no distinct points are merged at all, since a cluster there could not be
+opened.
 
-Grid cells are drawn where their entries are, not at the cells' centres, so entries either side of
-a cell edge could be drawn on top of each other; a last pass merges any features whose markers
-would touch on screen (except at the deepest zoom), so markers never overlap.
+Clusters are drawn where their entries are (their centre), so two could still be drawn on top of
+each other; a last pass merges any two whose markers would touch, as long as the merged cluster
+still spans at most 160 px, and otherwise draws both at their first cell, and repeats until no
+markers touch. Cluster icons grow by digits and stop at CLUSTER_MAX_PIXELS, which is less than
+JOIN_PIXELS, so two clusters drawn at their first cells never touch and merges cannot chain.
 
 At national and regional zoom the cells are whole numbers of the fixed fine grid in
 `partnerships.mapgrid`: the database adds up the fine cells in index order, without sorting the
@@ -27,22 +33,38 @@ from django.urls import reverse
 
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
 
-# A grid of at most 18 x 14 cells over the requested box: with the partial cells at its edges that
-# is at most 19 x 15 = 285 features, under the 300 the browser should ever have to draw.
+# A response never holds more than 19 x 15 = 285 features, under the 300 the browser should ever
+# have to draw: clusters' first cells are more than JOIN_PIXELS apart, and that distance grows for
+# a box wider than GRID_COLUMNS or taller than GRID_ROWS times it (see `Viewport.join_pixels`).
 GRID_COLUMNS = 18
 GRID_ROWS = 14
 MAX_FEATURES = (GRID_COLUMNS + 1) * (GRID_ROWS + 1)
-# Cells are about 60 screen pixels at the requested zoom, so clusters do not crowd each other.
-CELL_PIXELS = 60
+# A cluster spans at most twice RADIUS_PIXELS on screen (boxes of up to 1080 x 840 px; larger
+# boxes scale all three figures by the same factor to keep MAX_FEATURES).
+RADIUS_PIXELS = 80
+CELL_PIXELS = 20
+JOIN_PIXELS = RADIUS_PIXELS - CELL_PIXELS
 TILE_PIXELS = 256
+# Requested boxes are widened to whole steps of this many pixels (whole cells, on the grid anchored
+# at 0,0), so that maps panned or resized a little share one cached answer.
+SNAP_PIXELS = 3 * CELL_PIXELS
 MAX_ZOOM = 18
+# Web Mercator stops here; a box reaching further north or south is drawn as if it stopped too.
+MAX_LATITUDE = 85.0511
+# What the map opens on when nothing is filtered, west, south, east, north: the UK from the Isles
+# of Scilly and Northern Ireland's western edge to Lowestoft and Unst, Shetland's northern tip.
+# Shetland is kept (it costs no zoom level on common screens, see README) so that no entry is
+# out of view when the map opens.
+UK_EXTENT = (-8.2, 49.8, 1.8, 60.9)
 # A point lists at most this many partnerships by name; the count is always exact.
 MAX_LISTED = 25
 # Marker widths in pixels (see `marker_size`), and the space kept between two markers.
 POINT_PIXELS = 28
-CLUSTER_PIXELS = 36
-CLUSTER_GROWTH = 16
+CLUSTER_PIXELS = 32
+CLUSTER_PIXELS_PER_DIGIT = 4
+CLUSTER_MAX_PIXELS = 44
 MARKER_GAP = 4
+assert JOIN_PIXELS >= CLUSTER_MAX_PIXELS + MARKER_GAP, "first cells must never touch"
 
 
 class BadMapRequest(ValueError):
@@ -89,12 +111,12 @@ class Viewport:
         return cls(west, south, east, north, zoom)
 
     def snapped(self):
-        """This box widened to whole steps of CELL_PIXELS at its zoom (on a grid anchored at
+        """This box widened to whole steps of SNAP_PIXELS at its zoom (on a grid anchored at
         0,0), so that maps panned or resized a little ask for the same box and share one cached
         answer. A box of no width or height stays as it is: an empty view."""
         if self.west == self.east or self.south == self.north:
             return self
-        step = CELL_PIXELS * 360.0 / (TILE_PIXELS * 2**self.zoom)
+        step = SNAP_PIXELS * 360.0 / (TILE_PIXELS * 2**self.zoom)
 
         def down(value, limit):
             return max(limit, round(math.floor(value / step) * step, 9))
@@ -111,27 +133,66 @@ class Viewport:
         )
 
     @property
-    def cell_size(self):
-        """Grid cell size in degrees: about CELL_PIXELS at this zoom, and never so small that the
-        box holds more than GRID_COLUMNS x GRID_ROWS cells."""
-        at_zoom = CELL_PIXELS * 360.0 / (TILE_PIXELS * 2**self.zoom)
-        size = max(
-            at_zoom,
-            (self.east - self.west) / GRID_COLUMNS,
-            (self.north - self.south) / GRID_ROWS,
+    def scale(self):
+        """The width of the world in screen pixels at this zoom."""
+        return TILE_PIXELS * 2**self.zoom
+
+    @property
+    def join_pixels(self):
+        """How far (in pixels, across and down) a cell may lie from a cluster's first cell to
+        join it: JOIN_PIXELS, or more for a box so large that MAX_FEATURES clusters further
+        apart than that could not cover it."""
+        width, height = screen_span(self.west, self.south, self.east, self.north, self.zoom)
+        # A hair larger, so that rounding can never let one more cluster in.
+        return (
+            max(JOIN_PIXELS, width / GRID_COLUMNS) * (1 + 1e-9),
+            max(JOIN_PIXELS, height / GRID_ROWS) * (1 + 1e-9),
         )
-        # A hair larger, so that rounding in the division can never add a column or row.
-        size *= 1 + 1e-9
-        if size * CELLS_PER_DEGREE >= 1:
-            size = math.ceil(size * CELLS_PER_DEGREE) / CELLS_PER_DEGREE
-        return size
+
+    @property
+    def cell_pixels(self):
+        """The largest that the database's grid cells are drawn (across, down)."""
+        return tuple(join * CELL_PIXELS / JOIN_PIXELS for join in self.join_pixels)
+
+    @property
+    def radius_pixels(self):
+        """Half the most that a cluster's entries may span on screen (across, down)."""
+        return tuple(map(operator.add, self.join_pixels, self.cell_pixels))
+
+    @property
+    def cell_degrees(self):
+        """The database's grid cell, (longitude, latitude) in degrees, drawn at most
+        `cell_pixels` wide and tall anywhere in the box: a degree of latitude is drawn taller the
+        further it is from the equator, so its height is set where the box is furthest from it."""
+        per_degree = self.scale / 360.0
+        furthest = min(max(abs(self.south), abs(self.north)), MAX_LATITUDE)
+        across, down = self.cell_pixels
+        return across / per_degree, down / per_degree * math.cos(math.radians(furthest))
 
     @property
     def fine_cells_per_cell(self):
-        """How many fine grid cells make one side of a map cell, or None when a map cell is
+        """How many fine grid cells make a map cell (across, down), or None when a map cell is
         smaller than a fine cell."""
-        fine = round(self.cell_size * CELLS_PER_DEGREE)
-        return fine if fine >= 1 else None
+        across, down = (math.floor(size * CELLS_PER_DEGREE) for size in self.cell_degrees)
+        return (across, down) if across >= 1 and down >= 1 else None
+
+
+def mercator_y(latitude, zoom):
+    """How far down the world a latitude is drawn, in Web Mercator pixels at `zoom`."""
+    latitude = max(min(latitude, MAX_LATITUDE), -MAX_LATITUDE)
+    sine = math.sin(math.radians(latitude))
+    return (0.5 - math.log((1 + sine) / (1 - sine)) / (4 * math.pi)) * TILE_PIXELS * 2**zoom
+
+
+def screen_position(longitude, latitude, zoom):
+    """Where a point is drawn, in Web Mercator pixels at `zoom` (as Leaflet draws it)."""
+    return (longitude + 180.0) / 360.0 * TILE_PIXELS * 2**zoom, mercator_y(latitude, zoom)
+
+
+def screen_span(west, south, east, north, zoom):
+    """How wide and how tall a box is drawn, in pixels at `zoom`."""
+    scale = TILE_PIXELS * 2**zoom
+    return (east - west) / 360.0 * scale, mercator_y(south, zoom) - mercator_y(north, zoom)
 
 
 def cluster(partnerships, viewport):
@@ -155,8 +216,8 @@ def cluster(partnerships, viewport):
         if viewport.fine_cells_per_cell:
             cells = _cells_from_fine_grid(inside, viewport)
         else:
-            cells = _cells(inside, viewport.cell_size)
-        cells = _merge_crowded(cells, viewport.zoom)
+            cells = _cells(inside, viewport)
+        cells = _separate(_group(cells, viewport), viewport)
     for cell in cells:
         cell["is_point"] = cell["south"] == cell["north"] and cell["west"] == cell["east"]
     listed = _entries_at(inside, [cell for cell in cells if cell["is_point"]])
@@ -183,12 +244,13 @@ _SUMMARY = {
 _MERGES = [operator.add, operator.add, operator.add, min, max, min, max]
 
 
-def _cells(inside, size):
+def _cells(inside, viewport):
     """One row per map cell, grouped by the database. The grid is anchored at 0,0 rather than
     at the box, so clusters stay put while panning."""
+    across, down = viewport.cell_degrees
     return list(
         inside.order_by()
-        .annotate(cell_x=Floor(F("longitude") / size), cell_y=Floor(F("latitude") / size))
+        .annotate(cell_x=Floor(F("longitude") / across), cell_y=Floor(F("latitude") / down))
         .values("cell_x", "cell_y")
         .annotate(**_SUMMARY)
     )
@@ -209,10 +271,10 @@ def _cells_from_fine_grid(inside, viewport):
         .annotate(**_SUMMARY)
         .values_list("fine_y", "fine_x", *_SUMMARY)
     )
-    per_cell = viewport.fine_cells_per_cell
+    across, down = viewport.fine_cells_per_cell
     cells = {}
     for fine_y, fine_x, *figures in fine_rows:
-        key = (int(fine_x) // per_cell, int(fine_y) // per_cell)
+        key = (int(fine_x) // across, int(fine_y) // down)
         if key in cells:
             figures = [
                 merge(a, b) for merge, a, b in zip(_MERGES, cells[key], figures, strict=True)
@@ -221,76 +283,120 @@ def _cells_from_fine_grid(inside, viewport):
     return [dict(zip(_SUMMARY, figures, strict=True)) for figures in cells.values()]
 
 
-def _screen_position(cell, zoom):
-    """Where a cell's marker is drawn (its entries' centre), in Web Mercator pixels at `zoom`."""
-    longitude = cell["longitude_sum"] / cell["count"]
-    latitude = max(min(cell["latitude_sum"] / cell["count"], 85.0511), -85.0511)
-    scale = TILE_PIXELS * 2**zoom
-    x = (longitude + 180.0) / 360.0 * scale
-    sine = math.sin(math.radians(latitude))
-    y = (0.5 - math.log((1 + sine) / (1 - sine)) / (4 * math.pi)) * scale
-    return x, y
+def _centre(cell):
+    return cell["longitude_sum"] / cell["count"], cell["latitude_sum"] / cell["count"]
 
 
 def marker_size(count, is_point):
     """How wide the browser draws a marker, in pixels: `countIcon()` in
-    static/directory/js/basemap.js, which must agree."""
+    static/directory/js/basemap.js, which must agree. Clusters grow by CLUSTER_PIXELS_PER_DIGIT
+    a digit, up to CLUSTER_MAX_PIXELS."""
     if is_point:
         return POINT_PIXELS
-    return CLUSTER_PIXELS + min(CLUSTER_GROWTH, math.floor(math.log10(count) * 6))
+    digits = len(str(max(count, 1)))
+    return min(CLUSTER_MAX_PIXELS, CLUSTER_PIXELS + CLUSTER_PIXELS_PER_DIGIT * (digits - 1))
 
 
-def _marker_size_of(cell):
-    return marker_size(
-        cell["count"], cell["south"] == cell["north"] and cell["west"] == cell["east"]
-    )
+def _is_point(cell):
+    return cell["south"] == cell["north"] and cell["west"] == cell["east"]
 
 
-def _merge_crowded(cells, zoom):
-    """The cells, with any two whose markers would touch (closer than half their widths added
-    together, plus MARKER_GAP) merged into one. Counts, sums and bounds combine exactly, so
-    totals are unchanged and a merged cluster still zooms to all of its entries. Larger cells
-    absorb smaller ones; passes repeat until nothing moves (merging shifts a centre), and each
-    looks only in neighbouring buckets, so a few hundred cells take a millisecond or two."""
-    while len(cells) > 1:
-        merged = _merge_pass(cells, zoom)
-        if len(merged) == len(cells):
-            return merged
-        cells = merged
-    return cells
+def _combine(cell, other):
+    """`cell`'s figures with `other`'s added in: counts, sums and bounds combine exactly, so
+    totals are unchanged and a cluster still zooms to all of its entries."""
+    for merge, name in zip(_MERGES, _SUMMARY, strict=True):
+        cell[name] = merge(cell[name], other[name])
 
 
-def _merge_pass(cells, zoom):
-    reach = CLUSTER_PIXELS + CLUSTER_GROWTH + MARKER_GAP  # the most that two markers can need
-    order = sorted(cells, key=lambda cell: -cell["count"])
-    positions = [_screen_position(cell, zoom) for cell in order]
-    sizes = [_marker_size_of(cell) for cell in order]
+def _group(cells, viewport):
+    """The cells grouped into clusters as Leaflet.markercluster groups markers: the largest
+    first, each joins the nearest cluster whose first cell lies within `join_pixels` across and
+    down, or starts one. A cell spans at most `cell_pixels`, so a cluster's entries lie within
+    `radius_pixels` of its first cell; and first cells are more than `join_pixels` apart."""
+    zoom, (reach_x, reach_y) = viewport.zoom, viewport.join_pixels
+    order = sorted(cells, key=lambda cell: (-cell["count"], *_centre(cell)[::-1]))
+    clusters = []
     buckets = {}
-    for index, (x, y) in enumerate(positions):
-        buckets.setdefault((int(x // reach), int(y // reach)), []).append(index)
-    absorbed = [False] * len(order)
-    merged = []
-    for index, cell in enumerate(order):
-        if absorbed[index]:
-            continue
-        x, y = positions[index]
-        figures = [cell[name] for name in _SUMMARY]
-        column, row = int(x // reach), int(y // reach)
+    for cell in order:
+        x, y = screen_position(*_centre(cell), zoom)
+        column, row = int(x // reach_x), int(y // reach_y)
+        nearest, nearest_distance = None, None
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
-                for other in buckets.get((column + dx, row + dy), ()):
-                    if other <= index or absorbed[other]:
-                        continue
-                    ox, oy = positions[other]
-                    apart = (sizes[index] + sizes[other]) / 2 + MARKER_GAP
-                    if math.hypot(ox - x, oy - y) < apart:
-                        absorbed[other] = True
-                        figures = [
-                            merge(a, order[other][name])
-                            for merge, a, name in zip(_MERGES, figures, _SUMMARY, strict=True)
-                        ]
-        merged.append(dict(zip(_SUMMARY, figures, strict=True)))
-    return merged
+                for cluster in buckets.get((column + dx, row + dy), ()):
+                    ax, ay = cluster["anchor"]
+                    if abs(ax - x) <= reach_x and abs(ay - y) <= reach_y:
+                        distance = math.hypot(ax - x, ay - y)
+                        if nearest is None or distance < nearest_distance:
+                            nearest, nearest_distance = cluster, distance
+        if nearest is not None:
+            _combine(nearest, cell)
+        else:
+            cluster = {name: cell[name] for name in _SUMMARY}
+            cluster.update(anchor=(x, y), anchor_at=_centre(cell), drawn_at=None)
+            clusters.append(cluster)
+            buckets.setdefault((column, row), []).append(cluster)
+    return clusters
+
+
+def _drawn_at(cluster):
+    """Where a cluster's marker is drawn (longitude, latitude): its entries' centre, or its first
+    cell once that centre was found to touch a neighbour it could not merge with."""
+    return cluster.get("drawn_at") or _centre(cluster)
+
+
+def _separate(clusters, viewport):
+    """The clusters, with no two markers touching (closer than half their widths added together,
+    plus MARKER_GAP). Two that touch merge when the merged cluster still spans at most twice
+    `radius_pixels`; otherwise both are drawn at their first cells, which are further apart than
+    any two markers are wide. Passes repeat until nothing touches: each merges or moves at least
+    one marker, and each looks only in neighbouring buckets, so a few hundred clusters take a
+    millisecond or two."""
+    zoom, (radius_x, radius_y) = viewport.zoom, viewport.radius_pixels
+    reach = CLUSTER_MAX_PIXELS + MARKER_GAP  # the most that two markers can need
+    while len(clusters) > 1:
+        clusters.sort(key=lambda cluster: -cluster["count"])
+        positions = [screen_position(*_drawn_at(cluster), zoom) for cluster in clusters]
+        sizes = [marker_size(cluster["count"], _is_point(cluster)) for cluster in clusters]
+        buckets = {}
+        for index, (x, y) in enumerate(positions):
+            buckets.setdefault((int(x // reach), int(y // reach)), []).append(index)
+        touched = [False] * len(clusters)
+        absorbed = [False] * len(clusters)
+        for index, cluster in enumerate(clusters):
+            if touched[index]:
+                continue
+            x, y = positions[index]
+            column, row = int(x // reach), int(y // reach)
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    for other in buckets.get((column + dx, row + dy), ()):
+                        if other <= index or touched[other] or touched[index]:
+                            continue
+                        ox, oy = positions[other]
+                        if math.hypot(ox - x, oy - y) >= (sizes[index] + sizes[other]) / 2 + (
+                            MARKER_GAP
+                        ):
+                            continue
+                        merged = dict(cluster)
+                        _combine(merged, clusters[other])
+                        width, height = screen_span(
+                            merged["west"], merged["south"], merged["east"], merged["north"], zoom
+                        )
+                        if width <= 2 * radius_x and height <= 2 * radius_y:
+                            merged["drawn_at"] = None
+                            clusters[index] = cluster = merged
+                            absorbed[other] = True
+                        elif cluster["drawn_at"] and clusters[other]["drawn_at"]:
+                            continue  # cannot happen: first cells are never this close
+                        else:
+                            cluster["drawn_at"] = cluster["anchor_at"]
+                            clusters[other]["drawn_at"] = clusters[other]["anchor_at"]
+                        touched[index] = touched[other] = True
+        if not any(touched):
+            break
+        clusters = [cluster for index, cluster in enumerate(clusters) if not absorbed[index]]
+    return clusters
 
 
 def _distinct_points(inside):
@@ -355,13 +461,7 @@ def _point_feature(cell, entries):
 def _cluster_feature(cell):
     return {
         "type": "Feature",
-        "geometry": {
-            "type": "Point",
-            "coordinates": [
-                cell["longitude_sum"] / cell["count"],
-                cell["latitude_sum"] / cell["count"],
-            ],
-        },
+        "geometry": {"type": "Point", "coordinates": list(_drawn_at(cell))},
         "properties": {
             "cluster": True,
             "count": cell["count"],

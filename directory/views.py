@@ -4,6 +4,7 @@ unreviewed can reach the public."""
 import json
 import logging
 from smtplib import SMTPException
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib import messages
@@ -99,21 +100,27 @@ def _extent(partnerships):
 
 def _map_config(query, partnerships, *, embedded=False, version=None):
     """What the map script needs, handed over with json_script: URLs reversed here, tiles from
-    settings, and the extent of the matching partnerships to open on (a full scan of the
-    matches, so cached per query and published-data version)."""
-    if version is None:
-        version = services.published_data_version()
-    extent = caching.cached(
-        "extent",
-        version,
-        [caching.normalised_query(QueryDict(query))],
-        lambda: _extent(partnerships),
-    )
+    settings (read per request, so an empty MAP_TILE_URL shows the offline outline), and the
+    extent to open on, [west, south, east, north]: the whole UK when nothing is filtered,
+    otherwise the matching partnerships' (a full scan of the matches, so cached per query and
+    published-data version)."""
+    if not any(value for name, value in parse_qsl(query) if name != "sort"):
+        extent = dict(zip(("west", "south", "east", "north"), mapdata.UK_EXTENT, strict=True))
+    else:
+        if version is None:
+            version = services.published_data_version()
+        extent = caching.cached(
+            "extent",
+            version,
+            [caching.normalised_query(QueryDict(query))],
+            lambda: _extent(partnerships),
+        )
     return {
         "dataUrl": reverse("directory:map_data"),
         "query": query,
         "tileUrl": settings.MAP_TILE_URL,
         "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "outlineUrl": static("directory/outline/uk-ireland.geojson"),
         "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
         "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
         "extent": (

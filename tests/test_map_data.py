@@ -70,6 +70,30 @@ def scatter(count, *, seed, spread=SPREAD, prefix="Scattered", **fields):
     )
 
 
+def towns(count, *, seed, spread=SPREAD):
+    """`count` published partnerships crowded around 60 seeded random towns, as real entries
+    are, in one insert."""
+    rng = random.Random(seed)
+    (south, north), (west, east) = spread
+    centres = [(rng.uniform(south, north), rng.uniform(west, east)) for _ in range(60)]
+    spreads = [rng.uniform(0.02, 0.4) for _ in centres]
+    placed = []
+    for n in range(count):
+        town = rng.randrange(len(centres))
+        latitude, longitude = centres[town]
+        placed.append(
+            Partnership(
+                name=f"Town {seed} {n}",
+                slug=f"town-{seed}-{n}",
+                summary="Generated for the map tests.",
+                publication_state=PublicationState.PUBLISHED,
+                latitude=rng.gauss(latitude, spreads[town]),
+                longitude=rng.gauss(longitude, spreads[town] * 1.7),
+            )
+        )
+    return Partnership.objects.bulk_create(placed)
+
+
 def inside(bbox, partnership):
     west, south, east, north = bbox
     return west <= partnership.longitude <= east and south <= partnership.latitude <= north
@@ -187,20 +211,111 @@ def test_markers_are_never_drawn_on_top_of_each_other(client):
             drawn = []
             for feature in features(response):
                 lon, lat = feature["geometry"]["coordinates"]
-                centre = {"count": 1, "longitude_sum": lon, "latitude_sum": lat}
                 properties = feature["properties"]
                 size = mapdata.marker_size(properties["count"], not properties["cluster"])
-                drawn.append((*mapdata._screen_position(centre, zoom), size))
+                drawn.append((*mapdata.screen_position(lon, lat, zoom), size))
             for i, (x, y, size) in enumerate(drawn):
                 for ox, oy, other_size in drawn[i + 1 :]:
                     apart = (size + other_size) / 2 + mapdata.MARKER_GAP
                     assert math.hypot(x - ox, y - oy) >= apart, (bbox, zoom)
 
 
+def box_around(latitude, longitude, zoom, width=1000, height=800):
+    """The box a `width` x `height` px map centred on the point shows at `zoom` (Web Mercator,
+    as Leaflet draws it), west, south, east, north."""
+    scale = mapdata.TILE_PIXELS * 2**zoom
+    x, y = mapdata.screen_position(longitude, latitude, zoom)
+
+    def latitude_at(py):
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * py / scale))))
+
+    return (
+        max(-180.0, (x - width / 2) / scale * 360 - 180),
+        latitude_at(y + height / 2),
+        min(180.0, (x + width / 2) / scale * 360 - 180),
+        latitude_at(y - height / 2),
+    )
+
+
+def drawn_markers(response, zoom):
+    """(x, y, width) of each marker as the map draws it (countIcon), in pixels at `zoom`."""
+    drawn = []
+    for feature in features(response):
+        lon, lat = feature["geometry"]["coordinates"]
+        properties = feature["properties"]
+        size = mapdata.marker_size(properties["count"], not properties["cluster"])
+        drawn.append((*mapdata.screen_position(lon, lat, zoom), size))
+    return drawn
+
+
+def widest_cluster(response, zoom):
+    """How far apart, in pixels across or down, the entries of the widest cluster are drawn."""
+    spans = [
+        mapdata.screen_span(*feature["properties"]["bounds"], zoom)
+        for feature in features(response)
+        if feature["properties"]["cluster"]
+    ]
+    return max((max(span) for span in spans), default=0)
+
+
+def touching(drawn):
+    return [
+        (i, j)
+        for i, (x, y, size) in enumerate(drawn)
+        for j, (ox, oy, other_size) in enumerate(drawn[i + 1 :], start=i + 1)
+        if math.hypot(x - ox, y - oy) < (size + other_size) / 2 + mapdata.MARKER_GAP
+    ]
+
+
+def test_no_cluster_spans_more_than_160_px_and_no_markers_touch_at_any_zoom(client):
+    # Leaflet.markercluster's default radius is 80 px either side of a cluster's first marker.
+    points = scatter(1_000, seed=9) + towns(4_000, seed=10)
+    places = {"UK": (54.5, -3.0), "Manchester": (53.48, -2.24), "London": (51.51, -0.13)}
+    for place, centre in places.items():
+        for zoom in range(0, mapdata.MAX_ZOOM + 1):
+            bbox = box_around(*centre, zoom)
+            response = get(client, bbox=bbox, zoom=zoom)
+            assert total(response) == sum(
+                inside(answered(bbox, zoom), point) for point in points
+            ), (place, zoom)
+            assert len(features(response)) <= mapdata.MAX_FEATURES
+            assert widest_cluster(response, zoom) <= 160, (place, zoom)
+            assert touching(drawn_markers(response, zoom)) == [], (place, zoom)
+
+
+def test_crowded_markers_cannot_merge_in_a_chain_across_the_country(client):
+    # Entries every kilometre or so from Cornwall to Caithness: each marker touches the next,
+    # so merging whatever touches, again and again, would make one cluster of them all.
+    Partnership.objects.bulk_create(
+        Partnership(
+            name=f"Along the line {n}",
+            slug=f"along-the-line-{n}",
+            publication_state=PublicationState.PUBLISHED,
+            latitude=50.2 + 8.3 * n / 1000,
+            longitude=-5.0 + 2.0 * n / 1000,
+        )
+        for n in range(1000)
+    )
+    for zoom in (5, 6, 7, 8):
+        response = get(client, bbox=box_around(54.5, -3.0, zoom), zoom=zoom)
+        assert len(features(response)) > 1
+        assert widest_cluster(response, zoom) <= 160, zoom
+        assert touching(drawn_markers(response, zoom)) == [], zoom
+
+
+def test_cluster_icons_grow_by_digits_and_stop_growing():
+    sizes = [mapdata.marker_size(count, False) for count in (2, 9, 10, 99, 100, 1_000, 100_000)]
+    assert sizes == [32, 32, 36, 36, 40, 44, 44]
+    assert mapdata.marker_size(1, True) == mapdata.marker_size(500, True) == 28
+    # Two clusters' first cells are further apart than any two markers need.
+    assert max(sizes) + mapdata.MARKER_GAP <= mapdata.JOIN_PIXELS
+
+
 def test_neighbours_either_side_of_a_cell_edge_become_one_cluster(client):
-    # The UK at zoom 6 has cells 1.4 degrees square from 0,0, so longitude -2.8 is a cell edge;
-    # these two entries are 330 m apart across it, so the grid puts them in different cells.
-    assert mapdata.Viewport(*UK, 6).cell_size == pytest.approx(1.4)
+    # The UK at zoom 6 has cells 0.4 degrees wide from 0,0 (about 20 px), so longitude -2.8 is a
+    # cell edge; these two entries are 330 m apart across it, so the grid puts them in different
+    # cells. (Cells were 1.4 degrees before clusters were limited to 160 px, issue 9.)
+    assert mapdata.Viewport(*UK, 6).fine_cells_per_cell[0] == 2
     west = at((53.5, -2.8025), name="West of the edge")
     east = at((53.5, -2.7975), name="East of the edge")
     [merged] = features(get(client, zoom=6))
@@ -257,7 +372,12 @@ def test_a_cluster_gives_bounds_that_hold_exactly_its_points(client):
         west, south, east, north = cluster["properties"]["bounds"]
         assert west < east and south < north
         within = [p for p in points if inside((west, south, east, north), p)]
-        assert len(within) == cluster["properties"]["count"]
+        # Clusters group entries by distance, as Leaflet.markercluster does (issue 9), no longer
+        # by grid cell, so a neighbour's entries may lie inside a cluster's box too: its own all
+        # do, and the box is exactly theirs, with an entry on each edge.
+        assert len(within) >= cluster["properties"]["count"]
+        assert {west, east} <= {p.longitude for p in within}
+        assert {south, north} <= {p.latitude for p in within}
         longitude, latitude = cluster["geometry"]["coordinates"]
         assert west <= longitude <= east and south <= latitude <= north
 
@@ -391,3 +511,34 @@ def test_a_box_of_no_size_is_an_empty_view_not_an_error(client):
 def test_a_box_wider_than_the_world_is_clamped_to_it(client):
     at(LEEDS)
     assert total(get(client, bbox=(-540, -100, 540, 100), zoom=0)) == 1
+
+
+# The view the map opens on -------------------------------------------------------------------
+
+
+def test_the_unfiltered_map_opens_on_the_whole_uk_whatever_the_entries(client):
+    at(LEEDS, name="Leeds network")
+    config = client.get("/").context["map_config"]
+    assert config["extent"] == list(mapdata.UK_EXTENT)
+    west, south, east, north = mapdata.UK_EXTENT
+    for latitude, longitude in (TRURO, NORWICH, SHETLAND, (54.6, -7.9)):  # and Fermanagh
+        assert west <= longitude <= east and south <= latitude <= north
+    assert client.get("/?sort=name&q=", follow=True).context["map_config"]["extent"] == list(
+        mapdata.UK_EXTENT
+    )
+
+
+def test_a_filtered_map_opens_on_the_extent_of_its_results(client):
+    at(LEEDS, name="Leeds network")
+    at(TRURO, name="Truro network")
+    at(NORWICH, name="Norwich library")
+    config = client.get("/", {"q": "network"}).context["map_config"]
+    assert config["extent"] == [TRURO[1], TRURO[0], LEEDS[1], LEEDS[0]]
+    assert client.get("/", {"q": "nothing like this"}).context["map_config"]["extent"] is None
+
+
+def test_the_map_is_told_where_the_offline_outline_is(client, settings):
+    settings.MAP_TILE_URL = ""
+    config = client.get("/").context["map_config"]
+    assert config["tileUrl"] == ""
+    assert config["outlineUrl"].endswith("directory/outline/uk-ireland.geojson")

@@ -83,12 +83,14 @@ def test_maps_panned_a_little_share_one_answer(client):
 def test_the_result_count_and_extent_are_cached_too(client):
     for n in range(3):
         make_partnership(latitude=LEEDS[0] + n / 10, longitude=LEEDS[1])
-    client.get("/")
+    first = client.get("/?q=partnership")
+    assert first.context["map_config"]["extent"] is not None
     with CaptureQueriesContext(connection) as queries:
-        response = client.get("/")
+        response = client.get("/?q=partnership")
     sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
     assert "COUNT(*)" not in sql and "MIN(" not in sql
     assert response.context["page"].paginator.count == 3
+    assert response.context["map_config"]["extent"] == first.context["map_config"]["extent"]
 
 
 # One test per write path: the next answer shows the change.

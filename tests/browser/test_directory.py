@@ -152,7 +152,9 @@ def test_the_directory_region_detail_and_embed_pages_pass_axe(site, page, axe_vi
 def test_the_embed_page_shows_the_map_and_the_list(site, page):
     make_directory()
     site.open("/embed/?q=Leeds")
-    marker(page, "3 partnerships here").or_(marker(page, "Leeds network 0")).first.wait_for()
+    # Clusters reach 80 px either side (issue 9), so at the opening zoom the three are drawn as a
+    # cluster of two and a point, or all together, or apart, depending on the map's size.
+    marker(page, "partnerships here").or_(marker(page, "Leeds network")).first.wait_for()
     assert page.locator(".results li").count() == 3
     assert page.locator(".site-header").count() == 0
 

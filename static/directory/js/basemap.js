@@ -14,19 +14,54 @@ export function createMap(container, config) {
     worldCopyJump: false,
   });
   if (config.tileUrl) {
-    L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 18 }).addTo(map);
+    const tiles = L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 18 });
+    // Behind a firewall that blocks the tile server, fall back to the outline.
+    tiles.once("tileerror", () => showOutline(map, config));
+    tiles.addTo(map);
+  } else {
+    showOutline(map, config);
   }
   return map;
 }
 
+// An offline outline of the UK and Ireland (Natural Earth, served from this site), drawn when no
+// tile server is configured or its tiles fail to load, so the map still shows where things are.
+// It is fetched only then, and drawn once, as SVG paths beneath the markers.
+const outlines = new WeakMap();
+
+export function showOutline(map, config) {
+  if (!config.outlineUrl || outlines.has(map)) return outlines.get(map);
+  const shown = fetch(config.outlineUrl, { headers: { Accept: "application/geo+json" } })
+    .then((response) => {
+      if (!response.ok) throw new Error(`The map outline could not be loaded (${response.status}).`);
+      return response.json();
+    })
+    .then((outline) => {
+      map.getContainer().classList.add("map-offline");
+      return L.geoJSON(outline, {
+        attribution: "Outline: Natural Earth",
+        interactive: false,
+        style: (feature) =>
+          feature.properties.kind === "border"
+            ? { color: "#6b6b6b", weight: 1, dashArray: "4 3", fill: false }
+            : { color: "#6b6b6b", weight: 1, fillColor: "#f7f4ec", fillOpacity: 1 },
+      }).addTo(map);
+    })
+    .catch(() => null);
+  outlines.set(map, shown);
+  return shown;
+}
+
 // A marker drawn with the DOM (no HTML strings), large enough to be a comfortable target. The
-// server merges markers that would touch, so its `marker_size()` (directory/mapdata.py) must
-// give the same widths.
+// server keeps markers from touching, so its `marker_size()` (directory/mapdata.py) must give the
+// same widths: clusters grow 4 px a digit, from 32 px up to 44 px. Counts of 10,000 or more are
+// shortened ("12k") to fit; the marker's title gives the exact count.
 export function countIcon(count, kind) {
   const element = document.createElement("span");
   element.className = `map-icon map-icon-${kind}`;
-  element.textContent = count > 1 ? String(count) : "";
-  const size = kind === "cluster" ? 36 + Math.min(16, Math.floor(Math.log10(count) * 6)) : 28;
+  element.textContent = count < 2 ? "" : count < 10000 ? String(count) : `${Math.floor(count / 1000)}k`;
+  const digits = String(Math.max(count, 1)).length;
+  const size = kind === "cluster" ? Math.min(44, 32 + 4 * (digits - 1)) : 28;
   return L.divIcon({ html: element, className: "map-icon-wrap", iconSize: [size, size] });
 }
 
