@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -340,6 +341,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer probes /healthz over plain HTTP inside the private network; a redirect to HTTPS
+# would read as "unhealthy" (or as healthy without checking anything, if it follows it). The
+# answer holds no personal data and sets no cookie, so plain HTTP is safe for it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -348,9 +353,22 @@ if env_bool("BEHIND_TLS_PROXY", False):
 
 DIRECTORY_PAGE_SIZE = env_int("DIRECTORY_PAGE_SIZE", 20)
 
+# One line per record on stderr, with the request id (config/requestid.py) and no personal data:
+# no query strings, headers, cookies, form data or exception messages. Django's own "django"
+# logger keeps no handlers of its own (by default it would also email ADMINS a full report with the
+# request's data, and print twice with DEBUG on); its records go to the root handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.requestid.RequestIdFilter"}},
+    "formatters": {"one_line": {"()": "config.requestid.OneLineFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "one_line",
+        }
+    },
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

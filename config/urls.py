@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.admin_sign_in import ThrottledAdminAuthenticationForm
+from config.health import healthz
 
 admin.site.site_header = "Health Information Partnerships: curation"
 admin.site.site_title = "Partnerships directory admin"
@@ -9,6 +10,8 @@ admin.site.index_title = "Curate the directory"
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
+    # For load balancers and monitors: database and cache reachable (see config/health.py).
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # allauth's sign-up, sign-in, verification, password and email pages, plus this project's
     # "My account" and delete-account pages beside them.
