@@ -116,6 +116,7 @@ def _render_editor(request, editor, partnership, *, status=200, submit=False):
             "partnership": partnership,
             "revision": services.open_revision(partnership) if partnership else None,
             "error_summary": editor.error_summary() if editor.data is not None else [],
+            "questions": editor.questions(),
             "submit_attempted": submit,
             "max_document_mb": uploads.MAX_DOCUMENT_MB,
         },
