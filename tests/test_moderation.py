@@ -532,3 +532,46 @@ def test_a_new_submission_with_hostile_text_is_shown_escaped(moderator_client):
     assert SCRIPT not in review
     for name in TEXT_FIELDS:
         assert f"{name} {ESCAPED}" in review
+
+
+# The editors see the moderator's message (issue 8, defect 9)
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["new entry", "edit of a published one"])
+def test_the_editors_see_the_request_for_changes_on_their_pages(client, moderator, edit):
+    editor = make_user()
+    partnership = submit_edit(editor=editor) if edit else submit_new(editor=editor)
+    services.request_changes(
+        partnership, moderator=moderator, message="Please name your <lead> organisation."
+    )
+    client.force_login(editor)
+    today = timezone.localdate().strftime("%-d %B %Y")
+
+    for url in [
+        reverse("editor:edit", args=[partnership.pk]),
+        reverse("editor:my_partnerships"),
+        reverse("editor:preview", args=[partnership.pk]),
+    ]:
+        page = " ".join(client.get(url).content.decode().split())
+        assert "A moderator asked for changes" in page, url
+        assert "Please name your &lt;lead&gt; organisation." in page, url
+        assert today in page, url
+
+    # Once they submit again the message has been dealt with.
+    services.submit_for_review(partnership, user=editor)
+    page = client.get(reverse("editor:my_partnerships")).content.decode()
+    assert "Please name your" not in page
+
+
+def test_my_partnerships_reads_the_messages_in_a_constant_number_of_queries(client, moderator):
+    editor = make_user()
+    client.force_login(editor)
+
+    def queries():
+        partnership = submit_new(editor=editor)
+        services.request_changes(partnership, moderator=moderator, message="Fix it.")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("editor:my_partnerships")).status_code == 200
+        return len(captured)
+
+    assert queries() == queries()

@@ -687,3 +687,39 @@ def test_without_javascript_saving_a_draft_then_offers_the_members(client, user)
     content = client.get(reverse("editor:edit", args=[partnership.pk])).content.decode()
     assert '<option value="0">Wigan Libraries, Wigan</option>' in content
     assert 'name="agreements-0-parties" value="0"' in content
+
+
+def test_the_preview_knows_a_lead_contact_with_an_email_can_be_written_to(client, user):
+    # Issue 8, defect 12: the preview said no contact email was given.
+    partnership = services.create_partnership(
+        data={
+            "fields": {"name": "Draft one", "summary": "A summary."},
+            "contacts": [
+                {"name": "Ann Lead", "email": "ann@example.org", "is_lead": True},
+            ],
+        },
+        user=user,
+    )
+    content = client.get(reverse("editor:preview", args=[partnership.pk])).content.decode()
+    assert "has not given a contact email address" not in content
+    assert "Send a message to the partnership" in content
+    assert "ann@example.org" not in content  # no consent to publish it
+
+    empty = services.create_partnership(
+        data={"fields": {"name": "Draft two", "summary": "S."}}, user=user
+    )
+    content = client.get(reverse("editor:preview", args=[empty.pk])).content.decode()
+    assert "has not given a contact email address" in content
+
+
+def test_my_partnerships_links_a_published_entry_to_its_public_page(client, user):
+    # Issue 8, defect 19.
+    published = make_partnership(name="Out there")
+    published.editors.add(user)
+    draft = services.create_partnership(
+        data={"fields": {"name": "Not yet", "summary": "S."}}, user=user
+    )
+    content = client.get(reverse("editor:my_partnerships")).content.decode()
+    assert f'<a href="{published.get_absolute_url()}">Public page' in content
+    assert content.count(">Public page<") == 1
+    assert draft.name in content
