@@ -274,9 +274,8 @@ class MemberForm(QuietForm):
         name, town = self._checked("name"), self._checked("town")
         if not name or town is None:
             return
-        visible = Organisation.objects.visible_to(self.user) if self.user else None
-        if visible is None:
-            visible = Organisation.objects.public()
+        organisations = Organisation.objects
+        visible = organisations.visible_to(self.user) if self.user else organisations.public()
         pinned_id = self._checked("organisation")
         if pinned_id:
             self.organisation = visible.filter(
