@@ -236,6 +236,7 @@ def _preview_partnership(partnership, data):
                 title=agreement.title,
                 summary=agreement.summary,
                 signed_on=agreement.signed_on,
+                review_due=_date(item.get("review_due")),
                 shareable_example=agreement.shareable_example,
                 document=agreement.document,
                 get_kind_display=agreement.get_kind_display(),

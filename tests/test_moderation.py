@@ -1,5 +1,7 @@
 """The moderators' queue, review page and decisions."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -218,6 +220,24 @@ def test_the_review_of_a_new_submission_shows_everything_including_private_conta
     assert "Private: not published" in content
     assert "Our memorandum" in content and "Draft terms" in content
     assert reverse("editor:agreement_document", args=[agreement.pk]) in content
+
+
+def test_the_review_reads_an_agreements_signing_once_with_its_review_date(moderator_client):
+    partnership = make_partnership(publication_state=PublicationState.DRAFT)
+    make_agreement(
+        partnership,
+        title="Our memorandum",
+        signed_on=datetime.date(2026, 1, 15),
+        review_due=datetime.date(2099, 1, 15),
+    )
+    editor = make_user()
+    partnership.editors.add(editor)
+    services.submit_for_review(partnership, user=editor)
+
+    content = moderator_client.get(review_url(partnership)).text
+
+    assert "signed, signed" not in content
+    assert "signed 15 January 2026, review due 15 January 2099" in content
 
 
 def test_the_review_links_documents_in_a_proposed_revision(moderator_client):

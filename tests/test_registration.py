@@ -417,6 +417,27 @@ def test_the_preview_shows_the_working_copy_with_a_banner(client, user):
     assert content.count("<h1>") == 1
 
 
+def test_the_preview_shows_an_agreements_review_date(client, user):
+    partnership = services.create_partnership(
+        data={
+            "fields": {"name": "Draft one", "summary": "A summary."},
+            "agreements": [
+                {
+                    "kind": "mou",
+                    "title": "Our memorandum",
+                    "status": "signed",
+                    "signed_on": "2026-01-15",
+                    "review_due": "2099-01-15",
+                    "is_public": True,
+                }
+            ],
+        },
+        user=user,
+    )
+    content = client.get(reverse("editor:preview", args=[partnership.pk])).content.decode()
+    assert "signed 15 January 2026, review due 15 January 2099" in content
+
+
 def test_the_edit_page_runs_a_constant_number_of_queries(client, user):
     def queries_for(members):
         partnership = make_partnership(members=members)
