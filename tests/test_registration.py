@@ -573,10 +573,11 @@ def test_a_nul_character_in_a_member_name_or_town_is_a_form_error_not_a_query(
         assert not form.is_valid()
         assert "Null characters are not allowed." in form.errors[field]
 
+        # Over HTTP the request-wide guard (config/middleware.py) answers 400 before any form
+        # runs; the form's own check above covers any other way in.
         member = {"name": "Bolton Libraries", "town": "Bolton", field: "a\x00b"}
         response = client.post(NEW, form_data(name="N", summary="S", members=[member]))
         assert response.status_code == 400
-        assert "Null characters are not allowed." in response.content.decode()
         assert Partnership.objects.count() == 0
 
 
