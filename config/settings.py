@@ -242,6 +242,7 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "account_login"
 # Editors land on their own partnerships after signing in.
 LOGIN_REDIRECT_URL = "editor:my_partnerships"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # curators land on the moderation queue
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

@@ -71,19 +71,20 @@ def is_similar(a, b):
     return a in b or b in a or difflib.SequenceMatcher(None, a, b).ratio() >= DUPLICATE_RATIO
 
 
-def exact_organisation(name, town):
-    """The organisation with exactly this name and town, ignoring case."""
+def exact_organisation(name, town, organisations):
+    """The organisation among `organisations` with exactly this name and town, ignoring case."""
     return (
-        Organisation.objects.filter(name__iexact=name.strip(), town__iexact=town.strip())
+        organisations.filter(name__iexact=name.strip(), town__iexact=town.strip())
         .order_by("pk")
         .first()
     )
 
 
-def likely_duplicates(name, town, limit=5):
-    """Organisations in the same town whose names are probably the same one, most alike first."""
+def likely_duplicates(name, town, organisations, limit=5):
+    """Organisations among `organisations` in the same town whose names are probably the same
+    one, most alike first."""
     wanted = normalise_name(name)
-    candidates = Organisation.objects.filter(town__iexact=town.strip()).only("pk", "name", "town")
+    candidates = organisations.filter(town__iexact=town.strip()).only("pk", "name", "town")
     scored = [
         (difflib.SequenceMatcher(None, wanted, normalise_name(o.name)).ratio(), o)
         for o in candidates[:1000]
@@ -231,50 +232,84 @@ class MemberForm(QuietForm):
         widget=forms.NumberInput(attrs=YEAR_ATTRS),
     )
     match = forms.ChoiceField(
-        label="Is this an organisation already in the directory?",
+        label="Is this organisation already in the directory?",
         widget=forms.RadioSelect,
         required=False,
         choices=[],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.is_blank = True
         self.organisation = None
         self.suggestions = []
         if self.is_bound:
             self._find_organisation()
+        if not self.suggestions:
+            del self.fields["match"]
 
     def _raw(self, name):
         return (self.data.get(self.add_prefix(name)) or "").strip()
 
-    def _find_organisation(self):
-        """Which organisation the typed name and town mean, or what they might mean. A hidden
-        organisation id counts only when its name and town are the ones typed, so a forged id
-        picks nothing that typing the exact name would not."""
-        name, town = self._raw("name"), self._raw("town")
-        if not name:
-            return
-        pinned = None
+    def _checked(self, name):
+        """The submitted value of field `name` once it passes the field's own checks (no NUL
+        characters, not too long, a number where one is wanted), or None: nothing reaches a
+        query before it is valid. The form reports the problem when it is cleaned."""
         try:
-            pinned_id = int(self._raw("organisation") or 0)
-        except ValueError:
-            pinned_id = 0
+            return self.fields[name].clean(self._raw(name))
+        except ValidationError:
+            return None
+
+    def _find_organisation(self):
+        """Which organisation the typed name and town mean, or what they might mean, among the
+        organisations this user may be shown (`Organisation.objects.visible_to`): the public
+        ones and those of their own partnerships. An organisation that only another lead's
+        draft names is never offered, and typing its exact name makes a new organisation
+        (curators merge the two later), so the page behaves exactly as if it did not exist.
+
+        A hidden organisation id counts only when its name and town are the ones typed, so a
+        forged id picks nothing that typing the exact name would not. An answer to the
+        "already in the directory?" question counts only for one of the suggestions."""
+        name, town = self._checked("name"), self._checked("town")
+        if not name or town is None:
+            return
+        organisations = Organisation.objects
+        visible = organisations.visible_to(self.user) if self.user else organisations.public()
+        pinned_id = self._checked("organisation")
         if pinned_id:
-            pinned = Organisation.objects.filter(
+            self.organisation = visible.filter(
                 pk=pinned_id, name__iexact=name, town__iexact=town
             ).first()
-        self.organisation = pinned or exact_organisation(name, town)
         if self.organisation is None:
-            self.suggestions = likely_duplicates(name, town)
-        if self.suggestions:
-            self.fields["match"].choices = [
-                *(
-                    (str(o.pk), f"Use {o.name}, {o.town}" if o.town else f"Use {o.name}")
-                    for o in self.suggestions
-                ),
-                (NEW_ORGANISATION, "No, create a new organisation"),
-            ]
+            self.organisation = exact_organisation(name, town, visible)
+        if self.organisation is not None:
+            return
+        self.suggestions = likely_duplicates(name, town, visible)
+        if not self.suggestions:
+            return
+        answer = self._raw("match")
+        self.organisation = next((o for o in self.suggestions if str(o.pk) == answer), None)
+        match = self.fields["match"]
+        match.choices = [
+            *((str(o.pk), f"Use {_organisation_label(o)}") for o in self.suggestions),
+            (NEW_ORGANISATION, "No, create a new organisation"),
+        ]
+        match.label = f"Is “{name}”{f' in {town}' if town else ''} already in the directory?"
+        match.help_text = (
+            "The directory has organisations with similar names. Choose the one you mean, so "
+            "that the partnership is linked to it, or create a new organisation."
+        )
+
+    @property
+    def asks_match(self):
+        """Whether the page asks which organisation the row means (not yet answered)."""
+        return bool(self.suggestions) and self.organisation is None
+
+    @property
+    def awaits_answer(self):
+        """Whether the row cannot be saved until the question is answered."""
+        return self.asks_match and self._raw("match") != NEW_ORGANISATION
 
     def clean(self):
         data = super().clean()
@@ -285,18 +320,6 @@ class MemberForm(QuietForm):
         if not name:
             self.add_error("name", "Enter the organisation's name, or clear this row.")
             return data
-        if self.organisation is None and self.suggestions:
-            choice = data.get("match")
-            chosen = [o for o in self.suggestions if str(o.pk) == choice]
-            if chosen:
-                self.organisation = chosen[0]
-            elif choice != NEW_ORGANISATION:
-                self.add_error(
-                    "match",
-                    f"The directory already has organisations like “{name}” in "
-                    f"{town or 'no town'}. Choose one of them, or choose to create a new one.",
-                )
-                return data
         if self.organisation is not None:
             # Show the chosen organisation as it is named in the directory, and keep its id so
             # that the next submission does not have to ask again.
@@ -307,8 +330,7 @@ class MemberForm(QuietForm):
             ]:
                 if hasattr(self.data, "_mutable") and self.data._mutable:
                     self.data[self.add_prefix(field)] = str(value)
-            self.fields["match"].choices = []
-        elif not data.get("sector"):
+        elif not self.awaits_answer and not data.get("sector"):
             self.add_error(
                 "sector", f"Choose the sector of “{name}”, which is new to the directory."
             )
@@ -316,6 +338,10 @@ class MemberForm(QuietForm):
 
     @property
     def label_text(self):
+        """How contacts and agreements name this row: the chosen directory organisation, or
+        what was typed."""
+        if self.organisation is not None:
+            return _organisation_label(self.organisation)
         name, town = self._raw("name"), self._raw("town")
         if not name and not self.is_bound:
             name, town = self.initial.get("name", ""), self.initial.get("town", "")
@@ -504,7 +530,13 @@ class PartnershipEditor:
         initial = self._initial(organisations)
         kwargs = {"quiet": quiet}
         self.details = PartnershipForm(data, initial=initial["details"], **kwargs)
-        self.members = MemberFormSet(data, prefix="members", initial=initial["members"], **kwargs)
+        self.members = MemberFormSet(
+            data,
+            prefix="members",
+            initial=initial["members"],
+            form_kwargs={"user": user},
+            **kwargs,
+        )
         choices = self._organisation_choices()
         self.contacts = ContactFormSet(
             data,
@@ -618,7 +650,22 @@ class PartnershipEditor:
         unique = self._check_duplicate_members()
         if submit:
             self._check_complete()
-        return all(valid) and unique and not self.section_errors
+        return all(valid) and unique and not self.section_errors and not self.questions()
+
+    def questions(self):
+        """What the page asks before it can be saved, as (text, link): which organisation a
+        member row means, where the directory has similar ones. Questions, not errors."""
+        if self.data is None:
+            return []
+        return [
+            (
+                f"Member organisation {index + 1}: is “{form.label_text}” already in the "
+                "directory?",
+                f"#{form['match'].auto_id}_0",
+            )
+            for index, form in enumerate(self.members.forms)
+            if not self.members.is_removed(form) and form.awaits_answer
+        ]
 
     def _check_duplicate_members(self):
         seen, unique = set(), True

@@ -9,6 +9,7 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
@@ -41,10 +42,13 @@ def is_moderator(user):
 
 
 def moderator_required(view):
-    """A 404 for anyone who is not a moderator, whatever the method, before anything else."""
+    """Someone signed out is sent to sign in (and back here after). A signed-in user who is not
+    a moderator gets a 404, whatever the method, before anything else."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         if not is_moderator(request.user):
             raise Http404
         return view(request, *args, **kwargs)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from directory.forms import ContactForm
 from editor import invitations, uploads
 from editor.forms import InvitationForm, PartnershipEditor, carry_uploads
 from partnerships import services
@@ -29,7 +30,9 @@ from partnerships.models import (
     AgreementStatus,
     CommunicationChannel,
     Contact,
+    Decision,
     Membership,
+    ModerationEvent,
     Organisation,
     Partnership,
     PublicationState,
@@ -115,7 +118,9 @@ def _render_editor(request, editor, partnership, *, status=200, submit=False):
             "editor": editor,
             "partnership": partnership,
             "revision": services.open_revision(partnership) if partnership else None,
+            "feedback": moderator_feedback(partnership) if partnership else None,
             "error_summary": editor.error_summary() if editor.data is not None else [],
+            "questions": editor.questions(),
             "submit_attempted": submit,
             "max_document_mb": uploads.MAX_DOCUMENT_MB,
         },
@@ -179,6 +184,8 @@ def preview(request, pk):
             "partnership": _preview_partnership(partnership, data),
             "real": partnership,
             "revision": revision,
+            "feedback": moderator_feedback(partnership),
+            "contact_form": ContactForm(partnership=partnership),
             "trail": [("My partnerships", reverse("editor:my_partnerships"))],
             "map_config": {"points": []},
         },
@@ -229,6 +236,7 @@ def _preview_partnership(partnership, data):
                 title=agreement.title,
                 summary=agreement.summary,
                 signed_on=agreement.signed_on,
+                review_due=_date(item.get("review_due")),
                 shareable_example=agreement.shareable_example,
                 document=agreement.document,
                 get_kind_display=agreement.get_kind_display(),
@@ -258,6 +266,7 @@ def _preview_partnership(partnership, data):
             name: getattr(preview, name)
             for name in (
                 "pk",
+                "slug",
                 "name",
                 "summary",
                 "description",
@@ -282,6 +291,8 @@ def _preview_partnership(partnership, data):
         channels=_Related(channels),
         public_agreements=agreements,
         public_contacts=contacts,
+        # As on the public page: whether the message form can reach anyone, published or not.
+        has_contact_email=any(c.get("email") for c in data.get("contacts", [])),
     )
 
 
@@ -294,25 +305,47 @@ def _date(value):
 # My partnerships ------------------------------------------------------------------------------
 
 
+# What the editors are shown of the last decision while it still applies: a request for changes
+# until they submit again, or the reason for a rejection.
+FEEDBACK_DECISIONS = (Decision.CHANGES_REQUESTED, Decision.REJECTED)
+
+
+def moderator_feedback(partnership):
+    """The moderators' last message to the editors, if the last event was such a decision."""
+    event = partnership.moderation_events.order_by("-created_at", "-pk").first()
+    if event is None or event.decision not in FEEDBACK_DECISIONS or not event.message:
+        return None
+    return event
+
+
 @login_required
 @require_safe
 def my_partnerships(request):
     open_revisions = Revision.objects.open().filter(partnership=OuterRef("pk"))
+    last_event = ModerationEvent.objects.filter(partnership=OuterRef("pk")).order_by(
+        "-created_at", "-pk"
+    )
     partnerships = (
         Partnership.objects.filter(editors=request.user)
-        .annotate(revision_state=Subquery(open_revisions.values("state")[:1]))
+        .annotate(
+            revision_state=Subquery(open_revisions.values("state")[:1]),
+            last_decision=Subquery(last_event.values("decision")[:1]),
+            last_message=Subquery(last_event.values("message")[:1]),
+            last_decided_at=Subquery(last_event.values("created_at")[:1]),
+        )
         .order_by("name", "pk")
     )
-    return render(
-        request,
-        "editor/my_partnerships.html",
-        {
-            "entries": [
-                (p, state_text(p, p.revision_state), can_submit(p, p.revision_state))
-                for p in partnerships
-            ]
-        },
-    )
+    entries = []
+    for p in partnerships:
+        feedback = None
+        if p.last_decision in FEEDBACK_DECISIONS and p.last_message:
+            feedback = ModerationEvent(
+                decision=p.last_decision, message=p.last_message, created_at=p.last_decided_at
+            )
+        entries.append(
+            (p, state_text(p, p.revision_state), can_submit(p, p.revision_state), feedback)
+        )
+    return render(request, "editor/my_partnerships.html", {"entries": entries})
 
 
 def can_submit(partnership, revision_state):

@@ -204,6 +204,17 @@ class OrganisationQuerySet(NearQuerySet):
             memberships__partnership__publication_state=PublicationState.PUBLISHED
         ).distinct()
 
+    def visible_to(self, user):
+        """Organisations `user` may be offered by name: the public ones, those of the
+        partnerships they edit, and those no partnership names yet (kept by the curators).
+        An organisation that only other people's unpublished partnerships name is left out."""
+        mine = Partnership.objects.editable_by(user).values("pk")
+        return self.filter(
+            Q(memberships__isnull=True)
+            | Q(memberships__partnership__publication_state=PublicationState.PUBLISHED)
+            | Q(memberships__partnership__in=mine)
+        ).distinct()
+
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
 

@@ -417,4 +417,70 @@ def test_a_superuser_signs_in_to_the_admin_by_username_and_to_the_site_by_email(
     first = sign_in(site, "curator@example.org")
     assert first["Location"] == "/accounts/confirm-email/"
     site.post(link_in(mail.outbox[-1]))
-    assert sign_in(site, "curator@example.org")["Location"] == after_sign_in()
+    # A superuser may moderate, so lands on the queue (issue 8, defect 15; was after_sign_in()).
+    assert sign_in(site, "curator@example.org")["Location"] == "/moderation/"
+
+
+# Where signing in leads (issue 8, defects 15 and 19)
+
+
+def make_curator(email="curator@example.org"):
+    from django.contrib.auth.models import Permission
+
+    user = make_verified_user(email=email, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="moderate_partnership"))
+    return user
+
+
+def test_a_signed_out_curator_is_sent_to_sign_in_and_back_to_the_moderation_page(client):
+    make_curator()
+    for path in ["/moderation/", "/moderation/12345/"]:
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next={path}"
+
+    response = client.post(
+        "/accounts/login/?next=/moderation/",
+        {"login": "curator@example.org", "password": PASSWORD, "next": "/moderation/"},
+    )
+    assert response["Location"] == "/moderation/"
+
+
+def test_a_curator_lands_on_the_moderation_queue_and_an_editor_on_their_partnerships():
+    make_curator()
+    make_verified_user("lead@example.org")
+    assert sign_in(Client(), "curator@example.org")["Location"] == "/moderation/"
+    assert sign_in(Client(), "lead@example.org")["Location"] == "/my/partnerships/"
+
+
+def test_an_unsafe_next_is_ignored_after_sign_in(client):
+    make_verified_user("lead@example.org")
+    response = client.post(
+        "/accounts/login/",
+        {"login": "lead@example.org", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response["Location"] == "/my/partnerships/"
+
+
+def test_every_signed_in_area_sends_a_signed_out_visitor_to_sign_in(client):
+    partnership = make_partnership()
+    for path in [
+        "/my/partnerships/",
+        "/partnerships/new/",
+        f"/partnerships/{partnership.pk}/edit/",
+        f"/partnerships/{partnership.pk}/preview/",
+        f"/partnerships/{partnership.pk}/editors/",
+        "/moderation/",
+        "/accounts/",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/accounts/login/?next="), path
+
+
+def test_the_sign_in_message_names_the_email_address_not_a_username(client):
+    make_verified_user("lead@example.org", username="lead.audit")
+    response = sign_in(client, "lead@example.org")
+    page = client.get(response["Location"]).content.decode()
+    assert "Signed in as lead@example.org." in page
+    assert "lead.audit" not in page

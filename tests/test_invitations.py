@@ -152,3 +152,59 @@ def test_strangers_cannot_send_invitations(client, partnership, mailoutbox):
     )
     assert response.status_code == 404
     assert mailoutbox == []
+
+
+# A signed-out invitee (issue 8, defect 18)
+
+
+def test_a_signed_out_invitee_is_told_about_the_invitation_on_the_sign_in_page(client, partnership):
+    path = reverse(
+        "editor:accept_invitation",
+        args=[invitations.make_token(partnership, "invited@example.org")],
+    )
+    response = client.get(path, follow=True)
+    page = " ".join(response.content.decode().split())
+    assert response.redirect_chain[-1][0].startswith(reverse("account_login"))
+    assert "You have been invited to help edit “Bolton HIP”." in page
+    assert "<strong>invited@example.org</strong>" in page
+
+    # The sign-up page it links to says so too, and keeps the way back.
+    signup = re.search(r'href="(/accounts/signup/\?next=[^"]+)"', page).group(1)
+    page = " ".join(client.get(signup.replace("&amp;", "&")).content.decode().split())
+    assert "You have been invited to help edit “Bolton HIP”." in page
+    assert 'name="next"' in page
+
+
+def test_a_bad_or_unrelated_next_shows_no_invitation(client, partnership):
+    for target in ["/invitations/forged/", "/my/partnerships/", "https://example.com/"]:
+        page = client.get(reverse("account_login"), {"next": target}).content.decode()
+        assert "You have been invited" not in page
+
+
+def test_signing_up_from_an_invitation_leads_back_to_it(client, partnership, mailoutbox):
+    path = reverse(
+        "editor:accept_invitation",
+        args=[invitations.make_token(partnership, "invited@example.org")],
+    )
+    password = "a-long-test-password-42"
+    response = client.post(
+        f"{reverse('account_signup')}?next={path}",
+        {
+            "email": "invited@example.org",
+            "password1": password,
+            "password2": password,
+            "next": path,
+        },
+    )
+    assert response.status_code == 302
+    confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mailoutbox[-1].body)
+    response = client.post(confirm.group(1).rstrip("="))
+    # Confirming the address leads to signing in, with the invitation still ahead.
+    login = response["Location"]
+    page = client.get(login).content.decode()
+    assert "You have been invited to help edit “Bolton HIP”." in page
+    response = client.post(login, {"login": "invited@example.org", "password": password})
+    assert response["Location"] == path
+    response = client.post(path)
+    assert response.status_code == 302
+    assert partnership.editors.filter(email="invited@example.org").exists()

@@ -1,5 +1,7 @@
 """The moderators' queue, review page and decisions."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -220,6 +222,24 @@ def test_the_review_of_a_new_submission_shows_everything_including_private_conta
     assert reverse("editor:agreement_document", args=[agreement.pk]) in content
 
 
+def test_the_review_reads_an_agreements_signing_once_with_its_review_date(moderator_client):
+    partnership = make_partnership(publication_state=PublicationState.DRAFT)
+    make_agreement(
+        partnership,
+        title="Our memorandum",
+        signed_on=datetime.date(2026, 1, 15),
+        review_due=datetime.date(2099, 1, 15),
+    )
+    editor = make_user()
+    partnership.editors.add(editor)
+    services.submit_for_review(partnership, user=editor)
+
+    content = moderator_client.get(review_url(partnership)).text
+
+    assert "signed, signed" not in content
+    assert "signed 15 January 2026, review due 15 January 2099" in content
+
+
 def test_the_review_links_documents_in_a_proposed_revision(moderator_client):
     partnership = make_partnership()
     data = snapshot_of(partnership)
@@ -415,19 +435,15 @@ def moderation_requests(partnership):
     ]
 
 
-@pytest.mark.parametrize(
-    "who", ["anonymous", "regular user", "staff without the permission", "inactive moderator"]
-)
-def test_everyone_but_moderators_gets_404_on_every_moderation_url(client, who):
+@pytest.mark.parametrize("who", ["regular user", "staff without the permission"])
+def test_everyone_signed_in_but_moderators_gets_404_on_every_moderation_url(client, who):
+    # Someone signed out is sent to sign in instead (issue 8, defect 15).
     partnership = submit_new()
     users = {
-        "anonymous": None,
         "regular user": make_user(),
         "staff without the permission": make_user(is_staff=True),
-        "inactive moderator": make_moderator(is_active=False),
     }
-    if users[who] is not None:
-        client.force_login(users[who])
+    client.force_login(users[who])
 
     for _method, url in moderation_requests(partnership):
         # Whatever the method: not even a 405 gives the address away.
@@ -532,3 +548,60 @@ def test_a_new_submission_with_hostile_text_is_shown_escaped(moderator_client):
     assert SCRIPT not in review
     for name in TEXT_FIELDS:
         assert f"{name} {ESCAPED}" in review
+
+
+# The editors see the moderator's message (issue 8, defect 9)
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["new entry", "edit of a published one"])
+def test_the_editors_see_the_request_for_changes_on_their_pages(client, moderator, edit):
+    editor = make_user()
+    partnership = submit_edit(editor=editor) if edit else submit_new(editor=editor)
+    services.request_changes(
+        partnership, moderator=moderator, message="Please name your <lead> organisation."
+    )
+    client.force_login(editor)
+    today = timezone.localdate().strftime("%-d %B %Y")
+
+    for url in [
+        reverse("editor:edit", args=[partnership.pk]),
+        reverse("editor:my_partnerships"),
+        reverse("editor:preview", args=[partnership.pk]),
+    ]:
+        page = " ".join(client.get(url).content.decode().split())
+        assert "A moderator asked for changes" in page, url
+        assert "Please name your &lt;lead&gt; organisation." in page, url
+        assert today in page, url
+
+    # Once they submit again the message has been dealt with.
+    services.submit_for_review(partnership, user=editor)
+    page = client.get(reverse("editor:my_partnerships")).content.decode()
+    assert "Please name your" not in page
+
+
+def test_my_partnerships_reads_the_messages_in_a_constant_number_of_queries(client, moderator):
+    editor = make_user()
+    client.force_login(editor)
+
+    def queries():
+        partnership = submit_new(editor=editor)
+        services.request_changes(partnership, moderator=moderator, message="Fix it.")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("editor:my_partnerships")).status_code == 200
+        return len(captured)
+
+    assert queries() == queries()
+
+
+@pytest.mark.parametrize("who", ["signed out", "inactive moderator"])
+def test_someone_signed_out_is_sent_to_sign_in_from_every_moderation_url(client, who):
+    # An inactive account's session does not count as signed in.
+    if who == "inactive moderator":
+        client.force_login(make_moderator(is_active=False))
+    partnership = submit_new()
+    for _method, url in moderation_requests(partnership):
+        for response in [client.get(url), client.post(url, {"changes-message": "x"})]:
+            assert response.status_code == 302, url
+            assert response["Location"].startswith(f"{reverse('account_login')}?next="), url
+    partnership.refresh_from_db()
+    assert partnership.publication_state == PublicationState.PENDING

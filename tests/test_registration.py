@@ -417,6 +417,27 @@ def test_the_preview_shows_the_working_copy_with_a_banner(client, user):
     assert content.count("<h1>") == 1
 
 
+def test_the_preview_shows_an_agreements_review_date(client, user):
+    partnership = services.create_partnership(
+        data={
+            "fields": {"name": "Draft one", "summary": "A summary."},
+            "agreements": [
+                {
+                    "kind": "mou",
+                    "title": "Our memorandum",
+                    "status": "signed",
+                    "signed_on": "2026-01-15",
+                    "review_due": "2099-01-15",
+                    "is_public": True,
+                }
+            ],
+        },
+        user=user,
+    )
+    content = client.get(reverse("editor:preview", args=[partnership.pk])).content.decode()
+    assert "signed 15 January 2026, review due 15 January 2099" in content
+
+
 def test_the_edit_page_runs_a_constant_number_of_queries(client, user):
     def queries_for(members):
         partnership = make_partnership(members=members)
@@ -535,3 +556,192 @@ def test_an_agreement_party_that_is_not_a_member_is_kept(client, user):
     response = client.post(reverse("editor:edit", args=[partnership.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert set(agreement.parties.all()) == {member, elsewhere}
+
+
+# Checking before asking the database (issue 8, defect 5)
+
+
+def test_a_nul_character_in_a_member_name_or_town_is_a_form_error_not_a_query(
+    client, user, django_assert_num_queries
+):
+    from editor.forms import MemberForm
+
+    for field in ("name", "town"):
+        data = {"name": "Bolton Libraries", "town": "Bolton", field: "a\x00b"}
+        with django_assert_num_queries(0):
+            form = MemberForm(data=data, user=user)
+        assert not form.is_valid()
+        assert "Null characters are not allowed." in form.errors[field]
+
+        # Over HTTP the request-wide guard (config/middleware.py) answers 400 before any form
+        # runs; the form's own check above covers any other way in.
+        member = {"name": "Bolton Libraries", "town": "Bolton", field: "a\x00b"}
+        response = client.post(NEW, form_data(name="N", summary="S", members=[member]))
+        assert response.status_code == 400
+        assert Partnership.objects.count() == 0
+
+
+# Another lead's draft stays private (issue 8, defect 6)
+
+
+def someone_elses_draft_naming(name, town):
+    draft = services.create_partnership(
+        data={
+            "fields": {"name": "Their draft", "summary": "Not public yet."},
+            "members": [],
+        },
+        user=make_user(),
+    )
+    organisation = make_organisation(name=name, town=town)
+    draft.memberships.create(organisation=organisation, role=Role.LEAD)
+    return organisation
+
+
+def test_an_organisation_only_another_leads_draft_names_is_never_offered(client, user):
+    hidden = someone_elses_draft_naming("DraftOrg Alpha", "Bolton")
+    member = {"name": "DraftOrg", "town": "Bolton", "sector": Sector.PUBLIC_LIBRARY}
+    data = form_data(name="Mine", summary="Mine.", members=[member])
+
+    response = client.post(NEW, data)
+    assert response.status_code == 302
+    assert "DraftOrg Alpha" not in client.get(NEW).content.decode()
+    created = Partnership.objects.get(name="Mine").memberships.get().organisation
+    assert created != hidden and created.name == "DraftOrg"
+
+
+def test_typing_the_exact_name_of_a_hidden_organisation_makes_a_new_one_silently(client, user):
+    hidden = someone_elses_draft_naming("DraftOrg Alpha", "Bolton")
+    member = {"name": "draftorg alpha", "town": "bolton"}
+    data = form_data(name="Mine", summary="Mine.", members=[member])
+
+    # Exactly what a new organisation gets: the sector is asked for, nothing is named.
+    response = client.post(NEW, data)
+    content = response.content.decode()
+    assert "Choose the sector of “draftorg alpha”, which is new to the directory." in content
+    assert "DraftOrg Alpha" not in content
+    assert str(hidden.pk) not in (input_value(content, "members-0-organisation") or "")
+
+    # A forged id for it picks nothing either.
+    member = {**member, "sector": Sector.PUBLIC_LIBRARY, "organisation": str(hidden.pk)}
+    response = client.post(NEW, form_data(name="Mine", summary="Mine.", members=[member]))
+    assert response.status_code == 302
+    created = Partnership.objects.get(name="Mine").memberships.get().organisation
+    assert created != hidden and created.name == "draftorg alpha"
+
+
+def test_organisations_of_published_entries_and_of_my_own_drafts_are_offered(client, user):
+    published = make_partnership(name="Public one")
+    public = make_organisation(name="Bolton Central Library", town="Bolton")
+    published.memberships.create(organisation=public, role=Role.LEAD)
+    mine = services.create_partnership(
+        data={"fields": {"name": "My draft", "summary": "S."}}, user=user
+    )
+    own = make_organisation(name="Bolton Health Library", town="Bolton")
+    mine.memberships.create(organisation=own, role=Role.LEAD)
+
+    members = [{"name": "Bolton Central Libraries", "town": "Bolton"}]
+    content = client.post(NEW, form_data(name="N", summary="S", members=members)).content
+    assert "Use Bolton Central Library, Bolton" in content.decode()
+    members = [{"name": "Bolton Health Libraries", "town": "Bolton"}]
+    content = client.post(NEW, form_data(name="N", summary="S", members=members)).content
+    assert "Use Bolton Health Library, Bolton" in content.decode()
+
+
+# The "already in the directory?" question (issue 8, defect 14)
+
+
+def test_a_similar_organisation_is_asked_about_as_a_question_not_reported_as_an_error(client, user):
+    make_organisation(name="Bolton Libraries", town="Bolton")
+    member = {"name": "Bolton Library", "town": "Bolton"}
+    response = client.post(NEW, form_data(name="N", summary="S", members=[member]))
+    content = text(response)
+
+    assert "There is a problem" not in content
+    assert "One question before saving" in content
+    assert "<legend>Is “Bolton Library” in Bolton already in the directory?</legend>" in content
+    assert 'href="#id_members-0-match_0"' in content
+    assert "Choose one of them" not in content and "field-error" not in content
+    # Not asked for the sector either until the question is answered.
+    assert "Choose the sector" not in content
+    assert Partnership.objects.count() == 0
+
+
+def test_the_chosen_organisation_names_the_row_for_contacts_and_agreements(client, user):
+    libraries = make_organisation(name="Bolton Libraries", town="Bolton")
+    member = {"name": "Bolton Library", "town": "Bolton", "match": str(libraries.pk)}
+    # Something else is wrong (no summary), so the page comes back.
+    data = form_data(name="N", members=[member], contacts=[{}], agreements=[{}])
+    content = client.post(NEW, data).content.decode()
+
+    assert '<option value="0">Bolton Libraries, Bolton</option>' in content
+    assert 'name="agreements-0-parties" value="0"' in content
+    assert "Bolton Libraries, Bolton</label>" in content
+    assert "Bolton Library, Bolton" not in content
+    assert input_value(content, "members-0-name") == "Bolton Libraries"
+    assert input_value(content, "members-0-organisation") == str(libraries.pk)
+    assert "already in the directory?" not in content
+
+
+# Contacts and parties choose from the members typed on the page (issue 8, defect 13)
+
+
+def test_without_javascript_one_submit_with_errors_offers_the_typed_members(client, user):
+    members = [
+        {"name": "Wigan Libraries", "town": "Wigan", "sector": Sector.PUBLIC_LIBRARY},
+        {"name": "Wigan College", "town": "Wigan", "sector": Sector.FURTHER_EDUCATION},
+    ]
+    response = client.post(
+        NEW, form_data(name="Wigan readers", members=members, contacts=[{}], agreements=[{}])
+    )
+    content = response.content.decode()
+    assert response.status_code == 400  # no summary yet
+    assert '<option value="0">Wigan Libraries, Wigan</option>' in content
+    assert '<option value="1">Wigan College, Wigan</option>' in content
+    assert 'name="agreements-0-parties" value="0"' in content
+    assert 'name="agreements-0-parties" value="1"' in content
+
+
+def test_without_javascript_saving_a_draft_then_offers_the_members(client, user):
+    members = [{"name": "Wigan Libraries", "town": "Wigan", "sector": Sector.PUBLIC_LIBRARY}]
+    response = client.post(NEW, form_data(name="Wigan readers", summary="S", members=members))
+    assert response.status_code == 302
+    partnership = Partnership.objects.get()
+    content = client.get(reverse("editor:edit", args=[partnership.pk])).content.decode()
+    assert '<option value="0">Wigan Libraries, Wigan</option>' in content
+    assert 'name="agreements-0-parties" value="0"' in content
+
+
+def test_the_preview_knows_a_lead_contact_with_an_email_can_be_written_to(client, user):
+    # Issue 8, defect 12: the preview said no contact email was given.
+    partnership = services.create_partnership(
+        data={
+            "fields": {"name": "Draft one", "summary": "A summary."},
+            "contacts": [
+                {"name": "Ann Lead", "email": "ann@example.org", "is_lead": True},
+            ],
+        },
+        user=user,
+    )
+    content = client.get(reverse("editor:preview", args=[partnership.pk])).content.decode()
+    assert "has not given a contact email address" not in content
+    assert "Send a message to the partnership" in content
+    assert "ann@example.org" not in content  # no consent to publish it
+
+    empty = services.create_partnership(
+        data={"fields": {"name": "Draft two", "summary": "S."}}, user=user
+    )
+    content = client.get(reverse("editor:preview", args=[empty.pk])).content.decode()
+    assert "has not given a contact email address" in content
+
+
+def test_my_partnerships_links_a_published_entry_to_its_public_page(client, user):
+    # Issue 8, defect 19.
+    published = make_partnership(name="Out there")
+    published.editors.add(user)
+    draft = services.create_partnership(
+        data={"fields": {"name": "Not yet", "summary": "S."}}, user=user
+    )
+    content = client.get(reverse("editor:my_partnerships")).content.decode()
+    assert f'<a href="{published.get_absolute_url()}">Public page' in content
+    assert content.count(">Public page<") == 1
+    assert draft.name in content
