@@ -151,10 +151,25 @@ def _search(request, template, *, embedded=False):
     if tidy_address:
         return redirect(tidy_address)
     search = PartnershipFilter(request.GET)
-    context = {"filter": search, "query": _query_string(request)}
+    version = services.published_data_version()
+    filters = caching.normalised_query(request.GET)
+    context = {
+        "filter": search,
+        "query": _query_string(request),
+        # The search form and the page of results are rendered once per published-data version
+        # and request (the form's choices are vocabulary rows, which bump the version too): at
+        # national scale rendering them costs more than the queries behind them.
+        "form_fragment": caching.version_key("search-form", version, request.path, filters),
+        "results_fragment": caching.version_key(
+            "results",
+            version,
+            request.get_host(),
+            request.path,
+            caching.normalised_query(request.GET, ignore=()),
+        ),
+    }
     if search.is_valid():
         results = search.qs
-        version = services.published_data_version()
         context.update(
             page=_paginate(request, results.select_related("region").with_member_count(), version),
             near_point=search.near_point,
