@@ -354,10 +354,12 @@ class PartnershipQuerySet(NearQuerySet):
         queries = [SearchQuery(word, config=CONFIG) for word in words]
         every_word = reduce(and_, queries)
         own = Partnership.objects.filter(search_document=every_word).values("pk")
-        named = Partnership.objects.filter(pk__in=_members_named(reduce(or_, queries)))
+        named = Membership.objects.filter(organisation__search_document=reduce(or_, queries))
         for query in queries if len(queries) > 1 else ():
-            named = named.filter(Q(search_document=query) | Q(pk__in=_members_named(query)))
-        return self.filter(pk__in=own.union(named.values("pk"))).annotate(
+            named = named.filter(
+                Q(partnership__search_document=query) | Q(partnership__in=_members_named(query))
+            )
+        return self.filter(pk__in=own.union(named.values("partnership_id"))).annotate(
             search_rank=SearchRank(F("search_document"), every_word)
         )
 
