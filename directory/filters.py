@@ -5,7 +5,7 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse_lazy
 
 from partnerships.models import (
@@ -23,14 +23,17 @@ from partnerships.models import (
     Sector,
     Status,
 )
+from partnerships.search import search_words
 
 RADIUS_CHOICES = [(5, "5 km"), (10, "10 km"), (25, "25 km"), (50, "50 km"), (100, "100 km")]
 DEFAULT_RADIUS = 25
 SORT_CHOICES = [
     # The default, so that emptying the Near box after a search near a town simply sorts by name
-    # (a sticky "Distance" would turn that search into an error).
-    # Short enough to show in full in the box on a phone.
-    ("", "Nearest first, or by name"),
+    # (a sticky "Distance" would turn that search into an error). Near a place, nearest first
+    # (the place is what the person narrowed by); otherwise, with search words, the best match
+    # first; otherwise by name. Short enough to show in full in the box on a phone.
+    ("", "Nearest, best match or name"),
+    ("relevance", "Best match"),
     ("name", "Name"),
     ("distance", "Distance"),
     ("recent", "Recently confirmed"),
@@ -77,6 +80,8 @@ class PartnershipFilterForm(forms.Form):
         self.near_point = point
         if data.get("sort") == "distance" and point is None and not self.errors:
             self.add_error("sort", "Sorting by distance needs a town or place to search near.")
+        if data.get("sort") == "relevance" and not search_words(data.get("q") or ""):
+            self.add_error("sort", "Sorting by best match needs words to search for.")
         return data
 
     def _point(self, lat, lon, *, field):
@@ -179,17 +184,7 @@ class PartnershipFilter(django_filters.FilterSet):
         return queryset
 
     def search(self, queryset, name, value):
-        for word in value.split()[:10]:
-            by_member = Membership.objects.filter(organisation__name__icontains=word).values(
-                "partnership_id"
-            )
-            queryset = queryset.filter(
-                Q(name__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(area_name__icontains=word)
-                | Q(pk__in=by_member)
-            )
-        return queryset
+        return queryset.matching(value)
 
     def filter_sector(self, queryset, name, value):
         return _any_member(queryset, organisation__sector=value)
@@ -226,7 +221,10 @@ class PartnershipFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         point = self.form.near_point
-        sort = self.form.cleaned_data.get("sort") or ("distance" if point else "name")
+        words = search_words(self.form.cleaned_data.get("q") or "")
+        sort = self.form.cleaned_data.get("sort") or (
+            "distance" if point else "relevance" if words else "name"
+        )
         if point:
             queryset = queryset.near(*point, km=self.form.cleaned_data.get("radius") or 25)
         if sort == "recent":
@@ -234,4 +232,6 @@ class PartnershipFilter(django_filters.FilterSet):
             return queryset.order_by(F("last_verified_at").desc(nulls_last=True), "name")
         if sort == "distance" and point:
             return queryset.order_by("distance_km", "name")
+        if sort == "relevance" and words:
+            return queryset.order_by("-search_rank", "name")
         return queryset.order_by("name")

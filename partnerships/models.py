@@ -2,11 +2,14 @@
 vocabularies and gazetteer they are described with."""
 
 import secrets
+from functools import reduce
+from operator import and_, or_
 from pathlib import PurePath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -15,6 +18,13 @@ from django.utils.text import slugify
 
 from partnerships.distance import NearQuerySet
 from partnerships.mapgrid import FineCell
+from partnerships.search import (
+    CONFIG,
+    SearchDocument,
+    SearchDocumentField,
+    SearchIndex,
+    search_words,
+)
 
 FIRST_YEAR = 1900
 LAST_YEAR = 2100
@@ -238,12 +248,17 @@ class Organisation(SluggedModel, Located):
     region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What a search matches members by, kept by the database (see partnerships/search.py).
+    search_document = models.GeneratedField(
+        expression=SearchDocument("name"), output_field=SearchDocumentField(), db_persist=True
+    )
 
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         indexes = [
+            SearchIndex(fields=["search_document"], name="organisation_search"),
             models.Index(fields=["latitude", "longitude"], name="organisation_lat_lon"),
             models.Index(fields=["sector"], name="organisation_sector"),
         ]
@@ -321,6 +336,44 @@ class PartnershipQuerySet(NearQuerySet):
     def geocode_failed(self):
         return self.filter(geocode_failed_at__isnull=False)
 
+    def matching(self, text):
+        """Partnerships where every word of `text` (see `search_words`) is in the partnership's
+        name, summary or area or in a member organisation's name, annotated with a
+        `search_rank` (higher is better: on PostgreSQL full-text rank, the name counting most;
+        elsewhere the number of words in the name). Text without words matches everything."""
+        words = search_words(text)
+        if not words:
+            return self
+        if connections[self.db].vendor == "postgresql":
+            return self._matching_full_text(words)
+        for word in words:
+            by_member = Membership.objects.filter(organisation__name__icontains=word)
+            self = self.filter(
+                Q(name__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(area_name__icontains=word)
+                | Q(pk__in=by_member.values("partnership_id"))
+            )
+        in_name = [Case(When(name__icontains=word, then=1), default=0) for word in words]
+        return self.annotate(search_rank=reduce(lambda a, b: a + b, in_name) * 1.0)
+
+    def _matching_full_text(self, words):
+        """The ids that match come from the GIN indexes alone, as a union of two index-driven
+        sets (a plain OR with the member subquery would scan every row): partnerships whose own
+        text has every word, and partnerships with a member named by at least one word whose
+        every word is in their own text or a member's name."""
+        queries = [SearchQuery(word, config=CONFIG) for word in words]
+        every_word = reduce(and_, queries)
+        own = Partnership.objects.filter(search_document=every_word).values("pk")
+        named = Membership.objects.filter(organisation__search_document=reduce(or_, queries))
+        for query in queries if len(queries) > 1 else ():
+            named = named.filter(
+                Q(partnership__search_document=query) | Q(partnership__in=_members_named(query))
+            )
+        return self.filter(pk__in=own.union(named.values("partnership_id"))).annotate(
+            search_rank=SearchRank(F("search_document"), every_word)
+        )
+
     def with_members(self):
         """Memberships with their organisations, and the region, in a constant number of
         queries, plus a `member_count` annotation for lists."""
@@ -342,6 +395,11 @@ class PartnershipQuerySet(NearQuerySet):
             .values("n")
         )
         return self.annotate(member_count=Coalesce(Subquery(members), 0))
+
+
+def _members_named(query):
+    """Ids of the partnerships with a member organisation whose name matches `query`."""
+    return Membership.objects.filter(organisation__search_document=query).values("partnership_id")
 
 
 class Partnership(SluggedModel, Located):
@@ -392,6 +450,13 @@ class Partnership(SluggedModel, Located):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What a search matches, kept by the database: the name weighs most in the ranking, then the
+    # area, then the summary (see partnerships/search.py).
+    search_document = models.GeneratedField(
+        expression=SearchDocument("name", "area_name", "summary"),
+        output_field=SearchDocumentField(),
+        db_persist=True,
+    )
 
     objects = PartnershipQuerySet.as_manager()
 
@@ -401,6 +466,7 @@ class Partnership(SluggedModel, Located):
             models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
+            SearchIndex(fields=["search_document"], name="partnership_search"),
             # Map clusters at national and regional zoom (directory.mapdata).
             models.Index(
                 F("publication_state"),
