@@ -263,7 +263,12 @@ def working_copy(partnership):
 @transaction.atomic
 def save_edit(partnership, *, data, user):
     """Save an editor's changes. Returns the Revision holding them for a published partnership,
-    or None when they were written straight to an unpublished one."""
+    or None when they were written straight to an unpublished one.
+
+    The partnership's row is locked first, so two editors saving at the same moment take turns
+    (the second updates the revision the first made) instead of both creating one; on SQLite the
+    IMMEDIATE write transaction already makes them take turns."""
+    Partnership.objects.select_for_update().filter(pk=partnership.pk).first()
     if partnership.publication_state != PublicationState.PUBLISHED:
         apply_snapshot(partnership, data)
         place_partnership(partnership)
