@@ -184,8 +184,11 @@ def test_the_search_uses_the_full_text_indexes(directory):
     search = PartnershipFilter(QueryDict("q=bolton+hospital"))
     sql, params = search.qs.query.sql_with_params()
     with connection.cursor() as cursor:
-        # Five rows are cheaper to scan, so tell the planner to prefer any index it can use.
+        # Five rows are cheaper to scan, and a whole primary-key index walked with a filter can
+        # look as cheap: leave the planner only bitmap scans, which need an index that answers
+        # the condition. (At 100,000 rows it picks them itself: see bench/search.py.)
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "partnership_search" in plan
