@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROWS = 100_000
 BATCH = 5_000
@@ -27,15 +28,47 @@ LATITUDES = (50.0, 58.6)
 LONGITUDES = (-6.3, 1.7)
 
 
+_throwaway_database = None
+
+
+def _postgres(url, database, statement):
+    """Run CREATE/DROP DATABASE on the server of `url`, from its maintenance database."""
+    import psycopg2
+
+    parts = urlsplit(url)
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=parts.username,
+        password=parts.password,
+        host=parts.hostname,
+        port=parts.port or 5432,
+    )
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'{statement} "{database}"')
+    finally:
+        connection.close()
+
+
 def start(prefix):
-    """Point Django at a throwaway database (SQLite in a new temporary folder, or
-    BENCH_DATABASE_URL if set) and set Django up. Returns the folder, for `run()` to remove."""
+    """Point Django at a throwaway database and set Django up: SQLite in a new temporary folder,
+    or, with BENCH_DATABASE_URL (postgres://user@host:port/name), a new database made for this
+    run beside `name` on that server and dropped by `run()` (so every script of `make bench`
+    starts empty). Returns the folder, for `run()` to remove."""
+    global _throwaway_database
     workdir = tempfile.TemporaryDirectory(prefix=prefix)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DEBUG"] = "true"
-    os.environ["DATABASE_URL"] = os.environ.get(
-        "BENCH_DATABASE_URL", f"sqlite:///{Path(workdir.name) / 'bench.sqlite3'}"
-    )
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        name = urlsplit(url).path.lstrip("/") or "bench"
+        _throwaway_database = (url, f"{name}_{prefix.strip('-').replace('-', '_')}_{os.getpid()}")
+        _postgres(url, _throwaway_database[1], "CREATE DATABASE")
+        url = urlunsplit(urlsplit(url)._replace(path=f"/{_throwaway_database[1]}"))
+    else:
+        url = f"sqlite:///{Path(workdir.name) / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = url
     import django
 
     django.setup()
@@ -92,7 +125,8 @@ def p95(values):
 
 
 def run(main, workdir):
-    """Exit with `main()`'s status, closing the connection and removing the throwaway folder."""
+    """Exit with `main()`'s status, closing the connection and removing the throwaway folder
+    (and database)."""
     from django.db import connection
 
     try:
@@ -100,3 +134,5 @@ def run(main, workdir):
     finally:
         connection.close()
         workdir.cleanup()
+        if _throwaway_database:
+            _postgres(*_throwaway_database, "DROP DATABASE IF EXISTS")

@@ -92,13 +92,7 @@ def free_port():
 
 
 def start_gunicorn(port):
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        url = f"sqlite:///{database['NAME']}"
-    else:
-        url = os.environ["BENCH_DATABASE_URL"]
+    url = os.environ["DATABASE_URL"]  # the throwaway database that common.start() made
     env = {
         **os.environ,
         "DEBUG": "false",
