@@ -130,7 +130,18 @@ def run(main, workdir):
     from django.db import connection
 
     try:
-        sys.exit(main())
+        print(
+            "Machine load (1, 5, 15 min) at the start: {:.2f}, {:.2f}, {:.2f}".format(
+                *os.getloadavg()
+            )
+        )
+        status = main()
+        print(
+            "Machine load (1, 5, 15 min) at the end: {:.2f}, {:.2f}, {:.2f}".format(
+                *os.getloadavg()
+            )
+        )
+        sys.exit(status)
     finally:
         connection.close()
         workdir.cleanup()
