@@ -495,14 +495,15 @@ def region_detail(request, slug):
     region = get_object_or_404(Region, slug=slug)
     partnerships = _listing(region.partnership_set.all())
     query = f"region={region.slug}"
+    version = services.published_data_version()
     return render(
         request,
         "directory/region_detail.html",
         {
             "region": region,
-            "page": _paginate(request, partnerships),
+            "page": _paginate(request, partnerships, version),
             "query": query,
-            "map_config": _map_config(query, partnerships),
+            "map_config": _map_config(query, partnerships, version=version),
             "print_url": _print_url(query),
         },
     )

@@ -161,3 +161,14 @@ def test_an_admin_delete_shows_at_once(admin_client):
     )
     assert response.status_code == 302
     assert map_names(admin_client) == []
+
+
+def test_a_region_page_reads_the_published_data_version_once(client):
+    from partnerships.models import Region
+
+    region = Region.objects.get(slug="london")
+    make_partnership(region=region, latitude=51.5, longitude=-0.1)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(region.get_absolute_url()).status_code == 200
+    reads = [q for q in queries.captured_queries if "dataversion" in q["sql"].lower()]
+    assert len(reads) == 1
