@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "partnerships",
     "directory",
     "editor",
+    "curation",
     "accounts",
 ]
 

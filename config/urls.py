@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("editor.urls")),
+    path("", include("curation.urls")),
     path("", include("directory.urls")),
 ]
