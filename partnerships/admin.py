@@ -22,6 +22,8 @@ from partnerships.models import (
     GeocodeCache,
     LocationPrecision,
     LocationSource,
+    MapGridCell,
+    MapSummary,
     Membership,
     ModerationEvent,
     Organisation,
@@ -656,6 +658,32 @@ class DataVersionAdmin(ReadOnlyAdmin):
     list_display = ["value", "changed_at"]
     fields = ["value", "changed_at"]
     readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MapSummary)
+class MapSummaryAdmin(ReadOnlyAdmin):
+    """Which published-data version the national map's summary was built from. It is used only
+    while that is the current version; `manage.py db_worker` rebuilds it after every change."""
+
+    list_display = ["version", "published", "built_at"]
+    fields = ["version", "published", "built_at"]
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MapGridCell)
+class MapGridCellAdmin(ReadOnlyAdmin):
+    """The national map's summary: published, located partnerships per fine grid cell."""
+
+    list_display = ["fine_y", "fine_x", "count", "south", "north", "west", "east"]
+    fields = [*list_display, "latitude_sum", "longitude_sum"]
+    readonly_fields = fields
+    ordering = ["fine_y", "fine_x"]
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -936,3 +936,48 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return f"version {self.value}"
+
+
+class MapSummary(models.Model):
+    """Which published-data version the map summary (`MapGridCell`) was built from, and how many
+    partnerships were published then. One row. The summary is used only while its version is
+    the current one, so it is never read stale (see `partnerships.mapsummary`)."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    version = models.PositiveBigIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "map summary"
+        verbose_name_plural = "map summary"
+
+    def __str__(self):
+        return f"map summary of version {self.version}"
+
+
+class MapGridCell(models.Model):
+    """The published, located partnerships in one cell of the fine map grid
+    (`partnerships.mapgrid`): how many, the sums of their coordinates (for the cell's centre)
+    and their extent. A few thousand rows at most, however large the directory: the national
+    map reads these instead of every partnership."""
+
+    fine_y = models.IntegerField()
+    fine_x = models.IntegerField()
+    count = models.PositiveIntegerField()
+    latitude_sum = models.FloatField()
+    longitude_sum = models.FloatField()
+    south = models.FloatField()
+    north = models.FloatField()
+    west = models.FloatField()
+    east = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fine_y", "fine_x"], name="map_grid_cell_unique")
+        ]
+
+    def __str__(self):
+        return f"cell {self.fine_y},{self.fine_x}: {self.count}"

@@ -44,7 +44,9 @@ def published_data_version():
 
 
 def published_data_changed():
-    """Bump the published-data version, so every cached public answer is computed afresh."""
+    """Bump the published-data version, so every cached public answer is computed afresh, and
+    once the change commits, queue a refresh of the national map's summary (until it runs, the
+    map computes from the partnerships themselves; see `partnerships.mapsummary`)."""
     bumped = DataVersion.objects.filter(pk=DataVersion.SINGLETON).update(
         value=F("value") + 1, changed_at=timezone.now()
     )
@@ -52,6 +54,19 @@ def published_data_changed():
         DataVersion.objects.bulk_create(
             [DataVersion(pk=DataVersion.SINGLETON, value=2)], ignore_conflicts=True
         )
+    # Once per transaction, however many rows it changes (registering ten members places ten
+    # entries). Robust: a refresh that cannot be queued costs the map its shortcut, not the change.
+    connection = transaction.get_connection()
+    queued = any(func is queue_map_summary_refresh for _, func, _ in connection.run_on_commit)
+    if not (connection.in_atomic_block and queued):
+        transaction.on_commit(queue_map_summary_refresh, robust=True)
+
+
+def queue_map_summary_refresh():
+    """Queue a rebuild of the national map's summary (a task, run by `manage.py db_worker`)."""
+    from partnerships.tasks import refresh_map_summary
+
+    refresh_map_summary.enqueue()
 
 
 def publish_partnerships(queryset):

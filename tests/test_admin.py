@@ -18,6 +18,8 @@ from partnerships.models import (
     DataVersion,
     Decision,
     GeocodeCache,
+    MapGridCell,
+    MapSummary,
     Membership,
     ModerationEvent,
     Organisation,
@@ -70,6 +72,18 @@ def make_one(model):
             partnership=partnership, decision=Decision.SUBMITTED
         ),
         DataVersion: lambda: DataVersion.objects.get_or_create(pk=DataVersion.SINGLETON)[0],
+        MapSummary: lambda: MapSummary.objects.get_or_create(pk=MapSummary.SINGLETON)[0],
+        MapGridCell: lambda: MapGridCell.objects.create(
+            fine_y=267,
+            fine_x=-13,
+            count=1,
+            latitude_sum=53.5,
+            longitude_sum=-2.5,
+            south=53.5,
+            north=53.5,
+            west=-2.5,
+            east=-2.5,
+        ),
     }
     return builders[model]()
 
@@ -104,8 +118,18 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
 
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
     # than being typed in; revisions and moderation events are written by the editing and
-    # moderation screens; the published-data version is bumped by the services.
-    assert can_add == (model not in (Place, GeocodeCache, Revision, ModerationEvent, DataVersion))
+    # moderation screens; the published-data version is bumped by the services, and the map
+    # summary is built from the partnerships.
+    written_by_the_site = (
+        Place,
+        GeocodeCache,
+        Revision,
+        ModerationEvent,
+        DataVersion,
+        MapSummary,
+        MapGridCell,
+    )
+    assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)
 
 
