@@ -289,7 +289,7 @@ def _fine_rows_from_summary(inside, viewport, version):
     )
     if summary is None:
         return None
-    rows, cut = [], Q()
+    rows, cut = [], []
     for fine_y, fine_x, count, *sums, south, north, west, east in summary:
         if (
             viewport.south <= south
@@ -304,9 +304,9 @@ def _fine_rows_from_summary(inside, viewport, version):
             or east < viewport.west
             or west > viewport.east
         ):
-            cut |= Q(fine_y=fine_y, fine_x=fine_x)
+            cut.append(Q(fine_y=fine_y, fine_x=fine_x))
     if cut:
-        rows.extend(_fine_rows(inside, viewport, cut))
+        rows.extend(_fine_rows(inside, viewport, Q(*cut, _connector=Q.OR)))
     return rows
 
 
