@@ -179,6 +179,10 @@ class PartnershipFilter(django_filters.FilterSet):
                 data["radius"] = str(DEFAULT_RADIUS)
         super().__init__(data, queryset, **kwargs)
 
+    # Set when the search asked for best match first but matched too many partnerships to rank
+    # (more than RANK_LIMIT), so that they are listed by name.
+    too_many_to_rank = False
+
     def noop(self, queryset, name, value):
         """Fields that are applied together in `filter_queryset` (near, radius, sort)."""
         return queryset
@@ -243,7 +247,11 @@ class PartnershipFilter(django_filters.FilterSet):
         if sort == "distance" and point:
             return queryset.order_by("distance_km", "name")
         if sort == "relevance" and words:
-            return queryset.order_by("-search_rank", "name")
+            # Ranking reads every match: beyond RANK_LIMIT matches the list is by name, and
+            # `too_many_to_rank` lets the page say so.
+            self.too_many_to_rank = not queryset.rankable()
+            if not self.too_many_to_rank:
+                return queryset.order_by("-search_rank", "name")
         return queryset.order_by("name")
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
 from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -32,6 +32,7 @@ from partnerships.models import (
     Place,
     Region,
 )
+from partnerships.search import RANK_LIMIT
 
 from . import caching, exports, mapdata, throttle
 from .filters import PartnershipFilter
@@ -53,20 +54,22 @@ class KnownCountPaginator(Paginator):
         self.__dict__["count"] = count  # fills Paginator.count's cached_property
 
 
-def _paginate(request, queryset, version=None, *, everything=False):
+def _paginate(request, queryset, version=None, *, everything=False, count=None):
     """A page of `queryset`. Its length, a full count at national scale, is cached per request
     and published-data version; when `queryset` is `everything` published, the map summary
-    knows it without a count when it is of this version."""
-    if version is None:
-        version = services.published_data_version()
+    knows it without a count when it is of this version; a caller that knows it passes
+    `count`."""
+    if count is None:
+        if version is None:
+            version = services.published_data_version()
 
-    def count():
-        known = mapsummary.published_count(version) if everything else None
-        return queryset.count() if known is None else known
+        def counted():
+            known = mapsummary.published_count(version) if everything else None
+            return queryset.count() if known is None else known
 
-    count = caching.cached(
-        "count", version, [request.path, caching.normalised_query(request.GET)], count
-    )
+        count = caching.cached(
+            "count", version, [request.path, caching.normalised_query(request.GET)], counted
+        )
     paginator = KnownCountPaginator(queryset, settings.DIRECTORY_PAGE_SIZE, count=count)
     return paginator.get_page(request.GET.get("page"))
 
@@ -101,15 +104,29 @@ def _extent(partnerships):
     )
 
 
-def _map_config(query, partnerships, *, embedded=False, version=None):
+def _count_and_extent(partnerships):
+    """How many partnerships there are and the `_extent` of those on the map, in one pass over
+    them (MIN and MAX skip the unlocated): a search for a word in most of the directory reads
+    each of its matches once, not once for the count and again for the map."""
+    totals = partnerships.aggregate(
+        count=Count("pk"),
+        west=Min("longitude"),
+        south=Min("latitude"),
+        east=Max("longitude"),
+        north=Max("latitude"),
+    )
+    return totals.pop("count"), totals
+
+
+def _map_config(query, partnerships, *, embedded=False, version=None, extent=None):
     """What the map script needs, handed over with json_script: URLs reversed here, tiles from
     settings (read per request, so an empty MAP_TILE_URL shows the offline outline), and the
     extent to open on, [west, south, east, north]: the whole UK when nothing is filtered,
     otherwise the matching partnerships' (a full scan of the matches, so cached per query and
-    published-data version)."""
+    published-data version), unless the caller knows it (`extent`)."""
     if not any(value for name, value in parse_qsl(query) if name != "sort"):
         extent = dict(zip(("west", "south", "east", "north"), mapdata.UK_EXTENT, strict=True))
-    else:
+    elif extent is None:
         if version is None:
             version = services.published_data_version()
         extent = caching.cached(
@@ -173,17 +190,28 @@ def _search(request, template, *, embedded=False):
     }
     if search.is_valid():
         results = search.qs
+        count = extent = None
+        if search.narrows():
+            # The count and the map's extent each read every match: one pass for both.
+            count, extent = caching.cached(
+                "count-and-extent", version, [filters], lambda: _count_and_extent(results)
+            )
         context.update(
             page=_paginate(
                 request,
                 results.select_related("region").with_member_count(),
                 version,
                 everything=not search.narrows(),
+                count=count,
             ),
             near_point=search.near_point,
             near_place=search.near_place,
             radius_km=search.radius_km,
-            map_config=_map_config(context["query"], results, embedded=embedded, version=version),
+            too_many_to_rank=search.too_many_to_rank,
+            rank_limit=RANK_LIMIT,
+            map_config=_map_config(
+                context["query"], results, embedded=embedded, version=version, extent=extent
+            ),
         )
         if not embedded:
             context["print_url"] = _print_url(context["query"])

@@ -3,14 +3,25 @@ vocabularies and gazetteer they are described with."""
 
 import secrets
 from functools import reduce
-from operator import and_, or_
+from operator import and_
 from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connections, models
-from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db import connections, models, transaction
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    StringAgg,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +31,8 @@ from partnerships.distance import NearQuerySet
 from partnerships.mapgrid import FineCell
 from partnerships.search import (
     CONFIG,
+    MEMBER_NAME_SEPARATOR,
+    RANK_LIMIT,
     SearchDocument,
     SearchDocumentField,
     SearchIndex,
@@ -248,17 +261,12 @@ class Organisation(SluggedModel, Located):
     region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # What a search matches members by, kept by the database (see partnerships/search.py).
-    search_document = models.GeneratedField(
-        expression=SearchDocument("name"), output_field=SearchDocumentField(), db_persist=True
-    )
 
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         indexes = [
-            SearchIndex(fields=["search_document"], name="organisation_search"),
             models.Index(fields=["latitude", "longitude"], name="organisation_lat_lon"),
             models.Index(fields=["sector"], name="organisation_sector"),
         ]
@@ -339,39 +347,87 @@ class PartnershipQuerySet(NearQuerySet):
     def matching(self, text):
         """Partnerships where every word of `text` (see `search_words`) is in the partnership's
         name, summary or area or in a member organisation's name, annotated with a
-        `search_rank` (higher is better: on PostgreSQL full-text rank, the name counting most;
-        elsewhere the number of words in the name). Text without words matches everything."""
+        `search_rank` (higher is better: on PostgreSQL full-text rank, the name counting most,
+        members' names least; elsewhere the number of words in the name). Text without words
+        matches everything.
+
+        Members' names are read from the partnership's own row (`member_names`, kept by
+        `refresh_member_names`), so a search is one GIN index lookup on one table on
+        PostgreSQL, however many partnerships match."""
         words = search_words(text)
         if not words:
             return self
         if connections[self.db].vendor == "postgresql":
-            return self._matching_full_text(words)
+            every_word = reduce(and_, [SearchQuery(word, config=CONFIG) for word in words])
+            return self.filter(search_document=every_word).annotate(
+                search_rank=SearchRank(F("search_document"), every_word)
+            )
         for word in words:
-            by_member = Membership.objects.filter(organisation__name__icontains=word)
             self = self.filter(
                 Q(name__icontains=word)
                 | Q(summary__icontains=word)
                 | Q(area_name__icontains=word)
-                | Q(pk__in=by_member.values("partnership_id"))
+                | Q(member_names__icontains=word)
             )
         in_name = [Case(When(name__icontains=word, then=1), default=0) for word in words]
         return self.annotate(search_rank=reduce(lambda a, b: a + b, in_name) * 1.0)
 
-    def _matching_full_text(self, words):
-        """The ids that match come from the GIN indexes alone, as a union of two index-driven
-        sets (a plain OR with the member subquery would scan every row): partnerships whose own
-        text has every word, and partnerships with a member named by at least one word whose
-        every word is in their own text or a member's name."""
-        queries = [SearchQuery(word, config=CONFIG) for word in words]
-        every_word = reduce(and_, queries)
-        own = Partnership.objects.filter(search_document=every_word).values("pk")
-        named = Membership.objects.filter(organisation__search_document=reduce(or_, queries))
-        for query in queries if len(queries) > 1 else ():
-            named = named.filter(
-                Q(partnership__search_document=query) | Q(partnership__in=_members_named(query))
+    def rankable(self):
+        """Whether few enough partnerships are in this queryset (at most RANK_LIMIT) to put them
+        in order of `search_rank`. Ranking reads every match, so beyond the limit it would cost
+        more than the rest of the page; this asks only whether a match exists past the limit,
+        which stops reading there."""
+        return not self.order_by()[RANK_LIMIT : RANK_LIMIT + 1].exists()
+
+    def refresh_member_names(self):
+        """Write the names of each partnership's member organisations into its `member_names`
+        (what a search matches members by), for every partnership in this queryset. The one
+        place that keeps them true: call it, in the same transaction, after any write that adds,
+        removes or moves a membership or renames an organisation (for an organisation, on
+        `Partnership.objects.with_member(organisation)`). Returns how many partnerships it
+        wrote.
+
+        The partnerships' rows are locked first, in id order, so that two transactions changing
+        one partnership's members take turns and the second reads the first's members."""
+        features = connections[self.db].features
+        names = (
+            Membership.objects.using(self.db)
+            .filter(partnership=OuterRef("pk"))
+            .order_by()
+            .values("partnership")
+            .annotate(
+                names=StringAgg(
+                    "organisation__name",
+                    delimiter=Value(MEMBER_NAME_SEPARATOR),
+                    # The same order every time where the database can say so (SQLite 3.44+).
+                    order_by=(
+                        ("organisation__name", "organisation_id")
+                        if features.supports_aggregate_order_by_clause
+                        else None
+                    ),
+                )
             )
-        return self.filter(pk__in=own.union(named.values("partnership_id"))).annotate(
-            search_rank=SearchRank(F("search_document"), every_word)
+            .values("names")
+        )
+        with transaction.atomic(using=self.db):
+            if features.has_select_for_update:
+                # Locked in a statement of its own: the update below then starts after any
+                # other writer of these rows has committed, and sees its members.
+                list(
+                    self.select_for_update(no_key=True, of=("self",))
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+            return (
+                Partnership.objects.using(self.db)
+                .filter(pk__in=self.order_by().values("pk"))
+                .update(member_names=Coalesce(Subquery(names), Value("")))
+            )
+
+    def with_member(self, organisation):
+        """Partnerships that `organisation` is a member of."""
+        return self.filter(
+            pk__in=Membership.objects.filter(organisation=organisation).values("partnership_id")
         )
 
     def with_members(self):
@@ -395,11 +451,6 @@ class PartnershipQuerySet(NearQuerySet):
             .values("n")
         )
         return self.annotate(member_count=Coalesce(Subquery(members), 0))
-
-
-def _members_named(query):
-    """Ids of the partnerships with a member organisation whose name matches `query`."""
-    return Membership.objects.filter(organisation__search_document=query).values("partnership_id")
 
 
 class Partnership(SluggedModel, Located):
@@ -450,10 +501,13 @@ class Partnership(SluggedModel, Located):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The member organisations' names, one a line, for search: written only by
+    # `PartnershipQuerySet.refresh_member_names` (see `save`).
+    member_names = models.TextField(blank=True, default="", editable=False)
     # What a search matches, kept by the database: the name weighs most in the ranking, then the
-    # area, then the summary (see partnerships/search.py).
+    # area, then the summary, then the members' names (see partnerships/search.py).
     search_document = models.GeneratedField(
-        expression=SearchDocument("name", "area_name", "summary"),
+        expression=SearchDocument("name", "area_name", "summary", "member_names"),
         output_field=SearchDocumentField(),
         db_persist=True,
     )
@@ -489,6 +543,22 @@ class Partnership(SluggedModel, Located):
 
     def __str__(self):
         return self.name
+
+    def save(self, **kwargs):
+        """Saves every field but `member_names`, which only `refresh_member_names` writes: an
+        instance read before a member organisation was renamed or a membership changed must
+        not write the old names back."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and not field.generated
+                and field.attname not in deferred
+                and field.attname != "member_names"
+            ]
+        super().save(**kwargs)
 
     def get_absolute_url(self):
         return reverse("directory:partnership", kwargs={"slug": self.slug})

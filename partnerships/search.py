@@ -6,13 +6,23 @@ and digits, at most MAX_WORDS of them, without the common English words that Pos
 "english" configuration ignores. Every word must then match the partnership's own text or the
 name of one of its member organisations (see `PartnershipQuerySet.matching`).
 
-On PostgreSQL each partnership and organisation keeps its text as a stored `tsvector` (a
-generated column, so the database keeps it right on every write) with a GIN index: matching is an
-index lookup, English stemming lets "libraries" find "library", and ranking reads the stored
-vector instead of parsing every matching row's text again (an expression index was measured at
-750 ms for a word in every row of 100,000, the stored vector at 55 ms). SQLite has no `tsvector`:
-there the column is always NULL, the index is not created, and the words are matched with
-`icontains` as before.
+The members' names are copied into the partnership's own row (`Partnership.member_names`, one
+name a line), so a search reads one table: a generated column cannot see other tables, and a
+search that also looked through memberships for every word cost a join over every match.
+`PartnershipQuerySet.refresh_member_names` is the one place that writes them; every write path
+that adds, removes or moves a membership or renames an organisation calls it (snapshots, the
+admin, load_demo).
+
+On PostgreSQL each partnership keeps its text as a stored `tsvector` (a generated column, so the
+database keeps it right on every write) with a GIN index: matching is one index lookup, English
+stemming lets "libraries" find "library", and ranking reads the stored vector instead of parsing
+every matching row's text again (an expression index was measured at 750 ms for a word in every
+row of 100,000, the stored vector at 55 ms). SQLite has no `tsvector`: there the column is always
+NULL, the index is not created, and the words are matched with `icontains`.
+
+Ranking still reads every match, so it is done only when at most RANK_LIMIT partnerships match
+(`PartnershipQuerySet.rankable`); a search matching more is listed by name and the page says
+so, which keeps a word found in nearly every row (100,000 of 100,000) as fast as a rare one.
 """
 
 import re
@@ -23,6 +33,11 @@ from django.db.models import Func
 
 CONFIG = "english"
 MAX_WORDS = 10
+# A search matching more partnerships than this is listed by name instead of best match first.
+RANK_LIMIT = 5_000
+# Between two names in `Partnership.member_names`: no letter or digit, so no search word can
+# match across two names.
+MEMBER_NAME_SEPARATOR = "\n"
 # PostgreSQL's english.stop (tsearch_data), so that SQLite ignores the same words.
 STOP_WORDS = frozenset(
     """

@@ -1,14 +1,21 @@
 """Free-text search (`q`): full-text search with stemming and ranking on PostgreSQL, word matching
 on SQLite, and one set of queries whose answers must be the same on both."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from django.forms import MultiWidget
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from directory.filters import PartnershipFilter
-from partnerships.models import Membership, Partnership, PublicationState
+from partnerships import services
+from partnerships.models import Membership, Partnership, PublicationState, Role
 from partnerships.search import search_words
-from tests.factories import make_organisation, make_partnership
+from partnerships.snapshots import snapshot_of
+from tests.factories import make_membership, make_organisation, make_partnership, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +32,7 @@ EVERYONE = sorted([WIGAN, BOLTON, LEEDS, CAFE, OBRIEN])
 
 
 def member(partnership, name):
-    Membership.objects.create(partnership=partnership, organisation=make_organisation(name=name))
+    make_membership(partnership, make_organisation(name=name))
 
 
 @pytest.fixture
@@ -129,11 +136,195 @@ def test_a_search_finds_a_partnership_by_its_new_name_after_an_edit(directory):
     assert found("leeds") == ["Yorkshire Hospital Network"]  # still its area
 
 
-def test_a_search_finds_a_partnership_by_its_members_new_name(directory):
+# Members' names are copied into each partnership's row (`member_names`), so every write path
+# that changes them must keep the copy true.
+
+
+def member_names_are_true():
+    """Whether every partnership's `member_names` holds exactly its members' names."""
+    for partnership in Partnership.objects.all():
+        names = Membership.objects.filter(partnership=partnership)
+        expected = sorted(names.values_list("organisation__name", flat=True))
+        stored = sorted(partnership.member_names.split("\n")) if partnership.member_names else []
+        if stored != expected:
+            return False
+    return True
+
+
+def admin_form_data(response, **changes):
+    """The POST data of the admin change form in `response` as it stands, inlines included,
+    with `changes` (by field name, with the inline prefix for inline fields) applied."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({field.html_name: field.value() for field in management})
+        forms += inline.formset.forms
+    for form in forms:
+        for field in form:
+            value, widget = field.value(), field.field.widget
+            if isinstance(widget, MultiWidget):
+                for n, (part, part_value) in enumerate(
+                    zip(widget.widgets, widget.decompress(value), strict=True)
+                ):
+                    data[f"{field.html_name}_{n}"] = part.format_value(part_value) or ""
+            elif isinstance(value, bool):
+                if value:
+                    data[field.html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[field.html_name] = [str(item) for item in value]
+            elif value is not None:
+                data[field.html_name] = value
+    data.update(changes)
+    return data
+
+
+def admin_save(admin_client, url, **changes):
+    response = admin_client.post(url, admin_form_data(admin_client.get(url), **changes))
+    assert response.status_code == 302, response.context and [
+        form.errors for form in [response.context["adminform"].form]
+    ]
+
+
+def test_a_search_finds_a_partnership_by_its_members_new_name_after_an_admin_rename(
+    admin_client, directory
+):
     organisation = Membership.objects.get(partnership__name=BOLTON).organisation
-    organisation.name = "Bolton Royal Infirmary Library"
-    organisation.save()
+    admin_save(
+        admin_client,
+        f"/admin/partnerships/organisation/{organisation.pk}/change/",
+        name="Bolton Royal Infirmary Library",
+    )
     assert found("infirmary") == [BOLTON]
+    assert found("royal hospital") == []
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_when_an_organisation_leaves_a_partnership_in_the_admin(
+    admin_client, directory
+):
+    bolton = Partnership.objects.get(name=BOLTON)
+    member(bolton, "Farnworth Carers Centre")
+    organisation = Membership.objects.get(
+        partnership=bolton, organisation__name__startswith="Royal"
+    ).organisation
+    admin_save(
+        admin_client,
+        f"/admin/partnerships/organisation/{organisation.pk}/change/",
+        **{"memberships-0-DELETE": "on"},
+    )
+    assert found("royal") == []
+    assert found("farnworth") == [BOLTON]
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_when_a_membership_moves_or_goes_in_the_admin(
+    admin_client, directory
+):
+    membership = Membership.objects.get(partnership__name=BOLTON)
+    leeds = Partnership.objects.get(name=LEEDS)
+    admin_save(
+        admin_client,
+        f"/admin/partnerships/membership/{membership.pk}/change/",
+        partnership=leeds.pk,
+    )
+    assert found("royal") == [LEEDS]
+    assert member_names_are_true()
+
+    response = admin_client.post(
+        f"/admin/partnerships/membership/{membership.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert found("royal") == []
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_when_a_partnership_loses_a_member_in_its_admin_page(
+    admin_client, directory
+):
+    bolton = Partnership.objects.get(name=BOLTON)
+    admin_save(
+        admin_client,
+        f"/admin/partnerships/partnership/{bolton.pk}/change/",
+        **{"memberships-0-DELETE": "on"},
+    )
+    assert found("royal") == []
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_when_an_organisation_is_deleted_in_the_admin(
+    admin_client, directory
+):
+    organisation = Membership.objects.get(partnership__name=BOLTON).organisation
+    response = admin_client.post(
+        f"/admin/partnerships/organisation/{organisation.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert found("royal") == []
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_through_an_edit_and_its_approval(directory):
+    editor, moderator = make_user(), make_user(is_superuser=True)
+    bolton = Partnership.objects.get(name=BOLTON)
+    bolton.editors.add(editor)
+    farnworth = make_organisation(name="Farnworth Carers Centre")
+    data = snapshot_of(bolton)
+    data["members"] = [{"organisation": farnworth.pk, "role": Role.LEAD}]
+    services.save_edit(bolton, data=data, user=editor)
+    services.submit_for_review(bolton, user=editor)
+    assert found("farnworth") == []  # not public until approved
+    services.approve(bolton, moderator=moderator)
+    assert found("farnworth") == [BOLTON]
+    assert found("royal") == []
+    assert member_names_are_true()
+
+
+def test_a_draft_edited_in_place_is_found_by_its_new_members_once_published(directory):
+    editor = make_user()
+    draft = Partnership.objects.get(name="Wigan draft")
+    draft.editors.add(editor)
+    data = snapshot_of(draft)
+    data["members"] = [{"organisation": make_organisation(name="Ince Library").pk}]
+    services.save_edit(draft, data=data, user=editor)
+    assert member_names_are_true()
+    services.publish_partnerships(Partnership.objects.filter(pk=draft.pk))
+    assert found("ince") == ["Wigan draft"]
+
+
+def test_a_partnership_saved_from_a_copy_read_before_a_rename_keeps_the_new_name(
+    admin_client, directory
+):
+    bolton = Partnership.objects.get(name=BOLTON)  # read before the rename
+    organisation = Membership.objects.get(partnership=bolton).organisation
+    admin_save(
+        admin_client,
+        f"/admin/partnerships/organisation/{organisation.pk}/change/",
+        name="Bolton Royal Infirmary Library",
+    )
+    bolton.summary = "Librarians, GPs and nurses together."
+    bolton.save()
+    assert found("infirmary") == [BOLTON]
+    assert member_names_are_true()
+
+
+def test_the_demo_data_is_loaded_with_its_member_names():
+    from tests.test_demo_data import build_gazetteer, demo_towns
+
+    build_gazetteer(demo_towns())
+    call_command("load_demo", stdout=StringIO())
+    assert Partnership.objects.exclude(member_names="").count() >= 20
+    assert member_names_are_true()
+
+
+def test_member_names_are_one_name_a_line_so_no_word_spans_two_names():
+    partnership = make_partnership(name="Two members", summary="Books.")
+    member(partnership, "Astley Bridge")
+    member(partnership, "Library Services")
+    partnership.refresh_from_db()
+    assert sorted(partnership.member_names.split("\n")) == ["Astley Bridge", "Library Services"]
+    assert found("bridge") == ["Two members"]
+    assert found("bridgelibrary") == []
 
 
 def test_with_search_words_the_best_match_comes_first(directory):
@@ -179,12 +370,81 @@ def test_a_partnership_found_only_through_a_member_ranks_after_its_own_matches(d
     assert found("carers", sort="") == [OBRIEN, "Aardvark Group"]
 
 
+def test_a_search_reads_the_partnerships_table_alone(directory):
+    sql = str(PartnershipFilter(QueryDict("q=royal+hospital+library")).qs.query)
+    assert "partnerships_membership" not in sql
+    assert "partnerships_organisation" not in sql
+
+
+# Ranking reads every match, so it is capped: with more matches than RANK_LIMIT the list is by
+# name, and the page says so.
+
+
+@pytest.fixture
+def rank_limit(monkeypatch):
+    monkeypatch.setattr("partnerships.models.RANK_LIMIT", 2)
+    monkeypatch.setattr("directory.views.RANK_LIMIT", 2)
+    return 2
+
+
+def test_with_more_matches_than_the_rank_limit_they_are_listed_by_name(directory, rank_limit):
+    make_partnership(name="Zebra Carers Network", summary="Books.")
+    make_partnership(name="Aardvark Readers", summary="Carers and books.")
+    assert found("carers", sort="") == ["Aardvark Readers", OBRIEN, "Zebra Carers Network"]
+    assert found("carers", sort="relevance") == [
+        "Aardvark Readers",
+        OBRIEN,
+        "Zebra Carers Network",
+    ]
+    # At the limit, still the best match first.
+    assert found("zebra carers", sort="") == ["Zebra Carers Network"]
+    assert found("carers network", sort="") == ["Zebra Carers Network"]
+
+
+def test_the_page_says_when_there_are_too_many_matches_to_rank(client, directory, rank_limit):
+    make_partnership(name="Zebra Carers Network", summary="Books.")
+    make_partnership(name="Aardvark Readers", summary="Carers and books.")
+    page = client.get("/", {"q": "carers"}).content.decode()
+    assert "3 partnerships" in page
+    assert "More than 2 partnerships match, too many to put the best matches first" in page
+    assert page.index("Aardvark") < page.index("Reading Friends") < page.index("Zebra Carers")
+
+    page = client.get("/", {"q": "wigan"}).content.decode()
+    assert "too many to put the best matches first" not in page
+    embedded = client.get("/embed/", {"q": "carers"}).content.decode()
+    assert "More than 2 partnerships match" in embedded
+
+
+def test_whether_to_rank_is_one_query_that_stops_at_the_limit(
+    directory, rank_limit, django_assert_num_queries
+):
+    published = Partnership.objects.published()
+    with django_assert_num_queries(1) as captured:
+        assert not published.matching("health").rankable()  # Wigan, Bolton and the café
+    assert "LIMIT 1 OFFSET 2" in captured.captured_queries[0]["sql"]
+    assert published.matching("health information").rankable()  # Wigan and Bolton
+
+
+def test_a_search_counts_its_matches_and_finds_their_extent_in_one_pass(client, directory):
+    for n in range(3):
+        make_partnership(name=f"Wigan group {n}", latitude=53.5 + n / 10, longitude=-2.6)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/", {"q": "wigan"})
+    sql = [query["sql"].upper() for query in queries.captured_queries]
+    counting = [query for query in sql if query.startswith("SELECT COUNT(")]
+    assert len(counting) == 1
+    assert "MIN(" in counting[0] and "MAX(" in counting[0]
+    assert not any(query.startswith("SELECT MIN(") for query in sql)
+    assert response.context["page"].paginator.count == 4
+    assert response.context["map_config"]["extent"] == [-2.6, 53.5, -2.6, 53.7]
+
+
 @postgresql_only
-def test_the_search_uses_the_full_text_indexes(directory):
-    search = PartnershipFilter(QueryDict("q=bolton+hospital"))
-    sql, params = search.qs.query.sql_with_params()
+def test_the_search_uses_the_full_text_index(directory):
+    # The words alone (without `published()`, which other indexes could answer).
+    sql, params = Partnership.objects.matching("bolton hospital").query.sql_with_params()
     with connection.cursor() as cursor:
-        # Five rows are cheaper to scan, and a whole primary-key index walked with a filter can
+        # Six rows are cheaper to scan, and a whole primary-key index walked with a filter can
         # look as cheap: leave the planner only bitmap scans, which need an index that answers
         # the condition. (At 100,000 rows it picks them itself: see bench/search.py.)
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -192,4 +452,3 @@ def test_the_search_uses_the_full_text_indexes(directory):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "partnership_search" in plan
-    assert "organisation_search" in plan
