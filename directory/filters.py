@@ -23,7 +23,7 @@ from partnerships.models import (
     Sector,
     Status,
 )
-from partnerships.search import search_words
+from partnerships.search import RANK_LIMIT, search_words
 
 RADIUS_CHOICES = [(5, "5 km"), (10, "10 km"), (25, "25 km"), (50, "50 km"), (100, "100 km")]
 DEFAULT_RADIUS = 25
@@ -179,8 +179,9 @@ class PartnershipFilter(django_filters.FilterSet):
                 data["radius"] = str(DEFAULT_RADIUS)
         super().__init__(data, queryset, **kwargs)
 
-    # Set when the search asked for best match first but matched too many partnerships to rank
-    # (more than RANK_LIMIT), so that they are listed by name.
+    # Set by `filter_queryset` when the results are in order of best match, and by `listed` when
+    # they matched too many to rank (more than RANK_LIMIT) and are listed by name instead.
+    ranks_by_best_match = False
     too_many_to_rank = False
 
     def noop(self, queryset, name, value):
@@ -247,12 +248,19 @@ class PartnershipFilter(django_filters.FilterSet):
         if sort == "distance" and point:
             return queryset.order_by("distance_km", "name")
         if sort == "relevance" and words:
-            # Ranking reads every match: beyond RANK_LIMIT matches the list is by name, and
-            # `too_many_to_rank` lets the page say so.
-            self.too_many_to_rank = not queryset.rankable()
-            if not self.too_many_to_rank:
-                return queryset.order_by("-search_rank", "name")
+            self.ranks_by_best_match = True
+            return queryset.order_by("-search_rank", "name")
         return queryset.order_by("name")
+
+    def listed(self, queryset, count):
+        """`queryset` (this filter's `qs`, `count` partnerships) in the order a list shows it:
+        best match first only when at most RANK_LIMIT match, since ranking reads every match
+        (at 100,000 it would cost more than the rest of the page); by name beyond, with
+        `too_many_to_rank` set so that the page can say so."""
+        if self.ranks_by_best_match and count > RANK_LIMIT:
+            self.too_many_to_rank = True
+            return queryset.order_by("name")
+        return queryset
 
 
 def _is_set(value):

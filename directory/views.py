@@ -189,17 +189,19 @@ def _search(request, template, *, embedded=False):
         ),
     }
     if search.is_valid():
-        results = search.qs
+        results = listed = search.qs
         count = extent = None
         if search.narrows():
-            # The count and the map's extent each read every match: one pass for both.
+            # The count and the map's extent each read every match: one pass for both. The
+            # count also says whether there are few enough to list best match first.
             count, extent = caching.cached(
                 "count-and-extent", version, [filters], lambda: _count_and_extent(results)
             )
+            listed = search.listed(results, count)
         context.update(
             page=_paginate(
                 request,
-                results.select_related("region").with_member_count(),
+                listed.select_related("region").with_member_count(),
                 version,
                 everything=not search.narrows(),
                 count=count,
@@ -255,12 +257,14 @@ def print_list(request):
         return render(request, "directory/print.html", context, status=400)
     results = search.qs.select_related("region").with_member_count()
     total = results.count()
-    partnerships = list(results[:PRINT_LIMIT])
+    partnerships = list(search.listed(results, total)[:PRINT_LIMIT])
     for partnership in partnerships:
         partnership.full_url = request.build_absolute_uri(partnership.get_absolute_url())
     context.update(
         partnerships=partnerships,
         total=total,
+        too_many_to_rank=search.too_many_to_rank,
+        rank_limit=RANK_LIMIT,
         near_place=search.near_place,
         near_point=search.near_point,
         radius_km=search.radius_km,

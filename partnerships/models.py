@@ -32,7 +32,6 @@ from partnerships.mapgrid import FineCell
 from partnerships.search import (
     CONFIG,
     MEMBER_NAME_SEPARATOR,
-    RANK_LIMIT,
     SearchDocument,
     SearchDocumentField,
     SearchIndex,
@@ -371,13 +370,6 @@ class PartnershipQuerySet(NearQuerySet):
             )
         in_name = [Case(When(name__icontains=word, then=1), default=0) for word in words]
         return self.annotate(search_rank=reduce(lambda a, b: a + b, in_name) * 1.0)
-
-    def rankable(self):
-        """Whether few enough partnerships are in this queryset (at most RANK_LIMIT) to put them
-        in order of `search_rank`. Ranking reads every match, so beyond the limit it would cost
-        more than the rest of the page; this asks only whether a match exists past the limit,
-        which stops reading there."""
-        return not self.order_by()[RANK_LIMIT : RANK_LIMIT + 1].exists()
 
     def refresh_member_names(self):
         """Write the names of each partnership's member organisations into its `member_names`

@@ -20,9 +20,10 @@ every matching row's text again (an expression index was measured at 750 ms for 
 row of 100,000, the stored vector at 55 ms). SQLite has no `tsvector`: there the column is always
 NULL, the index is not created, and the words are matched with `icontains`.
 
-Ranking still reads every match, so it is done only when at most RANK_LIMIT partnerships match
-(`PartnershipQuerySet.rankable`); a search matching more is listed by name and the page says
-so, which keeps a word found in nearly every row (100,000 of 100,000) as fast as a rare one.
+Ranking still reads every match, so a list is put in order of best match only when at most
+RANK_LIMIT partnerships match (`PartnershipFilter.listed`, from the count the page needs
+anyway); a search matching more is listed by name and the page says so, which keeps a word
+found in every row of 100,000 from ranking them all for a page of 20.
 """
 
 import re
