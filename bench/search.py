@@ -65,6 +65,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from directory.filters import PartnershipFilter  # noqa: E402
 from directory.views import _count_and_extent  # noqa: E402
+from partnerships import services  # noqa: E402
 from partnerships.models import Membership, Organisation, Partnership, Sector  # noqa: E402
 from partnerships.search import RANK_LIMIT  # noqa: E402
 
@@ -94,8 +95,10 @@ def add_search_data():
             Membership(partnership_id=ids[n * step + 1], organisation=organisation)
             for n, organisation in enumerate(organisations)
         )
-        # A bulk write, like an import: the member names search reads, as every write path does.
+        # A bulk write, like an import: the member names search reads and the published-data
+        # version, as every write path does.
         Partnership.objects.filter(memberships__isnull=False).refresh_member_names()
+        services.published_data_changed()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
