@@ -113,12 +113,12 @@ class KeepsMemberNames:
 
     def partnerships_concerned(self, objects, form=None):
         """Ids of the partnerships whose members `objects` (rows of this admin's model) are part
-        of, and, given the `form` that changes one, were part of before it."""
+        of, and, given the `form` that changed one, were part of before it."""
         raise NotImplementedError
 
     def save_related(self, request, form, formsets, change):
         # The inlines (memberships) are saved in here, so the database still holds the old ones.
-        before = self.partnerships_concerned([form.instance], form)
+        before = self.partnerships_concerned([form.instance], form if change else None)
         super().save_related(request, form, formsets, change)
         _refresh_member_names(before | self.partnerships_concerned([form.instance]))
 
