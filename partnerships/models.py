@@ -376,7 +376,7 @@ class PartnershipQuerySet(NearQuerySet):
         (what a search matches members by), for every partnership in this queryset. The one
         place that keeps them true: call it, in the same transaction, after any write that adds,
         removes or moves a membership or renames an organisation (for an organisation, on
-        `Partnership.objects.with_member(organisation)`). Returns how many partnerships it
+        `organisation.partnerships.all()`). Returns how many partnerships it
         wrote.
 
         The partnerships' rows are locked first, in id order, so that two transactions changing
@@ -415,12 +415,6 @@ class PartnershipQuerySet(NearQuerySet):
                 .filter(pk__in=self.order_by().values("pk"))
                 .update(member_names=Coalesce(Subquery(names), Value("")))
             )
-
-    def with_member(self, organisation):
-        """Partnerships that `organisation` is a member of."""
-        return self.filter(
-            pk__in=Membership.objects.filter(organisation=organisation).values("partnership_id")
-        )
 
     def with_members(self):
         """Memberships with their organisations, and the region, in a constant number of

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from directory.filters import PartnershipFilter
 from partnerships import services
-from partnerships.models import Membership, Partnership, PublicationState, Role
+from partnerships.models import Membership, Organisation, Partnership, PublicationState, Role
 from partnerships.search import search_words
 from partnerships.snapshots import snapshot_of
 from tests.factories import make_membership, make_organisation, make_partnership, make_user
@@ -305,6 +305,16 @@ def test_a_partnership_saved_from_a_copy_read_before_a_rename_keeps_the_new_name
     bolton.summary = "Librarians, GPs and nurses together."
     bolton.save()
     assert found("infirmary") == [BOLTON]
+    assert member_names_are_true()
+
+
+def test_an_organisations_partnerships_can_be_refreshed_after_a_write_of_its_own(directory):
+    # What a new write path (a merge, an import) does after renaming or moving an organisation.
+    organisation = Membership.objects.get(partnership__name=BOLTON).organisation
+    Organisation.objects.filter(pk=organisation.pk).update(name="Farnworth Carers Centre")
+    assert found("farnworth") == []
+    assert organisation.partnerships.all().refresh_member_names() == 1
+    assert found("farnworth") == [BOLTON]
     assert member_names_are_true()
 
 
