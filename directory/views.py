@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
 from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -32,7 +32,7 @@ from partnerships.models import (
     Place,
     Region,
 )
-from partnerships.search import RANK_LIMIT
+from partnerships.search import MATCH_LIMIT
 
 from . import caching, exports, mapdata, throttle
 from .filters import PartnershipFilter
@@ -47,18 +47,20 @@ def _listing(partnerships):
 
 
 class KnownCountPaginator(Paginator):
-    """A paginator told its count, so it never runs its own COUNT(*)."""
+    """A paginator told its count, so it never runs its own COUNT(*). With `more`, there are
+    more than `count` (a broad search, counted only so far), and it pages through `count`."""
 
-    def __init__(self, object_list, per_page, *, count):
+    def __init__(self, object_list, per_page, *, count, more=False):
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count  # fills Paginator.count's cached_property
+        self.more = more
 
 
-def _paginate(request, queryset, version=None, *, everything=False, count=None):
+def _paginate(request, queryset, version=None, *, everything=False, count=None, more=False):
     """A page of `queryset`. Its length, a full count at national scale, is cached per request
     and published-data version; when `queryset` is `everything` published, the map summary
     knows it without a count when it is of this version; a caller that knows it passes
-    `count`."""
+    `count` (and `more` if there are more than that)."""
     if count is None:
         if version is None:
             version = services.published_data_version()
@@ -70,7 +72,7 @@ def _paginate(request, queryset, version=None, *, everything=False, count=None):
         count = caching.cached(
             "count", version, [request.path, caching.normalised_query(request.GET)], counted
         )
-    paginator = KnownCountPaginator(queryset, settings.DIRECTORY_PAGE_SIZE, count=count)
+    paginator = KnownCountPaginator(queryset, settings.DIRECTORY_PAGE_SIZE, count=count, more=more)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -102,20 +104,6 @@ def _extent(partnerships):
     return partnerships.located().aggregate(
         west=Min("longitude"), south=Min("latitude"), east=Max("longitude"), north=Max("latitude")
     )
-
-
-def _count_and_extent(partnerships):
-    """How many partnerships there are and the `_extent` of those on the map, in one pass over
-    them (MIN and MAX skip the unlocated): a search for a word in most of the directory reads
-    each of its matches once, not once for the count and again for the map."""
-    totals = partnerships.aggregate(
-        count=Count("pk"),
-        west=Min("longitude"),
-        south=Min("latitude"),
-        east=Max("longitude"),
-        north=Max("latitude"),
-    )
-    return totals.pop("count"), totals
 
 
 def _map_config(query, partnerships, *, embedded=False, version=None, extent=None):
@@ -192,25 +180,32 @@ def _search(request, template, *, embedded=False):
         results = listed = search.qs
         count = extent = None
         if search.narrows():
-            # The count and the map's extent each read every match: one pass for both. The
-            # count also says whether there are few enough to list best match first.
+            # The count and the map's extent each read every match: one pass for both, and no
+            # further than MATCH_LIMIT for a search with words (a broad one says "more than").
+            # The count also says whether there are few enough to list best match first.
+            limit = MATCH_LIMIT if search.words else None
             count, extent = caching.cached(
-                "count-and-extent", version, [filters], lambda: _count_and_extent(results)
+                "count-and-extent",
+                version,
+                [filters],
+                lambda: results.count_and_extent(limit),
             )
             listed = search.listed(results, count)
+        more = bool(search.words) and count is not None and count > MATCH_LIMIT
         context.update(
             page=_paginate(
                 request,
                 listed.select_related("region").with_member_count(),
                 version,
                 everything=not search.narrows(),
-                count=count,
+                count=min(count, MATCH_LIMIT) if more else count,
+                more=more,
             ),
             near_point=search.near_point,
             near_place=search.near_place,
             radius_km=search.radius_km,
             too_many_to_rank=search.too_many_to_rank,
-            rank_limit=RANK_LIMIT,
+            match_limit=MATCH_LIMIT,
             map_config=_map_config(
                 context["query"], results, embedded=embedded, version=version, extent=extent
             ),
@@ -264,7 +259,7 @@ def print_list(request):
         partnerships=partnerships,
         total=total,
         too_many_to_rank=search.too_many_to_rank,
-        rank_limit=RANK_LIMIT,
+        match_limit=MATCH_LIMIT,
         near_place=search.near_place,
         near_point=search.near_point,
         radius_km=search.radius_km,

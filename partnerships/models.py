@@ -14,6 +14,8 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -319,6 +321,19 @@ class PublicationState(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+# The edges of the map, and the order that walks in from each (`extent_from_edges`).
+MAP_EDGES = [
+    ("south", "latitude"),
+    ("north", "-latitude"),
+    ("west", "longitude"),
+    ("east", "-longitude"),
+]
+# How many partnerships nearest each edge `extent_from_edges` reads. When one in twenty match
+# (the fewest a broad search finds among 100,000), an edge's rows hold none of them about once
+# in 370,000 searches.
+EDGE_ROWS = 250
+
+
 class PartnershipQuerySet(NearQuerySet):
     def published(self):
         """Only what the public may see: reviewed and published entries."""
@@ -370,6 +385,52 @@ class PartnershipQuerySet(NearQuerySet):
             )
         in_name = [Case(When(name__icontains=word, then=1), default=0) for word in words]
         return self.annotate(search_rank=reduce(lambda a, b: a + b, in_name) * 1.0)
+
+    def count_and_extent(self, limit=None):
+        """How many partnerships this queryset holds, and the extent of those on the map (a dict
+        of west, south, east and north, each None when none is located), in one pass over them
+        (MIN and MAX skip the unlocated). With a `limit`, it reads no more than limit + 1 of
+        them: a count of limit + 1 then means "more than `limit`", and the extent comes from the
+        edges of the map (`extent_from_edges`), so that a word in every one of 100,000
+        partnerships costs about as much as a rare one."""
+        counted = self.order_by() if limit is None else self.order_by()[: limit + 1]
+        totals = counted.aggregate(
+            count=Count("pk"),
+            west=Min("longitude"),
+            south=Min("latitude"),
+            east=Max("longitude"),
+            north=Max("latitude"),
+        )
+        count = totals.pop("count")
+        if limit is not None and count > limit:
+            totals = self.extent_from_edges()
+        return count, totals
+
+    def extent_from_edges(self, rows=EDGE_ROWS):
+        """The extent of the located partnerships in this queryset, read from the `rows` located
+        partnerships nearest each edge of the map (an index walk each) and one query for which
+        of those this queryset holds. The first of an edge's rows that it holds is exactly that
+        edge of its extent, since every partnership nearer the edge is among them. Cheap for a
+        large part of the directory spread over the country; when one edge's rows hold none of
+        it (a large search in one region), it reads them all instead."""
+        located = Partnership.objects.using(self.db).located()
+        nearest = {
+            edge: list(located.order_by(order).values_list("pk", order.lstrip("-"))[:rows])
+            for edge, order in MAP_EDGES
+        }
+        ids = {pk for edge_rows in nearest.values() for pk, _ in edge_rows}
+        held = set(self.order_by().filter(pk__in=ids).values_list("pk", flat=True))
+        extent = {}
+        for edge, edge_rows in nearest.items():
+            extent[edge] = next((value for pk, value in edge_rows if pk in held), None)
+            if extent[edge] is None:
+                return self.order_by().aggregate(
+                    west=Min("longitude"),
+                    south=Min("latitude"),
+                    east=Max("longitude"),
+                    north=Max("latitude"),
+                )
+        return extent
 
     def refresh_member_names(self):
         """Write the names of each partnership's member organisations into its `member_names`
@@ -505,6 +566,8 @@ class Partnership(SluggedModel, Located):
         indexes = [
             models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
+            # With the one above, for walking in from each edge of the map (extent_from_edges).
+            models.Index(fields=["longitude"], name="partnership_longitude"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
             SearchIndex(fields=["search_document"], name="partnership_search"),
             # Map clusters at national and regional zoom (directory.mapdata).

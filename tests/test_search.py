@@ -386,14 +386,15 @@ def test_a_search_reads_the_partnerships_table_alone(directory):
     assert "partnerships_organisation" not in sql
 
 
-# Ranking reads every match, so it is capped: with more matches than RANK_LIMIT the list is by
-# name, and the page says so.
+# Counting, ranking and finding the extent read every match, so they are capped: a search with
+# more matches than MATCH_LIMIT is broad, counted as "more than", listed by name, and the page
+# says so.
 
 
 @pytest.fixture
-def rank_limit(monkeypatch):
-    monkeypatch.setattr("directory.filters.RANK_LIMIT", 2)
-    monkeypatch.setattr("directory.views.RANK_LIMIT", 2)
+def match_limit(monkeypatch):
+    monkeypatch.setattr("directory.filters.MATCH_LIMIT", 2)
+    monkeypatch.setattr("directory.views.MATCH_LIMIT", 2)
     return 2
 
 
@@ -404,7 +405,7 @@ def listed(query, sort=""):
     return [p.name for p in search.listed(search.qs, search.qs.count())]
 
 
-def test_with_more_matches_than_the_rank_limit_they_are_listed_by_name(directory, rank_limit):
+def test_with_more_matches_than_the_match_limit_they_are_listed_by_name(directory, match_limit):
     make_partnership(name="Zebra Carers Network", summary="Books.")
     make_partnership(name="Aardvark Readers", summary="Carers and books.")
     by_name = ["Aardvark Readers", OBRIEN, "Zebra Carers Network"]
@@ -415,21 +416,87 @@ def test_with_more_matches_than_the_rank_limit_they_are_listed_by_name(directory
     assert listed("carers network") == ["Zebra Carers Network", "Yak Readers"]
 
 
-def test_the_page_says_when_there_are_too_many_matches_to_rank(client, directory, rank_limit):
+def test_the_page_says_when_a_search_matches_too_many_to_count_or_rank(
+    client, directory, match_limit
+):
     make_partnership(name="Zebra Carers Network", summary="Books.")
     make_partnership(name="Aardvark Readers", summary="Carers and books.")
     page = client.get("/", {"q": "carers"}).content.decode()
-    assert "3 partnerships" in page
-    assert "More than 2 partnerships match, too many to put the best matches first" in page
-    assert page.index("Aardvark") < page.index("Reading Friends") < page.index("Zebra Carers")
+    assert "More than 2 partnerships\n" in page  # the heading
+    assert (
+        "More than 2 partnerships match, too many to put the best matches first, so they are "
+        "listed by name. Only the first 2 can be paged through" in page
+    )
+    assert page.index("Aardvark") < page.index("Reading Friends")
+    assert "Zebra" not in page  # the third, past the limit
 
-    page = client.get("/", {"q": "wigan"}).content.decode()
-    assert "too many to put the best matches first" not in page
+    sorted_by_name = client.get("/", {"q": "carers", "sort": "name"}).content.decode()
+    assert "More than 2 partnerships match. Only the first 2 can be paged through" in sorted_by_name
+    few = client.get("/", {"q": "wigan"}).content.decode()
+    assert "1 partnership\n" in few
+    assert "More than" not in few
     embedded = client.get("/embed/", {"q": "carers"}).content.decode()
-    assert "More than 2 partnerships match" in embedded
+    assert "More than 2 partnerships</h2>" in embedded
+    assert "too many to put the best matches first" in embedded
     printed = client.get("/print/", {"q": "carers"}).content.decode()
-    assert "More than 2 partnerships match" in printed
+    assert "too many to put the best matches first" in printed
     assert printed.index("Aardvark") < printed.index("Reading Friends") < printed.index("Zebra")
+
+
+def test_a_broad_search_pages_through_the_first_matches_and_says_there_are_more(
+    client, directory, match_limit, settings
+):
+    settings.DIRECTORY_PAGE_SIZE = 1
+    make_partnership(name="Zebra Carers Network", summary="Books.")
+    make_partnership(name="Aardvark Readers", summary="Carers and books.")
+    first = client.get("/", {"q": "carers"}).content.decode()
+    assert "Page 1 of more than 2" in first
+    assert "Print these partnerships" in first
+    assert "This printout shows partnerships 1 to 1 of more than 2." in first
+    second = client.get("/", {"q": "carers", "page": "2"}).content.decode()
+    assert "Page 2 of more than 2" in second and "Reading Friends" in second
+    assert 'rel="next"' not in second
+
+
+def test_a_broad_search_is_counted_no_further_than_the_limit(directory):
+    with CaptureQueriesContext(connection) as queries:
+        count, _ = Partnership.objects.published().matching("health").count_and_extent(limit=2)
+    assert count == 3  # Wigan, Bolton and the café: "more than 2"
+    assert "LIMIT 3" in queries.captured_queries[0]["sql"]
+    assert Partnership.objects.published().matching("health").count_and_extent(limit=3)[0] == 3
+
+
+def spread(count, **fields):
+    """`count` partnerships on a diagonal from Cornwall to Norfolk."""
+    for n in range(count):
+        make_partnership(latitude=50.1 + n / 10, longitude=-5.5 + n / 5, **fields)
+
+
+def test_a_broad_search_finds_its_extent_from_the_edges_of_the_map(
+    monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr("partnerships.models.EDGE_ROWS", 3)
+    spread(12, summary="Everywhere.")
+    # Nearer every edge, but not found: the walks in from the edges pass them.
+    make_partnership(latitude=49.9, longitude=-6.3, summary="Scilly.")
+    make_partnership(latitude=59.0, longitude=2.0, summary="North Sea.")
+    everywhere = Partnership.objects.published().matching("everywhere")
+    exact = everywhere.count_and_extent()[1]
+    with django_assert_max_num_queries(6):  # the limited count, four edges, which are found
+        count, extent = everywhere.count_and_extent(limit=5)
+    assert count == 6  # more than 5
+    assert extent == exact
+    assert extent == pytest.approx({"west": -5.5, "south": 50.1, "east": -3.3, "north": 51.2})
+
+
+def test_the_extent_from_the_edges_reads_everything_when_an_edge_holds_none(monkeypatch):
+    monkeypatch.setattr("partnerships.models.EDGE_ROWS", 2)
+    spread(6, summary="South west.")
+    make_partnership(latitude=58.0, longitude=1.5, summary="Far north east.")
+    make_partnership(latitude=58.1, longitude=1.6, summary="Far north east.")
+    south_west = Partnership.objects.published().matching("south west")
+    assert south_west.extent_from_edges() == south_west.count_and_extent()[1]
+    assert south_west.extent_from_edges()["north"] == pytest.approx(50.6)
 
 
 def test_a_search_counts_its_matches_and_finds_their_extent_in_one_pass(client, directory):

@@ -1,7 +1,9 @@
 """Members' names move into the partnership's own search document: a `member_names` column
 (kept by `PartnershipQuerySet.refresh_member_names`), filled here from the memberships, and the
-generated `search_document` rebuilt to include it. The organisations' own search documents and
-their index are dropped, since a search no longer reads them.
+generated `search_document` rebuilt to include it (its GIN index now without a pending list, see
+`SearchIndex`). The organisations' own search documents and their index are dropped, since a
+search no longer reads them. A longitude index lets a broad search walk in from the map's west
+and east edges for its extent.
 
 A generated column's expression cannot be altered in place, so it is removed and added again."""
 
@@ -70,5 +72,9 @@ class Migration(migrations.Migration):
             index=partnerships.search.SearchIndex(
                 fields=["search_document"], name="partnership_search"
             ),
+        ),
+        migrations.AddIndex(
+            model_name="partnership",
+            index=models.Index(fields=["longitude"], name="partnership_longitude"),
         ),
     ]
