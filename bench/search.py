@@ -130,7 +130,10 @@ def plan(sql, params=()):
     with connection.cursor() as cursor:
         cursor.execute(f"{explain} {sql}", params)
         steps = [str(row[-1]).rstrip() for row in cursor.fetchall()]
-    return "\n".join("    " + step.split("  (cost")[0] for step in steps)
+    steps = [step.split("  (cost")[0] for step in steps]
+    return "\n".join(
+        f"    {step[:110]} ..." if len(step) > 110 else f"    {step}" for step in steps
+    )
 
 
 def search_queries(query):
