@@ -56,24 +56,31 @@ def published_data_changed():
 
 def publish_partnerships(queryset):
     """Publish every partnership in `queryset` that is not published yet, stamping
-    `last_verified_at` where it is still empty. Returns how many partnerships changed."""
+    `last_verified_at` where it is still empty. Entries merged into another are left alone.
+    Returns how many partnerships changed."""
     now = timezone.now()
     with transaction.atomic():
-        changed = queryset.exclude(publication_state=PublicationState.PUBLISHED).update(
-            publication_state=PublicationState.PUBLISHED,
-            last_verified_at=Coalesce(F("last_verified_at"), Value(now)),
-            updated_at=now,
+        changed = (
+            queryset.current()
+            .exclude(publication_state=PublicationState.PUBLISHED)
+            .update(
+                publication_state=PublicationState.PUBLISHED,
+                last_verified_at=Coalesce(F("last_verified_at"), Value(now)),
+                updated_at=now,
+            )
         )
         published_data_changed()
     return changed
 
 
 def archive_partnerships(queryset):
-    """Archive every partnership in `queryset` that is not archived yet. Returns how many
-    partnerships changed."""
+    """Archive every partnership in `queryset` that is not archived yet. Entries merged into
+    another are left alone. Returns how many partnerships changed."""
     with transaction.atomic():
-        changed = queryset.exclude(publication_state=PublicationState.ARCHIVED).update(
-            publication_state=PublicationState.ARCHIVED, updated_at=timezone.now()
+        changed = (
+            queryset.current()
+            .exclude(publication_state=PublicationState.ARCHIVED)
+            .update(publication_state=PublicationState.ARCHIVED, updated_at=timezone.now())
         )
         published_data_changed()
     return changed
@@ -295,6 +302,8 @@ def submit_for_review(partnership, *, user):
         revision.save()
     elif partnership.publication_state == PublicationState.ARCHIVED:
         raise ValueError("An archived partnership cannot be submitted.")
+    elif partnership.publication_state == PublicationState.MERGED:
+        raise ValueError("A partnership merged into another cannot be submitted.")
     else:
         partnership.publication_state = PublicationState.PENDING
         partnership.save(update_fields=["publication_state", "updated_at"])

@@ -3,7 +3,7 @@
 
 from django.tasks import task
 
-from partnerships import services
+from partnerships import matching, services
 from partnerships.models import Partnership
 
 
@@ -18,3 +18,12 @@ def refine_locations(partnership_id):
     outcomes = services.refine_online(partnership)
     flagged = sum(1 for outcome in outcomes if outcome.entry.geocode_failed_at is not None)
     return {"placed": len(outcomes) - flagged, "flagged": flagged}
+
+
+@task
+def find_duplicates():
+    """Look for likely duplicate organisations and partnerships again and store the pairs for
+    the curators' duplicates page (`matching.refresh_duplicate_candidates`). Returns how many
+    pairs of each it found."""
+    scan = matching.refresh_duplicate_candidates()
+    return {"organisations": scan.organisation_pairs, "partnerships": scan.partnership_pairs}
