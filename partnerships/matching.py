@@ -162,10 +162,16 @@ def partnership_key(name):
     return " ".join(sorted(set(_canonical(name, PARTNERSHIP_PHRASES, PARTNERSHIP_NOISE))))[:200]
 
 
+_NUMBER = re.compile(r"\d+")
+
+
 def name_score(first_key, second_key):
     """How alike two normalised names are, 0 to 100 (rapidfuzz's Indel ratio, as difflib's
-    `SequenceMatcher.ratio` but in C++)."""
+    `SequenceMatcher.ratio` but in C++). Names with different numbers in them ("Ward 10
+    Library", "Ward 11 Library") name different things, however alike the rest: 0."""
     if not first_key or not second_key:
+        return 0
+    if _NUMBER.findall(first_key) != _NUMBER.findall(second_key):
         return 0
     return round(fuzz.ratio(first_key, second_key))
 
@@ -267,11 +273,10 @@ def _organisation_entry(values):
 ORGANISATION_VALUES = ["pk", "name", "match_name", "town", "latitude", "longitude"]
 
 
-def _compare_organisation_entries(first, second, score=None):
+def _compare_organisation_entries(first, second):
     if first.pk > second.pk:
         first, second = second, first
-    if score is None:
-        score = name_score(first.key, second.key)
+    score = name_score(first.key, second.key)
     if score < ORGANISATION_THRESHOLD:
         return None
     reasons = [_name_reason(first.name, second.name, first.key, second.key,
@@ -328,17 +333,19 @@ def likely_duplicates(name, town, organisations, limit=5):
     scored = {}
     for organisation in candidates:
         other = organisation.match_name or organisation_key(organisation.name)
-        score = max(name_score(key, other), round(fuzz.token_set_ratio(key, other)))
-        if score >= SUGGESTION_THRESHOLD:
-            scored[organisation.pk] = (-score, organisation.name, organisation.pk, organisation)
-    return [entry[-1] for entry in sorted(scored.values(), key=lambda e: e[:3])[:limit]]
+        alike, contained = name_score(key, other), round(fuzz.token_set_ratio(key, other))
+        if max(alike, contained) >= SUGGESTION_THRESHOLD:
+            scored[organisation.pk] = (-alike, -contained, organisation.name, organisation.pk)
+    order = sorted(scored, key=scored.get)[:limit]
+    found = {organisation.pk: organisation for organisation in candidates}
+    return [found[pk] for pk in order]
 
 
 # Finding every pair (the scan) ------------------------------------------------------------------
 
 
 def _alike_pairs(entries, others=None, threshold=ORGANISATION_THRESHOLD):
-    """(first, second, score) for entries whose keys are at least `threshold` alike: within
+    """(first, second) for entries whose keys are at least `threshold` alike: within
     `entries`, or between `entries` and `others`. The comparisons run in rapidfuzz's C++."""
     if others is None:
         keys = [entry.key for entry in entries]
@@ -346,15 +353,15 @@ def _alike_pairs(entries, others=None, threshold=ORGANISATION_THRESHOLD):
             found = process.extract(
                 entry.key, keys[i + 1 :], scorer=fuzz.ratio, score_cutoff=threshold, limit=None
             )
-            for _key, score, j in found:
-                yield entry, entries[i + 1 + j], round(score)
+            for _key, _score, j in found:
+                yield entry, entries[i + 1 + j]
         return
     keys = [entry.key for entry in others]
     for entry in entries:
-        for _key, score, j in process.extract(
+        for _key, _score, j in process.extract(
             entry.key, keys, scorer=fuzz.ratio, score_cutoff=threshold, limit=None
         ):
-            yield entry, others[j], round(score)
+            yield entry, others[j]
 
 
 def _grid(entries, km):
@@ -383,7 +390,7 @@ _FORWARD = [(0, 1), (1, -1), (1, 0), (1, 1)]
 def _blocked_pairs(entries, km, threshold):
     """Candidate pairs of alike names in one block: the same town, the same or neighbouring
     grid cells, or, for an entry with neither town nor point, the same normalised name.
-    Yields (first, second, score), a pair possibly more than once."""
+    Yields (first, second), a pair possibly more than once."""
     by_key, by_town = defaultdict(list), defaultdict(list)
     for entry in entries:
         if entry.key:
@@ -394,7 +401,7 @@ def _blocked_pairs(entries, km, threshold):
         for placeless in (entry for entry in group if not _has_place(entry)):
             for other in group:
                 if other.pk != placeless.pk:
-                    yield placeless, other, 100
+                    yield placeless, other
     for group in by_town.values():
         if len(group) > 1:
             yield from _alike_pairs(group, threshold=threshold)
@@ -419,11 +426,11 @@ def find_organisation_pairs():
     for first, second, reasons in organisation_pairs_by_identifier():
         low, high = sorted([first, second])
         matches[low, high] = Match(low, high, 100, tuple(reasons))
-    for first, second, score in _blocked_pairs(entries, NEAR_KM, ORGANISATION_THRESHOLD):
+    for first, second in _blocked_pairs(entries, NEAR_KM, ORGANISATION_THRESHOLD):
         pair = tuple(sorted([first.pk, second.pk]))
         if pair in matches:
             continue
-        match = _compare_organisation_entries(first, second, score)
+        match = _compare_organisation_entries(first, second)
         if match:
             matches[pair] = match
     return list(matches.values()), len(entries)
@@ -563,7 +570,7 @@ def find_partnership_pairs():
     members = _members_of()
     candidates = {
         tuple(sorted([first.pk, second.pk]))
-        for first, second, _score in _blocked_pairs(
+        for first, second in _blocked_pairs(
             list(entries.values()), PARTNERSHIP_NEAR_KM, PARTNERSHIP_THRESHOLD
         )
     }
@@ -573,7 +580,7 @@ def find_partnership_pairs():
             by_region[entry.region].append(entry)
     for placeless in by_region.values():
         region_entries = [e for e in entries.values() if e.region == placeless[0].region]
-        for first, second, _score in _alike_pairs(
+        for first, second in _alike_pairs(
             placeless, region_entries, threshold=PARTNERSHIP_THRESHOLD
         ):
             if first.pk != second.pk:

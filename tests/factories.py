@@ -106,3 +106,12 @@ def make_place(name, latitude, longitude, **overrides):
     }
     fields.update(overrides)
     return _changed(Place.objects.create(**fields))
+
+
+def make_moderator(**overrides):
+    """Active staff with the permission to review partnerships: a curator."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user(**{"is_staff": True, **overrides})
+    user.user_permissions.add(Permission.objects.get(codename="moderate_partnership"))
+    return user
