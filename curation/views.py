@@ -187,7 +187,6 @@ def merge(request, kind, first, second):
     except merging.MergeRefused as refusal:
         form.add_error("survivor", str(refusal))
         return render(request, "curation/merge.html", context, status=409)
-    messages.success(request, f"“{other.name}” is merged into “{result.survivor.name}”.")
     token = signing.dumps(result.summary(), salt=RESULT_SALT, compress=True)
     url = reverse("curation:merged", kwargs={"kind": WORDS[kind], "pk": other.pk})
     return redirect(f"{url}?result={token}")
