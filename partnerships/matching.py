@@ -318,22 +318,26 @@ def exact_organisation(name, town, organisations):
 def likely_duplicates(name, town, organisations, limit=5):
     """Organisations among `organisations` that a typed name and town probably mean, most alike
     first, for the registration form's "already in the directory?" question: those in the same
-    town whose normalised names are alike, or one contains the other ("Bolton Library" offers
-    "Bolton Central Library"), and those of the same normalised name with no town of their own.
-    Merged organisations are never offered."""
+    town whose normalised names are alike, or where the words of one (two or more of them) are
+    all in the other ("Bolton Library" offers "Bolton Central Library"), and, when a town is
+    typed, those of the same normalised name with no town of their own. Merged organisations
+    are never offered."""
     key = organisation_key(name)
     if not key:
         return []
     town = town.strip()
-    same_town = organisations.current().filter(town__iexact=town) if town else None
-    same_name = organisations.current().filter(match_name=key, town="")
-    candidates = list(same_name.only("pk", "name", "town")[:100])
-    if same_town is not None:
-        candidates += list(same_town.only("pk", "name", "town", "match_name")[:1000])
+    fields = ("pk", "name", "town", "match_name")
+    candidates = list(organisations.current().filter(town__iexact=town).only(*fields)[:1000])
+    if town:
+        placeless = organisations.current().filter(match_name=key, town="")
+        candidates += list(placeless.only(*fields)[:100])
     scored = {}
     for organisation in candidates:
         other = organisation.match_name or organisation_key(organisation.name)
-        alike, contained = name_score(key, other), round(fuzz.token_set_ratio(key, other))
+        alike = name_score(key, other)
+        contained = 0
+        if alike and min(len(key.split()), len(other.split())) >= 2:
+            contained = round(fuzz.token_set_ratio(key, other))
         if max(alike, contained) >= SUGGESTION_THRESHOLD:
             scored[organisation.pk] = (-alike, -contained, organisation.name, organisation.pk)
     order = sorted(scored, key=scored.get)[:limit]

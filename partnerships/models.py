@@ -605,6 +605,13 @@ class Partnership(SluggedModel, Located):
 
         if self.established_year and self.established_year > timezone.now().year:
             raise ValidationError({"established_year": "The year cannot be in the future."})
+        if (self.publication_state == PublicationState.MERGED) != self.is_merged:
+            raise ValidationError(
+                {
+                    "publication_state": "Only a merge marks a partnership merged, and only a "
+                    "restore of an earlier version brings a merged one back."
+                }
+            )
 
 
 class Role(models.TextChoices):

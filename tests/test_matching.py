@@ -339,3 +339,26 @@ def test_the_command_finds_and_reports_duplicates():
     assert "Compared 2 organisations and 0 partnerships" in out.getvalue()
     assert "1 organisation pairs and 0 partnership pairs to review" in out.getvalue()
     assert DuplicateCandidate.objects.count() == 1
+
+
+def test_a_one_word_name_is_not_offered_every_organisation_of_its_town():
+    trust = make_organisation(name="Bolton NHS Foundation Trust", town="Bolton")
+    make_organisation(name="Bolton College", town="Bolton")
+    make_organisation(name="Bolton Council", town="Bolton")
+
+    found = matching.likely_duplicates("Bolton NHS FT", "Bolton", Organisation.objects.all())
+
+    assert found == [trust]
+
+
+def test_the_registration_forms_suggestions_cost_a_fixed_number_of_queries(
+    django_assert_num_queries,
+):
+    for n in range(5):
+        make_organisation(name=f"Bolton Library {n}", town="Bolton")
+        make_organisation(name=f"Library {n}", town="")
+
+    with django_assert_num_queries(2):
+        found = matching.likely_duplicates("Bolton Library 3", "Bolton", Organisation.objects)
+
+    assert [o.name for o in found] == ["Bolton Library 3"]

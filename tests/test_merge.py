@@ -663,3 +663,18 @@ def test_an_unknown_kind_or_entry_is_a_404(curator_client):
         ).status_code
         == 404
     )
+
+
+def test_a_partnership_cannot_be_marked_merged_or_brought_back_by_hand():
+    from django.core.exceptions import ValidationError
+
+    network, copy = partnership_pair()
+    network.publication_state = PublicationState.MERGED
+    with pytest.raises(ValidationError, match="Only a merge"):
+        network.full_clean()
+
+    merging.merge_partnerships(survivor=network, other=copy, choices={}, user=None)
+    copy.refresh_from_db()
+    copy.publication_state = PublicationState.PUBLISHED
+    with pytest.raises(ValidationError, match="Only a merge"):
+        copy.full_clean()
