@@ -42,7 +42,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
@@ -607,6 +607,18 @@ def find_partnership_pairs():
 # Storing what the scan found --------------------------------------------------------------------
 
 
+def store_match_names(model, names, using=None):
+    """Write `names`, (stored normalised name, pk) pairs, to `model`'s table in one batch of
+    plain UPDATEs: at 100,000 rows a second or two, where `bulk_update`'s CASE expressions
+    take over a minute on SQLite."""
+    connection = connections[using or router.db_for_write(model)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.get_field("match_name").column)
+    key = connection.ops.quote_name(model._meta.pk.column)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", list(names))  # noqa: S608
+
+
 def refresh_match_names():
     """Recompute the stored normalised names where they are stale (rows written in bulk, or a
     change to the normalising rules). Returns how many rows changed."""
@@ -618,8 +630,9 @@ def refresh_match_names():
         ):
             wanted = key(name)
             if wanted != stored:
-                stale.append(model(pk=pk, match_name=wanted))
-        model.objects.bulk_update(stale, ["match_name"], batch_size=1000)
+                stale.append((wanted, pk))
+        if stale:
+            store_match_names(model, stale)
         changed += len(stale)
     return changed
 

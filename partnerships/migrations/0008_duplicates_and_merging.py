@@ -10,14 +10,13 @@ from django.db import migrations, models
 def fill_match_names(apps, schema_editor):
     """Store the normalised names of the rows already there. The rules are the matcher's
     today; `manage.py find_duplicates` recomputes any that the rules change later."""
-    from partnerships.matching import organisation_key, partnership_key
+    from partnerships.matching import organisation_key, partnership_key, store_match_names
 
     for name, key in [("Organisation", organisation_key), ("Partnership", partnership_key)]:
         model = apps.get_model("partnerships", name)
-        rows = list(model.objects.only("pk", "name"))
-        for row in rows:
-            row.match_name = key(row.name)
-        model.objects.bulk_update(rows, ["match_name"], batch_size=1000)
+        rows = model.objects.values_list("name", "pk").iterator(chunk_size=10_000)
+        names = [(key(name), pk) for name, pk in rows]
+        store_match_names(model, names, using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
