@@ -17,9 +17,13 @@ from partnerships.models import (
     Contact,
     DataVersion,
     Decision,
+    DuplicateCandidate,
+    DuplicateKind,
+    DuplicateScan,
     GeocodeCache,
     Membership,
     ModerationEvent,
+    NotDuplicate,
     Organisation,
     Partnership,
     Place,
@@ -70,6 +74,19 @@ def make_one(model):
             partnership=partnership, decision=Decision.SUBMITTED
         ),
         DataVersion: lambda: DataVersion.objects.get_or_create(pk=DataVersion.SINGLETON)[0],
+        DuplicateCandidate: lambda: DuplicateCandidate.objects.create(
+            **DuplicateCandidate.fields_for(
+                *(m.organisation for m in partnership.memberships.all())
+            ),
+            score=90,
+            reasons=["names match after normalising: “bolton”"],
+        ),
+        NotDuplicate: lambda: NotDuplicate.objects.create(
+            kind=DuplicateKind.PARTNERSHIP,
+            partnership_a=partnership,
+            partnership_b=make_partnership(),
+        ),
+        DuplicateScan: lambda: DuplicateScan.objects.create(finished_at=timezone.now()),
     }
     return builders[model]()
 
@@ -104,8 +121,11 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
 
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
     # than being typed in; revisions and moderation events are written by the editing and
-    # moderation screens; the published-data version is bumped by the services.
-    assert can_add == (model not in (Place, GeocodeCache, Revision, ModerationEvent, DataVersion))
+    # moderation screens; the published-data version is bumped by the services; duplicate pairs
+    # come from the scan and the curators' duplicates page.
+    read_only = (Place, GeocodeCache, Revision, ModerationEvent, DataVersion, DuplicateCandidate,
+                 NotDuplicate, DuplicateScan)  # fmt: skip
+    assert can_add == (model not in read_only)
     assert response.status_code == (200 if can_add else 403)
 
 

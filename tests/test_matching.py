@@ -362,3 +362,10 @@ def test_the_registration_forms_suggestions_cost_a_fixed_number_of_queries(
         found = matching.likely_duplicates("Bolton Library 3", "Bolton", Organisation.objects)
 
     assert [o.name for o in found] == ["Bolton Library 3"]
+
+
+def test_is_similar_compares_names_alone():
+    assert matching.is_similar("Bolton NHS FT", "The Bolton NHS Foundation Trust")
+    assert matching.is_similar("Saint Helens Library Service", "St Helens Libraries")
+    assert not matching.is_similar("Bolton College", "Bolton Council")
+    assert not matching.is_similar("Ward 10 Library", "Ward 11 Library")
