@@ -3,7 +3,7 @@ restore, duplicates and merge. Only moderators reach them; everyone else gets a 
 
 from django.urls import path
 
-from curation import moderation
+from curation import history, moderation
 
 app_name = "curation"
 
@@ -18,4 +18,25 @@ urlpatterns: list = [
         name="request_changes",
     ),
     path("moderation/<int:pk>/reject/", moderation.reject, name="reject"),
+    # History and restore (curation/history.py).
+    path(
+        "moderation/history/partnerships/<int:pk>/",
+        history.partnership_history,
+        name="partnership_history",
+    ),
+    path(
+        "moderation/history/partnerships/<int:pk>/versions/<int:number>/restore/",
+        history.partnership_restore,
+        name="partnership_restore",
+    ),
+    path(
+        "moderation/history/organisations/<int:pk>/",
+        history.organisation_history,
+        name="organisation_history",
+    ),
+    path(
+        "moderation/history/organisations/<int:pk>/versions/<int:number>/restore/",
+        history.organisation_restore,
+        name="organisation_restore",
+    ),
 ]

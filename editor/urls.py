@@ -12,6 +12,7 @@ urlpatterns: list = [
     path("partnerships/<int:pk>/preview/", views.preview, name="preview"),
     path("partnerships/<int:pk>/submit/", views.submit, name="submit"),
     path("partnerships/<int:pk>/editors/", views.editors, name="editors"),
+    path("partnerships/<int:pk>/history/", views.partnership_history, name="history"),
     path(
         "partnerships/<int:pk>/revision-document/<int:index>/",
         views.revision_document,

@@ -9,10 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from partnerships import history
 from partnerships.models import (
     Activity,
     ActivityGroup,
     Agreement,
+    ChangeKind,
+    ChangeSet,
     CommunicationChannel,
     Contact,
     DataVersion,
@@ -26,6 +29,7 @@ from partnerships.models import (
     PublicationState,
     Region,
     Revision,
+    Version,
 )
 from tests.factories import (
     make_agreement,
@@ -70,6 +74,8 @@ def make_one(model):
             partnership=partnership, decision=Decision.SUBMITTED
         ),
         DataVersion: lambda: DataVersion.objects.get_or_create(pk=DataVersion.SINGLETON)[0],
+        ChangeSet: lambda: history.record(partnership, kind=ChangeKind.CREATED).change_set,
+        Version: lambda: history.record(partnership, kind=ChangeKind.CREATED),
     }
     return builders[model]()
 
@@ -105,7 +111,11 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
     # than being typed in; revisions and moderation events are written by the editing and
     # moderation screens; the published-data version is bumped by the services.
-    assert can_add == (model not in (Place, GeocodeCache, Revision, ModerationEvent, DataVersion))
+    # History is written by every write path, never by hand.
+    assert can_add == (
+        model
+        not in (Place, GeocodeCache, Revision, ModerationEvent, DataVersion, ChangeSet, Version)
+    )
     assert response.status_code == (200 if can_add else 403)
 
 
