@@ -11,7 +11,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -157,10 +157,12 @@ class KeepsHistory:
         return []
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "versions_url": reverse(self.history_url_name, args=[unquote(object_id)]),
-        }
+        object_id = unquote(object_id)
+        if object_id.isdigit():  # anything else is "not found", which the admin answers
+            extra_context = {
+                **(extra_context or {}),
+                "versions_url": reverse(self.history_url_name, args=[object_id]),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -424,6 +426,25 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsHistory, LocatedAdmin):
         return partnerships_of(
             [changed for formset in formsets for changed in changed_forms(formset)]
         )
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Organisation.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        """Deleting an organisation changes the partnerships that named it (as a member, a
+        contact's employer or an agreement's party): each gets a version."""
+        ids = list(queryset.values_list("pk", flat=True))
+        named = (
+            Q(memberships__organisation__in=ids)
+            | Q(contacts__organisation__in=ids)
+            | Q(agreements__parties__in=ids)
+        )
+        partnerships = list(Partnership.objects.filter(named).distinct().order_by("pk"))
+        history.baseline(*partnerships)
+        super().delete_queryset(request, Organisation.objects.filter(pk__in=ids))
+        with history.change(ChangeKind.ADMIN_EDIT, request.user) as change_set:
+            for partnership in partnerships:
+                change_set.record(partnership)
 
     @admin.display(description="located", boolean=True, ordering="latitude")
     def is_located(self, obj):

@@ -155,7 +155,7 @@ def _locked(entry):
     """The entry as stored, its row locked until the transaction ends, so that two changes to
     one entry take turns numbering their versions."""
     model = Partnership if _entry_field(entry) == "partnership" else Organisation
-    return model.objects.select_for_update().select_related("region").get(pk=entry.pk)
+    return model.objects.select_for_update(of=("self",)).select_related("region").get(pk=entry.pk)
 
 
 def _author(user):

@@ -944,7 +944,7 @@ class DataVersion(models.Model):
 class ChangeKind(models.TextChoices):
     EXISTING = "existing", "As it was before its history began"
     CREATED = "created", "Created"
-    EDIT = "edit", "Edited before publication"
+    EDIT = "edit", "Edited by its editors"
     APPROVAL = "approval", "Approved by a moderator"
     ADMIN_EDIT = "admin-edit", "Edited in the admin"
     PUBLISH = "publish", "Published"

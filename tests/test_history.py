@@ -215,6 +215,32 @@ def test_an_organisation_edited_in_the_admin_is_one_change_with_the_partnerships
     assert versions(partnership)[-1].snapshot["members"][0]["role"] == Role.MEMBER
 
 
+def test_deleting_an_organisation_in_the_admin_is_a_version_of_each_partnership_naming_it(
+    admin_client,
+):
+    partnership = make_partnership(members=2)
+    organisation = partnership.memberships.first().organisation
+    elsewhere = make_partnership()
+    make_contact(elsewhere, organisation=organisation)
+    untouched = make_partnership(members=1)
+
+    admin_client.post(
+        reverse("admin:partnerships_organisation_delete", args=[organisation.pk]), {"post": "yes"}
+    )
+
+    assert not Organisation.objects.filter(pk=organisation.pk).exists()
+    assert kinds(partnership) == [ChangeKind.EXISTING, ChangeKind.ADMIN_EDIT]
+    assert len(versions(partnership)[-1].snapshot["members"]) == 1
+    assert kinds(elsewhere) == [ChangeKind.EXISTING, ChangeKind.ADMIN_EDIT]
+    assert versions(untouched) == []
+
+
+def test_an_admin_address_with_a_bad_id_is_still_not_found(admin_client):
+    response = admin_client.get("/admin/partnerships/partnership/not-a-number/change/")
+
+    assert response.status_code == 302  # the admin's own "does not exist" redirect
+
+
 def test_the_publish_and_archive_actions_each_record_one_version_by_the_curator(admin_client):
     partnership = make_partnership(publication_state=PublicationState.DRAFT)
     changelist = reverse("admin:partnerships_partnership_changelist")
