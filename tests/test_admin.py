@@ -9,10 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from partnerships import history
 from partnerships.models import (
     Activity,
     ActivityGroup,
     Agreement,
+    ChangeKind,
+    ChangeSet,
     CommunicationChannel,
     Contact,
     DataVersion,
@@ -28,6 +31,7 @@ from partnerships.models import (
     PublicationState,
     Region,
     Revision,
+    Version,
 )
 from tests.factories import (
     make_agreement,
@@ -84,6 +88,8 @@ def make_one(model):
             west=-2.5,
             east=-2.5,
         ),
+        ChangeSet: lambda: history.record(partnership, kind=ChangeKind.CREATED).change_set,
+        Version: lambda: history.record(partnership, kind=ChangeKind.CREATED),
     }
     return builders[model]()
 
@@ -119,7 +125,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
     # than being typed in; revisions and moderation events are written by the editing and
     # moderation screens; the published-data version is bumped by the services, and the map
-    # summary is built from the partnerships.
+    # summary is built from the partnerships. History is written by every write path, never
+    # by hand.
     written_by_the_site = (
         Place,
         GeocodeCache,
@@ -128,6 +135,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         DataVersion,
         MapSummary,
         MapGridCell,
+        ChangeSet,
+        Version,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)

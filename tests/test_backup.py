@@ -24,9 +24,10 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from partnerships import backups, services
+from partnerships import backups, history, services
 from partnerships.models import (
     Activity,
+    ChangeKind,
     CommunicationChannel,
     Decision,
     GeocodeCache,
@@ -101,6 +102,7 @@ def build_a_directory():
         actor=editor,
         message="Please review.",
     )
+    history.record(partnership, kind=ChangeKind.ADMIN_EDIT, user=curator, reason="Checked.")
     make_place("Birkenhead", 53.39, -3.01, region=region)
     GeocodeCache.objects.create(query="wirral", latitude=53.37, longitude=-3.07, place_rank=16)
     LogEntry.objects.create(
