@@ -81,6 +81,7 @@ def load(purpose):
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from partnerships import services
     from partnerships.models import Partnership, PublicationState
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -106,6 +107,14 @@ def load(purpose):
     print(
         f"Loaded {Partnership.objects.count():,} partnerships into {connection.vendor} "
         f"in {time.perf_counter() - started:.1f} s"
+    )
+    # As every write path does. With DEBUG on, tasks run at once, so this also builds the map
+    # summary, as the worker would in production after each change.
+    started = time.perf_counter()
+    services.published_data_changed()
+    print(
+        f"Published-data version bumped and map summary rebuilt in "
+        f"{time.perf_counter() - started:.2f} s (the worker's task after each change)"
     )
 
 

@@ -5,7 +5,7 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse_lazy
 
 from partnerships.models import (
@@ -218,6 +218,16 @@ class PartnershipFilter(django_filters.FilterSet):
     def radius_km(self):
         return self.form.cleaned_data.get("radius") or DEFAULT_RADIUS
 
+    def narrows(self):
+        """Whether a valid search leaves anything out: False when it lists every published
+        partnership (nothing set but the order, or a radius with no place to measure from), so
+        that national answers can come from the map summary."""
+        return any(
+            _is_set(value)
+            for name, value in self.form.cleaned_data.items()
+            if name not in ("sort", "radius")
+        )
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         point = self.form.near_point
@@ -235,3 +245,11 @@ class PartnershipFilter(django_filters.FilterSet):
         if sort == "relevance" and words:
             return queryset.order_by("-search_rank", "name")
         return queryset.order_by("name")
+
+
+def _is_set(value):
+    if value is None or value == "":
+        return False
+    if isinstance(value, (list, tuple, QuerySet)):
+        return len(value) > 0
+    return True

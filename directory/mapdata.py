@@ -27,10 +27,11 @@ import math
 import operator
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Min, Q, Sum, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import Floor, RowNumber
 from django.urls import reverse
 
+from partnerships import mapsummary
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
 
 # A response never holds more than 19 x 15 = 285 features, under the 300 the browser should ever
@@ -195,13 +196,19 @@ def screen_span(west, south, east, north, zoom):
     return (east - west) / 360.0 * scale, mercator_y(south, zoom) - mercator_y(north, zoom)
 
 
-def cluster(partnerships, viewport):
+def cluster(partnerships, viewport, *, everything_at=None):
     """GeoJSON features for the located `partnerships` inside `viewport`, clustered on a grid.
 
     Two queries whatever the size of the directory (three at the deepest zoom): one groups the
     rows into cells, one fetches the names of the entries in cells that are a single point.
     `partnerships` must not be joined to a many-valued relation (filter through `pk__in`), or
     rows would be counted more than once.
+
+    `everything_at` is the published-data version when `partnerships` is the whole published
+    directory (nothing filtered): at national and regional zoom the fine cells then come from the
+    map summary (`partnerships.mapsummary`) if it is of that version, which reads a few thousand
+    summary rows instead of every partnership (two queries, plus one for any cell the box cuts
+    through).
     """
     inside = partnerships.located().filter(
         latitude__gte=viewport.south,
@@ -214,7 +221,12 @@ def cluster(partnerships, viewport):
         cells = _distinct_points(inside)
     if cells is None:
         if viewport.fine_cells_per_cell:
-            cells = _cells_from_fine_grid(inside, viewport)
+            fine_rows = None
+            if everything_at is not None:
+                fine_rows = _fine_rows_from_summary(inside, viewport, everything_at)
+            if fine_rows is None:
+                fine_rows = _fine_rows(inside, viewport)
+            cells = _merge_fine_rows(fine_rows, viewport)
         else:
             cells = _cells(inside, viewport)
         cells = _separate(_group(cells, viewport), viewport)
@@ -229,15 +241,7 @@ def cluster(partnerships, viewport):
     ]
 
 
-_SUMMARY = {
-    "count": Count("*"),
-    "latitude_sum": Sum("latitude"),
-    "longitude_sum": Sum("longitude"),
-    "south": Min("latitude"),
-    "north": Max("latitude"),
-    "west": Min("longitude"),
-    "east": Max("longitude"),
-}
+_SUMMARY = mapsummary.AGGREGATES
 
 
 # How two fine cells' figures (in _SUMMARY's order) combine into one map cell's.
@@ -256,14 +260,16 @@ def _cells(inside, viewport):
     )
 
 
-def _cells_from_fine_grid(inside, viewport):
-    """One row per map cell, merged here from the database's sums per fine grid cell."""
-    fine_rows = (
+def _fine_rows(inside, viewport, *more):
+    """The database's sums per fine grid cell of the partnerships inside the box, as
+    (fine_y, fine_x, *figures) rows; `more` narrows them further (to some fine cells)."""
+    return (
         inside.order_by()
         # Says again which fine rows the box covers, in the index's own terms, so that the
         # planner reads the (state, fine cell) index in order instead of sorting the rows.
         .annotate(fine_y=FineCell("latitude"), fine_x=FineCell("longitude"))
         .filter(
+            *more,
             fine_y__gte=math.floor(viewport.south * CELLS_PER_DEGREE),
             fine_y__lte=math.floor(viewport.north * CELLS_PER_DEGREE),
         )
@@ -271,6 +277,41 @@ def _cells_from_fine_grid(inside, viewport):
         .annotate(**_SUMMARY)
         .values_list("fine_y", "fine_x", *_SUMMARY)
     )
+
+
+def _fine_rows_from_summary(inside, viewport, version):
+    """The same rows as `_fine_rows` for the whole published directory, from the map summary:
+    cells wholly inside the box as they are, cells the box cuts through (at most those on its
+    edges) computed afresh from the partnerships in them. None if the summary is not of
+    `version`."""
+    summary = mapsummary.cells_in(
+        version, viewport.south, viewport.west, viewport.north, viewport.east
+    )
+    if summary is None:
+        return None
+    rows, cut = [], []
+    for fine_y, fine_x, count, *sums, south, north, west, east in summary:
+        if (
+            viewport.south <= south
+            and north <= viewport.north
+            and viewport.west <= west
+            and east <= viewport.east
+        ):
+            rows.append((fine_y, fine_x, count, *sums, south, north, west, east))
+        elif not (
+            north < viewport.south
+            or south > viewport.north
+            or east < viewport.west
+            or west > viewport.east
+        ):
+            cut.append(Q(fine_y=fine_y, fine_x=fine_x))
+    if cut:
+        rows.extend(_fine_rows(inside, viewport, Q(*cut, _connector=Q.OR)))
+    return rows
+
+
+def _merge_fine_rows(fine_rows, viewport):
+    """One row per map cell, merged here from sums per fine grid cell."""
     across, down = viewport.fine_cells_per_cell
     cells = {}
     for fine_y, fine_x, *figures in fine_rows:

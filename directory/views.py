@@ -21,7 +21,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_safe
 
 from config.middleware import NUL_MESSAGE, has_nul
-from partnerships import merging, services
+from partnerships import mapsummary, merging, services
 from partnerships.links import site_url
 from partnerships.models import (
     Activity,
@@ -54,16 +54,19 @@ class KnownCountPaginator(Paginator):
         self.__dict__["count"] = count  # fills Paginator.count's cached_property
 
 
-def _paginate(request, queryset, version=None):
+def _paginate(request, queryset, version=None, *, everything=False):
     """A page of `queryset`. Its length, a full count at national scale, is cached per request
-    and published-data version."""
+    and published-data version; when `queryset` is `everything` published, the map summary
+    knows it without a count when it is of this version."""
     if version is None:
         version = services.published_data_version()
+
+    def count():
+        known = mapsummary.published_count(version) if everything else None
+        return queryset.count() if known is None else known
+
     count = caching.cached(
-        "count",
-        version,
-        [request.path, caching.normalised_query(request.GET)],
-        queryset.count,
+        "count", version, [request.path, caching.normalised_query(request.GET)], count
     )
     paginator = KnownCountPaginator(queryset, settings.DIRECTORY_PAGE_SIZE, count=count)
     return paginator.get_page(request.GET.get("page"))
@@ -172,7 +175,12 @@ def _search(request, template, *, embedded=False):
     if search.is_valid():
         results = search.qs
         context.update(
-            page=_paginate(request, results.select_related("region").with_member_count(), version),
+            page=_paginate(
+                request,
+                results.select_related("region").with_member_count(),
+                version,
+                everything=not search.narrows(),
+            ),
             near_point=search.near_point,
             near_place=search.near_place,
             radius_km=search.radius_km,
@@ -269,7 +277,10 @@ def map_data(request):
     def clustered():
         # Every filter goes through `pk__in` subqueries, never a join, so clusters count each
         # partnership once and the database can use the map grid index.
-        collection = {"type": "FeatureCollection", "features": mapdata.cluster(search.qs, viewport)}
+        # With nothing filtered, national views read the map summary instead of every row.
+        everything_at = None if search.narrows() else version
+        features = mapdata.cluster(search.qs, viewport, everything_at=everything_at)
+        collection = {"type": "FeatureCollection", "features": features}
         return json.dumps(collection, separators=(",", ":"))
 
     body = caching.cached("map", version, parts, clustered)

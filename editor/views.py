@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from directory.forms import ContactForm
 from editor import invitations, uploads
 from editor.forms import InvitationForm, PartnershipEditor, carry_uploads
-from partnerships import services
+from partnerships import history, services
 from partnerships.models import (
     Activity,
     Agreement,
@@ -188,6 +188,33 @@ def preview(request, pk):
             "contact_form": ContactForm(partnership=partnership),
             "trail": [("My partnerships", reverse("editor:my_partnerships"))],
             "map_config": {"points": []},
+        },
+    )
+
+
+HISTORY_PAGE_SIZE = 20
+
+
+@login_required
+@require_safe
+def partnership_history(request, pk):
+    """The partnership's published history for its editors: each version the public saw, with
+    what changed, read-only (curators restore versions on their own screens). Co-editors are
+    named; curators are "a curator", and their reasons stay with them."""
+    partnership = _editable(request, pk)
+    versions = history.versions_of(partnership).filter(publication_state=PublicationState.PUBLISHED)
+    page, entries = history.timeline(
+        versions, page=request.GET.get("page"), per_page=HISTORY_PAGE_SIZE
+    )
+    return render(
+        request,
+        "editor/history.html",
+        {
+            "partnership": partnership,
+            "page": page,
+            "entries": entries,
+            "editor_ids": set(partnership.editors.values_list("pk", flat=True)),
+            "trail": [("My partnerships", reverse("editor:my_partnerships"))],
         },
     )
 

@@ -47,7 +47,15 @@ MANIFEST = "manifest.json"
 SERIALIZATION_FORMAT = "backupjsonl"
 DATA = f"data.{SERIALIZATION_FORMAT}"
 MEDIA_DIR = "media"
-EXCLUDED = ("contenttypes", "auth.permission", "sessions")
+# Besides Django's own derived tables, the map summary: it is rebuilt from the partnerships after
+# a restore (queued like after any other change), so a backup need not carry it.
+EXCLUDED = (
+    "contenttypes",
+    "auth.permission",
+    "sessions",
+    "partnerships.mapsummary",
+    "partnerships.mapgridcell",
+)
 # Rows that `migrate` itself inserts (partnerships/migrations/0002_vocabularies.py), so an empty
 # install already has them. Restore replaces them with the backup's, which may have been edited.
 SEEDED_BY_MIGRATIONS = (
@@ -334,6 +342,7 @@ def restore_backup(archive_path):
                     pk=DataVersion.SINGLETON,
                     defaults={"value": max(version_before, services.published_data_version()) + 1},
                 )
+                transaction.on_commit(services.queue_map_summary_refresh, robust=True)
                 _check_rows(manifest)
                 for name, expected in manifest["files"].items():
                     target = root / name

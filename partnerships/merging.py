@@ -38,7 +38,7 @@ from partnerships.models import (
     stronger_role,
 )
 from partnerships.services import published_data_changed
-from partnerships.snapshots import AGREEMENT_FIELDS, CONTACT_FIELDS, FIELDS, _display, _plain
+from partnerships.snapshots import AGREEMENT_FIELDS, CHOICES, CONTACT_FIELDS, FIELDS, _plain
 
 # Which record a field's value comes from, as the merge form names them.
 SURVIVOR, OTHER = "survivor", "other"
@@ -145,7 +145,12 @@ def _partnership_value(partnership, name):
         return _location_text(partnership)
     if name == "region":
         return partnership.region.name if partnership.region_id else ""
-    return _display(name, getattr(partnership, name))
+    value = getattr(partnership, name)
+    if value in (None, ""):
+        return ""
+    if name in CHOICES:
+        return getattr(partnership, f"get_{name}_display")()
+    return str(value)
 
 
 def differing_fields(first, second):

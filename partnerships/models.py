@@ -1058,6 +1058,163 @@ class DataVersion(models.Model):
         return f"version {self.value}"
 
 
+class MapSummary(models.Model):
+    """Which published-data version the map summary (`MapGridCell`) was built from, and how many
+    partnerships were published then. One row. The summary is used only while its version is
+    the current one, so it is never read stale (see `partnerships.mapsummary`)."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    version = models.PositiveBigIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "map summary"
+        verbose_name_plural = "map summary"
+
+    def __str__(self):
+        return f"map summary of version {self.version}"
+
+
+class MapGridCell(models.Model):
+    """The published, located partnerships in one cell of the fine map grid
+    (`partnerships.mapgrid`): how many, the sums of their coordinates (for the cell's centre)
+    and their extent. A few thousand rows at most, however large the directory: the national
+    map reads these instead of every partnership."""
+
+    fine_y = models.IntegerField()
+    fine_x = models.IntegerField()
+    count = models.PositiveIntegerField()
+    latitude_sum = models.FloatField()
+    longitude_sum = models.FloatField()
+    south = models.FloatField()
+    north = models.FloatField()
+    west = models.FloatField()
+    east = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fine_y", "fine_x"], name="map_grid_cell_unique")
+        ]
+
+    def __str__(self):
+        return f"cell {self.fine_y},{self.fine_x}: {self.count}"
+
+
+# History: every applied change to a partnership or an organisation, kept as a version ------------
+
+
+class ChangeKind(models.TextChoices):
+    EXISTING = "existing", "As it was before its history began"
+    CREATED = "created", "Created"
+    EDIT = "edit", "Edited by its editors"
+    APPROVAL = "approval", "Approved by a moderator"
+    ADMIN_EDIT = "admin-edit", "Edited in the admin"
+    PUBLISH = "publish", "Published"
+    ARCHIVE = "archive", "Archived"
+    RESTORE = "restore", "Restored from an earlier version"
+    MERGE = "merge", "Merged"
+    IMPORT = "import", "Imported"
+    CONFIRMATION = "confirmation", "Confirmed as still correct"
+    ERASURE = "erasure", "A person's details erased"
+
+
+class ChangeSet(models.Model):
+    """One action that changed the directory (an approval, an admin save, a merge, an import…):
+    who did it, when, why, and the versions of every entry it changed. `partnerships.history`
+    writes them; use `history.change()` rather than creating one by hand."""
+
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at"], name="changeset_newest_first")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def record(self, entry, *, restored_from=None):
+        """Record `entry` (a Partnership or an Organisation) as it is now, after the write, as a
+        version in this change set. See `partnerships.history.change`."""
+        from partnerships import history  # the history module builds on these models
+
+        return history.record_in(self, entry, restored_from=restored_from)
+
+
+class VersionQuerySet(models.QuerySet):
+    def of(self, entry):
+        """The versions of one partnership or organisation."""
+        if isinstance(entry, Partnership):
+            return self.filter(partnership=entry)
+        if isinstance(entry, Organisation):
+            return self.filter(organisation=entry)
+        raise TypeError(f"No history is kept for {type(entry).__name__}.")
+
+    def newest_first(self):
+        return self.order_by("-number")
+
+
+class Version(models.Model):
+    """A partnership or an organisation as it was after one change: the whole entry as a
+    snapshot (`partnerships.snapshots`, the format pending revisions use too), numbered 1, 2, 3…
+    per entry. A partnership's version also keeps the lifecycle fields the snapshot leaves out
+    (publication state, last verified), so that restoring it brings an archived entry back."""
+
+    change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="versions")
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    publication_state = models.CharField(
+        max_length=20, choices=PublicationState.choices, blank=True
+    )
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    restored_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(partnership__isnull=False, organisation__isnull=True)
+                | Q(partnership__isnull=True, organisation__isnull=False),
+                name="version_of_one_entry",
+            ),
+            # These unique indexes also serve "the versions of X, newest first" (read backwards).
+            models.UniqueConstraint(
+                fields=["partnership", "number"], name="one_version_number_per_partnership"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "number"], name="one_version_number_per_organisation"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Version {self.number} of {self.entry}"
+
+    @property
+    def entry(self):
+        return self.partnership if self.partnership_id else self.organisation
+
+    @property
+    def entry_id(self):
+        return self.partnership_id or self.organisation_id
+
+
 # Duplicates -----------------------------------------------------------------------------------
 #
 # `partnerships.matching` finds pairs of organisations or partnerships that are probably one and

@@ -3,7 +3,7 @@
 
 from django.tasks import task
 
-from partnerships import matching, services
+from partnerships import mapsummary, matching, services
 from partnerships.models import Partnership
 
 
@@ -18,6 +18,13 @@ def refine_locations(partnership_id):
     outcomes = services.refine_online(partnership)
     flagged = sum(1 for outcome in outcomes if outcome.entry.geocode_failed_at is not None)
     return {"placed": len(outcomes) - flagged, "flagged": flagged}
+
+
+@task
+def refresh_map_summary():
+    """Bring the national map's summary up to the current published data (see
+    `partnerships.mapsummary`); queued by every change to it. Returns the version it reflects."""
+    return mapsummary.refresh()
 
 
 @task

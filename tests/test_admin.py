@@ -9,10 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from partnerships import history
 from partnerships.models import (
     Activity,
     ActivityGroup,
     Agreement,
+    ChangeKind,
+    ChangeSet,
     CommunicationChannel,
     Contact,
     DataVersion,
@@ -21,6 +24,8 @@ from partnerships.models import (
     DuplicateKind,
     DuplicateScan,
     GeocodeCache,
+    MapGridCell,
+    MapSummary,
     Membership,
     ModerationEvent,
     NotDuplicate,
@@ -30,6 +35,7 @@ from partnerships.models import (
     PublicationState,
     Region,
     Revision,
+    Version,
 )
 from tests.factories import (
     make_agreement,
@@ -74,6 +80,20 @@ def make_one(model):
             partnership=partnership, decision=Decision.SUBMITTED
         ),
         DataVersion: lambda: DataVersion.objects.get_or_create(pk=DataVersion.SINGLETON)[0],
+        MapSummary: lambda: MapSummary.objects.get_or_create(pk=MapSummary.SINGLETON)[0],
+        MapGridCell: lambda: MapGridCell.objects.create(
+            fine_y=267,
+            fine_x=-13,
+            count=1,
+            latitude_sum=53.5,
+            longitude_sum=-2.5,
+            south=53.5,
+            north=53.5,
+            west=-2.5,
+            east=-2.5,
+        ),
+        ChangeSet: lambda: history.record(partnership, kind=ChangeKind.CREATED).change_set,
+        Version: lambda: history.record(partnership, kind=ChangeKind.CREATED),
         DuplicateCandidate: lambda: DuplicateCandidate.objects.create(
             **DuplicateCandidate.fields_for(
                 *(m.organisation for m in partnership.memberships.all())
@@ -121,11 +141,24 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
 
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
     # than being typed in; revisions and moderation events are written by the editing and
-    # moderation screens; the published-data version is bumped by the services; duplicate pairs
-    # come from the scan and the curators' duplicates page.
-    read_only = (Place, GeocodeCache, Revision, ModerationEvent, DataVersion, DuplicateCandidate,
-                 NotDuplicate, DuplicateScan)  # fmt: skip
-    assert can_add == (model not in read_only)
+    # moderation screens; the published-data version is bumped by the services, and the map
+    # summary is built from the partnerships. History is written by every write path, never
+    # by hand; duplicate pairs come from the scan and the curators' duplicates page.
+    written_by_the_site = (
+        Place,
+        GeocodeCache,
+        Revision,
+        ModerationEvent,
+        DataVersion,
+        MapSummary,
+        MapGridCell,
+        ChangeSet,
+        Version,
+        DuplicateCandidate,
+        NotDuplicate,
+        DuplicateScan,
+    )
+    assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)
 
 

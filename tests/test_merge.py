@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from curation import duplicates
 from partnerships import matching, merging, services
 from partnerships.models import (
     Activity,
@@ -455,9 +456,7 @@ def test_the_page_runs_a_fixed_number_of_queries(curator_client, django_assert_n
 
 
 def test_the_page_is_paginated(curator_client, monkeypatch):
-    from curation import views
-
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(duplicates, "PAGE_SIZE", 2)
     make_pairs(3)
 
     response = curator_client.get(duplicates_url(kind="organisations", page=2))

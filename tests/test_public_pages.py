@@ -133,10 +133,10 @@ def test_the_home_page_runs_a_constant_number_of_queries(client, count):
         make_partnership(members=2)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
-    # The filter form's regions, activities and channels; the published-data version; the count;
-    # the page. With nothing filtered the map opens on the whole UK, a constant, not on a
-    # MIN/MAX extent.
-    assert len(queries) == 6
+    # The filter form's regions, activities and channels; the published-data version; whether
+    # the map summary is of it (here not, so then the count); the page. With nothing filtered
+    # the map opens on the whole UK, a constant, not on a MIN/MAX extent.
+    assert len(queries) == 7
     # Until the data changes, the count, the search form and the page of results come from the
     # cache: only the published-data version is read.
     with CaptureQueriesContext(connection) as queries:

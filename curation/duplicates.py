@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from curation.forms import MergeForm
-from editor.moderation import moderator_required
+from curation.permissions import moderator_required
 from partnerships import matching, merging, tasks
 from partnerships.models import (
     DuplicateCandidate,
@@ -56,7 +56,7 @@ def _kind(word):
 
 @moderator_required
 @require_safe
-def duplicates(request):
+def possible_duplicates(request):
     """Possible duplicates of one kind (organisations, or partnerships with `?kind=partnerships`),
     the likeliest first, with why they match."""
     kind = KINDS.get(request.GET.get("kind"), DuplicateKind.ORGANISATION)
