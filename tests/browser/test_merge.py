@@ -38,7 +38,9 @@ def test_a_curator_merges_two_organisations_from_the_duplicates_page(
     Membership.objects.create(partnership=network, organisation=short, role=Role.MEMBER)
     matching.refresh_duplicate_candidates()
 
-    site.open("/moderation/duplicates/")
+    site.open("/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Duplicates").click()
+    page.wait_for_url("**/moderation/duplicates/")
     assert page.locator("h1").inner_text() == "Possible duplicates"
     assert "Names match after normalising: “bolton”" in page.locator("main").inner_text()
     assert axe_violations() == []
