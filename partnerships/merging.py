@@ -24,6 +24,7 @@ Each merge runs in one transaction and calls `services.published_data_changed()`
 from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from partnerships import matching
@@ -343,6 +344,20 @@ def _rewrite_revision(data, old, new):
     return changed
 
 
+def partnerships_naming(organisation):
+    """The partnerships whose snapshot names `organisation`: as a member, as a contact's
+    employer or as a party to an agreement. A merge of the organisation changes each of them."""
+    return (
+        Partnership.objects.filter(
+            Q(memberships__organisation=organisation)
+            | Q(contacts__organisation=organisation)
+            | Q(agreements__parties=organisation)
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def merge_organisations(*, survivor, other, choices, user, reason=""):
     """Merge organisation `other` into `survivor`; returns a MergeResult.
 
@@ -362,14 +377,14 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
             before_survivor=organisation_counts(survivor),
             before_other=organisation_counts(other),
             after=Counts(0, 0, 0),
+            partnerships=list(partnerships_naming(other)),
         )
+        # history: history.baseline(survivor, other, *result.partnerships) here, before writing
         _take_choices(survivor, other, choices, ORGANISATION_FIELDS)
         survivor.save()
 
-        touched = set()
         theirs = {m.partnership_id: m for m in survivor.memberships.all()}
         for membership in other.memberships.all():
-            touched.add(membership.partnership_id)
             kept = theirs.get(membership.partnership_id)
             if kept is None:
                 membership.organisation = survivor
@@ -378,13 +393,10 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
                 _fold_membership(kept, membership)
                 result.folded += 1
 
-        contacts = Contact.objects.filter(organisation=other)
-        touched.update(contacts.values_list("partnership_id", flat=True))
-        contacts.update(organisation=survivor)
+        Contact.objects.filter(organisation=other).update(organisation=survivor)
 
         Party = Agreement.parties.through
-        for party in Party.objects.filter(organisation=other).select_related("agreement"):
-            touched.add(party.agreement.partnership_id)
+        for party in Party.objects.filter(organisation=other):
             if Party.objects.filter(agreement=party.agreement_id, organisation=survivor).exists():
                 party.delete()
                 result.folded += 1
@@ -402,7 +414,6 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
         other.save(update_fields=["merged_into", "merged_at", "updated_at"])
         matching.forget_pairs_with(other)
 
-        result.partnerships = list(Partnership.objects.filter(pk__in=touched).order_by("pk"))
         result.after = organisation_counts(survivor)
         # history: change_set.record(survivor); change_set.record(other); and
         #   for partnership in result.partnerships: change_set.record(partnership)
@@ -486,7 +497,9 @@ def merge_partnerships(*, survivor, other, choices, user, reason=""):
             before_survivor=partnership_counts(survivor),
             before_other=partnership_counts(other),
             after=Counts(0, 0, 0),
+            partnerships=[survivor, other],
         )
+        # history: history.baseline(survivor, other) here, before writing
         taken = [name for name, source in choices.items() if source == OTHER]
         old_fields = {name: _snapshot_value(survivor, name) for name in taken if name in FIELDS}
         _take_choices(survivor, other, choices, PARTNERSHIP_FIELDS)
@@ -530,7 +543,6 @@ def merge_partnerships(*, survivor, other, choices, user, reason=""):
         other.save(update_fields=["publication_state", "merged_into", "merged_at", "updated_at"])
         matching.forget_pairs_with(other)
 
-        result.partnerships = [survivor, other]
         result.after = partnership_counts(survivor)
         # history: change_set.record(survivor); change_set.record(other)
         #   (result.partnerships is exactly these two: nothing else changes)
