@@ -3,7 +3,7 @@ restore, duplicates and merge. Only moderators reach them; everyone else gets a 
 
 from django.urls import path
 
-from curation import history, moderation
+from curation import duplicates, history, moderation
 
 app_name = "curation"
 
@@ -39,4 +39,18 @@ urlpatterns: list = [
         history.organisation_restore,
         name="organisation_restore",
     ),
+    # Duplicates and merging (curation/duplicates.py, partnerships/matching.py and merging.py).
+    path("moderation/duplicates/", duplicates.possible_duplicates, name="duplicates"),
+    path("moderation/duplicates/scan/", duplicates.scan, name="duplicates_scan"),
+    path(
+        "moderation/duplicates/<str:kind>/<int:first>/<int:second>/not-duplicates/",
+        duplicates.not_duplicates,
+        name="not_duplicates",
+    ),
+    path(
+        "moderation/duplicates/<str:kind>/<int:first>/<int:second>/merge/",
+        duplicates.merge,
+        name="merge",
+    ),
+    path("moderation/duplicates/<str:kind>/<int:pk>/merged/", duplicates.merged, name="merged"),
 ]

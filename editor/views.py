@@ -353,7 +353,8 @@ def my_partnerships(request):
         "-created_at", "-pk"
     )
     partnerships = (
-        Partnership.objects.filter(editors=request.user)
+        Partnership.objects.current()
+        .filter(editors=request.user)
         .annotate(
             revision_state=Subquery(open_revisions.values("state")[:1]),
             last_decision=Subquery(last_event.values("decision")[:1]),
@@ -485,7 +486,10 @@ def accept_invitation(request, token):
             "email, or ask an editor of the partnership to send a new one.",
         )
     partnership = Partnership.objects.filter(pk=invitation.partnership_id).first()
-    if partnership is None or partnership.publication_state == PublicationState.ARCHIVED:
+    if partnership is None or partnership.publication_state in (
+        PublicationState.ARCHIVED,
+        PublicationState.MERGED,
+    ):
         return _invitation_problem(
             request, "The partnership this invitation is for has been removed."
         )

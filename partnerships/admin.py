@@ -30,6 +30,8 @@ from partnerships.models import (
     CommunicationChannel,
     Contact,
     DataVersion,
+    DuplicateCandidate,
+    DuplicateScan,
     GeocodeCache,
     LocationPrecision,
     LocationSource,
@@ -37,6 +39,7 @@ from partnerships.models import (
     MapSummary,
     Membership,
     ModerationEvent,
+    NotDuplicate,
     Organisation,
     Partnership,
     Place,
@@ -1045,3 +1048,46 @@ class MapGridCellAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Duplicates: what the scan found and what curators decided, read-only here; the curators'
+# duplicates page (/moderation/duplicates/) is where pairs are merged or dismissed. Deleting a
+# "not duplicates" row lets the scan suggest that pair again.
+
+PAIR_FIELDS = ["kind", "organisation_a", "organisation_b", "partnership_a", "partnership_b"]
+PAIR_RELATIONS = ["organisation_a", "organisation_b", "partnership_a", "partnership_b"]
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "score", "found_at"]
+    list_filter = ["kind"]
+    ordering = ["-score", "pk"]
+    list_select_related = PAIR_RELATIONS
+    fields = [*PAIR_FIELDS, "score", "reasons", "found_at"]
+    readonly_fields = fields
+
+
+@admin.register(NotDuplicate)
+class NotDuplicateAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "decided_by", "decided_at"]
+    list_filter = ["kind", "decided_at"]
+    ordering = ["-decided_at", "-pk"]
+    list_select_related = [*PAIR_RELATIONS, "decided_by"]
+    fields = [*PAIR_FIELDS, "decided_by", "decided_at"]
+    readonly_fields = fields
+
+
+@admin.register(DuplicateScan)
+class DuplicateScanAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "finished_at",
+        "organisations",
+        "partnerships",
+        "organisation_pairs",
+        "partnership_pairs",
+    ]
+    ordering = ["-started_at", "-pk"]
+    fields = list_display
+    readonly_fields = fields

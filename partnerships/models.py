@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
-from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -208,22 +208,33 @@ class Sector(models.TextChoices):
 
 
 class OrganisationQuerySet(NearQuerySet):
+    def current(self):
+        """Organisations not merged into another one (a merged one keeps its row, so that its
+        old address can redirect to the one it was merged into)."""
+        return self.filter(merged_into__isnull=True)
+
     def public(self):
         """Organisations that belong to at least one published partnership."""
-        return self.filter(
-            memberships__partnership__publication_state=PublicationState.PUBLISHED
-        ).distinct()
+        return (
+            self.current()
+            .filter(memberships__partnership__publication_state=PublicationState.PUBLISHED)
+            .distinct()
+        )
 
     def visible_to(self, user):
         """Organisations `user` may be offered by name: the public ones, those of the
         partnerships they edit, and those no partnership names yet (kept by the curators).
         An organisation that only other people's unpublished partnerships name is left out."""
         mine = Partnership.objects.editable_by(user).values("pk")
-        return self.filter(
-            Q(memberships__isnull=True)
-            | Q(memberships__partnership__publication_state=PublicationState.PUBLISHED)
-            | Q(memberships__partnership__in=mine)
-        ).distinct()
+        return (
+            self.current()
+            .filter(
+                Q(memberships__isnull=True)
+                | Q(memberships__partnership__publication_state=PublicationState.PUBLISHED)
+                | Q(memberships__partnership__in=mine)
+            )
+            .distinct()
+        )
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
@@ -246,6 +257,22 @@ class Organisation(SluggedModel, Located):
     postcode = models.CharField(max_length=10, blank=True)
     country = models.CharField(max_length=20, choices=Country.choices, default=Country.ENGLAND)
     region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
+    match_name = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The name as duplicate matching compares it (partnerships/matching.py).",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_from",
+        help_text="The organisation this one was merged into; its address redirects there.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # What a search matches members by, kept by the database (see partnerships/search.py).
@@ -261,14 +288,33 @@ class Organisation(SluggedModel, Located):
             SearchIndex(fields=["search_document"], name="organisation_search"),
             models.Index(fields=["latitude", "longitude"], name="organisation_lat_lon"),
             models.Index(fields=["sector"], name="organisation_sector"),
+            models.Index(fields=["match_name"], name="organisation_match_name"),
         ]
-        constraints = coordinate_constraints("organisation")
+        constraints = [
+            *coordinate_constraints("organisation"),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("pk")), name="organisation_not_merged_into_itself"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.town})" if self.town else self.name
 
+    def save(self, *args, **kwargs):
+        from partnerships.matching import organisation_key  # matching imports this module
+
+        self.match_name = organisation_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "match_name"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("directory:organisation", kwargs={"slug": self.slug})
+
+    @property
+    def is_merged(self):
+        return self.merged_into_id is not None
 
 
 class Kind(models.TextChoices):
@@ -310,6 +356,7 @@ class PublicationState(models.TextChoices):
     PUBLISHED = "published", "Published"
     CHANGES_REQUESTED = "changes-requested", "Changes requested"
     ARCHIVED = "archived", "Archived"
+    MERGED = "merged", "Merged into another entry"
 
 
 class PartnershipQuerySet(NearQuerySet):
@@ -317,14 +364,27 @@ class PartnershipQuerySet(NearQuerySet):
         """Only what the public may see: reviewed and published entries."""
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
+    def closed(self):
+        """Archived entries that were once public: their address keeps a page saying they are
+        no longer listed. Approving and publishing stamp `last_verified_at`; a new submission
+        that was rejected (also archived) never has it, so it stays a 404."""
+        return self.filter(
+            publication_state=PublicationState.ARCHIVED, last_verified_at__isnull=False
+        )
+
+    def current(self):
+        """Everything but the entries merged into another one."""
+        return self.exclude(publication_state=PublicationState.MERGED)
+
     def editable_by(self, user):
         """What `user` may edit and see unpublished: their own partnerships, or everything for a
-        moderator. Anyone else gets nothing (so a draft is a 404 to them, not a 403)."""
+        moderator. Anyone else gets nothing (so a draft is a 404 to them, not a 403). An entry
+        merged into another is nobody's to edit: its editors edit the one it was merged into."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.has_perm("partnerships.moderate_partnership"):
-            return self.all()
-        return self.filter(editors=user)
+            return self.current()
+        return self.current().filter(editors=user)
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
@@ -448,6 +508,22 @@ class Partnership(SluggedModel, Located):
     editors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="edited_partnerships"
     )
+    match_name = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The name as duplicate matching compares it (partnerships/matching.py).",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_from",
+        help_text="The partnership this one was merged into; its address redirects there.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # What a search matches, kept by the database: the name weighs most in the ranking, then the
@@ -466,6 +542,7 @@ class Partnership(SluggedModel, Located):
             models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
+            models.Index(fields=["match_name"], name="partnership_match_name"),
             SearchIndex(fields=["search_document"], name="partnership_search"),
             # Map clusters at national and regional zoom (directory.mapdata).
             models.Index(
@@ -485,13 +562,39 @@ class Partnership(SluggedModel, Located):
                 | Q(established_year__gte=FIRST_YEAR, established_year__lte=LAST_YEAR),
                 name="partnership_established_year_range",
             ),
+            # "Merged" and a successor go together: a merge sets both, a restore clears both.
+            models.CheckConstraint(
+                condition=Q(publication_state=PublicationState.MERGED, merged_into__isnull=False)
+                | (~Q(publication_state=PublicationState.MERGED) & Q(merged_into__isnull=True)),
+                name="partnership_merged_has_successor",
+                violation_error_message=(
+                    "Only a merge marks a partnership “merged into another entry”: use the "
+                    "curators' duplicates page."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("pk")), name="partnership_not_merged_into_itself"
+            ),
         ]
 
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        from partnerships.matching import partnership_key  # matching imports this module
+
+        self.match_name = partnership_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "match_name"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("directory:partnership", kwargs={"slug": self.slug})
+
+    @property
+    def is_merged(self):
+        return self.merged_into_id is not None
 
     @property
     def is_published(self):
@@ -502,12 +605,29 @@ class Partnership(SluggedModel, Located):
 
         if self.established_year and self.established_year > timezone.now().year:
             raise ValidationError({"established_year": "The year cannot be in the future."})
+        if (self.publication_state == PublicationState.MERGED) != self.is_merged:
+            raise ValidationError(
+                {
+                    "publication_state": "Only a merge marks a partnership merged, and only a "
+                    "restore of an earlier version brings a merged one back."
+                }
+            )
 
 
 class Role(models.TextChoices):
     LEAD = "lead", "Lead"
     MEMBER = "member", "Member"
     ASSOCIATE = "associate", "Associate"
+
+
+# How much a role says about an organisation's part in a partnership: when a merge leaves one
+# organisation in a partnership twice, the membership with the stronger role is kept.
+ROLE_STRENGTH = {Role.LEAD: 3, Role.MEMBER: 2, Role.ASSOCIATE: 1}
+
+
+def stronger_role(a, b):
+    """The stronger of two roles (lead > member > associate)."""
+    return max(a, b, key=lambda role: ROLE_STRENGTH.get(role, 0))
 
 
 # Leads first, then members, then associates.
@@ -1093,3 +1213,173 @@ class Version(models.Model):
     @property
     def entry_id(self):
         return self.partnership_id or self.organisation_id
+
+
+# Duplicates -----------------------------------------------------------------------------------
+#
+# `partnerships.matching` finds pairs of organisations or partnerships that are probably one and
+# the same; the curators' duplicates page lists them and either merges them
+# (`partnerships.merging`) or dismisses them as not duplicates, which is remembered.
+
+
+class DuplicateKind(models.TextChoices):
+    ORGANISATION = "organisation", "Organisations"
+    PARTNERSHIP = "partnership", "Partnerships"
+
+
+class EntryPair(models.Model):
+    """Two organisations or two partnerships, in a fixed order (the lower id first), so a pair
+    is one row whichever way round it is named."""
+
+    kind = models.CharField(max_length=12, choices=DuplicateKind.choices)
+    organisation_a = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    organisation_b = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partnership_a = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partnership_b = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind=DuplicateKind.ORGANISATION,
+                    organisation_a__isnull=False,
+                    organisation_b__isnull=False,
+                    partnership_a__isnull=True,
+                    partnership_b__isnull=True,
+                    organisation_a__lt=F("organisation_b"),
+                )
+                | Q(
+                    kind=DuplicateKind.PARTNERSHIP,
+                    partnership_a__isnull=False,
+                    partnership_b__isnull=False,
+                    organisation_a__isnull=True,
+                    organisation_b__isnull=True,
+                    partnership_a__lt=F("partnership_b"),
+                ),
+                name="%(class)s_one_kind_in_order",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation_a", "organisation_b"],
+                condition=Q(kind=DuplicateKind.ORGANISATION),
+                name="%(class)s_one_row_per_organisation_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["partnership_a", "partnership_b"],
+                condition=Q(kind=DuplicateKind.PARTNERSHIP),
+                name="%(class)s_one_row_per_partnership_pair",
+            ),
+        ]
+
+    @staticmethod
+    def fields_for(first, second):
+        """The field values naming the pair of `first` and `second` (two organisations or two
+        partnerships), whichever order they come in."""
+        low, high = sorted([first, second], key=lambda entry: entry.pk)
+        if isinstance(first, Organisation):
+            return {
+                "kind": DuplicateKind.ORGANISATION,
+                "organisation_a": low,
+                "organisation_b": high,
+            }
+        return {"kind": DuplicateKind.PARTNERSHIP, "partnership_a": low, "partnership_b": high}
+
+    @staticmethod
+    def involving(model, pk):
+        """A filter for the pairs that name the organisation or partnership `pk`."""
+        prefix = "organisation" if model is Organisation else "partnership"
+        return Q(**{f"{prefix}_a": pk}) | Q(**{f"{prefix}_b": pk})
+
+    @property
+    def entries(self):
+        if self.kind == DuplicateKind.ORGANISATION:
+            return self.organisation_a, self.organisation_b
+        return self.partnership_a, self.partnership_b
+
+
+class DuplicateCandidateQuerySet(models.QuerySet):
+    def open(self):
+        """Pairs still to look at: neither side merged since, and not dismissed (a scan that
+        was already running when a pair was dismissed can write it back)."""
+        dismissed = NotDuplicate.objects.filter(
+            kind=OuterRef("kind"),
+            organisation_a=OuterRef("organisation_a"),
+            organisation_b=OuterRef("organisation_b"),
+        )
+        dismissed_partnerships = NotDuplicate.objects.filter(
+            kind=OuterRef("kind"),
+            partnership_a=OuterRef("partnership_a"),
+            partnership_b=OuterRef("partnership_b"),
+        )
+        return self.filter(
+            Q(organisation_a__merged_into__isnull=True, organisation_b__merged_into__isnull=True),
+            Q(partnership_a__merged_into__isnull=True, partnership_b__merged_into__isnull=True),
+        ).exclude(Exists(dismissed) | Exists(dismissed_partnerships))
+
+    def best_first(self):
+        return self.order_by("-score", "pk")
+
+
+class DuplicateCandidate(EntryPair):
+    """A pair that `manage.py find_duplicates` found probably to be one entry, with how sure
+    it is (`score`, 0-100) and why, in words."""
+
+    score = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)], help_text="How alike the two are, 0 to 100."
+    )
+    reasons = models.JSONField(default=list, help_text="Why they match, as sentences.")
+    found_at = models.DateTimeField(default=timezone.now)
+
+    objects = DuplicateCandidateQuerySet.as_manager()
+
+    class Meta(EntryPair.Meta):
+        ordering = ["-score", "pk"]
+        indexes = [models.Index(F("kind"), F("score").desc(), F("id"), name="duplicate_best_first")]
+
+    def __str__(self):
+        first, second = self.entries
+        return f"{first} / {second} ({self.score})"
+
+
+class NotDuplicate(EntryPair):
+    """A pair a curator said are two different entries: never suggested again."""
+
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(EntryPair.Meta):
+        ordering = ["-decided_at", "-pk"]
+        verbose_name = "pair marked not duplicates"
+        verbose_name_plural = "pairs marked not duplicates"
+
+    def __str__(self):
+        first, second = self.entries
+        return f"{first} is not {second}"
+
+
+class DuplicateScan(models.Model):
+    """One run of the duplicate finder: when, and what it found."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    organisations = models.PositiveIntegerField(default=0, help_text="Organisations compared.")
+    partnerships = models.PositiveIntegerField(default=0, help_text="Partnerships compared.")
+    organisation_pairs = models.PositiveIntegerField(default=0)
+    partnership_pairs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        return f"Duplicate scan of {self.started_at:%Y-%m-%d %H:%M}"

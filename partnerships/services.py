@@ -73,10 +73,10 @@ def queue_map_summary_refresh():
 def publish_partnerships(queryset, *, user=None, reason=""):
     """Publish every partnership in `queryset` that is not published yet, stamping
     `last_verified_at` where it is still empty, as one change in the history by `user`.
-    Returns how many partnerships changed."""
+    Entries merged into another are left alone. Returns how many partnerships changed."""
     now = timezone.now()
     return _change_publication(
-        queryset.exclude(publication_state=PublicationState.PUBLISHED),
+        queryset.current().exclude(publication_state=PublicationState.PUBLISHED),
         ChangeKind.PUBLISH,
         user,
         reason,
@@ -89,9 +89,10 @@ def publish_partnerships(queryset, *, user=None, reason=""):
 def archive_partnerships(queryset, *, user=None, reason=""):
     """Archive every partnership in `queryset` that is not archived yet, as one change in the
     history by `user`. Archived entries leave every public page and can be brought back by
-    restoring a version from their history. Returns how many partnerships changed."""
+    restoring a version from their history. Entries merged into another are left alone.
+    Returns how many partnerships changed."""
     return _change_publication(
-        queryset.exclude(publication_state=PublicationState.ARCHIVED),
+        queryset.current().exclude(publication_state=PublicationState.ARCHIVED),
         ChangeKind.ARCHIVE,
         user,
         reason,
@@ -334,6 +335,8 @@ def submit_for_review(partnership, *, user):
         revision.save()
     elif partnership.publication_state == PublicationState.ARCHIVED:
         raise ValueError("An archived partnership cannot be submitted.")
+    elif partnership.publication_state == PublicationState.MERGED:
+        raise ValueError("A partnership merged into another cannot be submitted.")
     else:
         partnership.publication_state = PublicationState.PENDING
         partnership.save(update_fields=["publication_state", "updated_at"])

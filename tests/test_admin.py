@@ -20,11 +20,15 @@ from partnerships.models import (
     Contact,
     DataVersion,
     Decision,
+    DuplicateCandidate,
+    DuplicateKind,
+    DuplicateScan,
     GeocodeCache,
     MapGridCell,
     MapSummary,
     Membership,
     ModerationEvent,
+    NotDuplicate,
     Organisation,
     Partnership,
     Place,
@@ -90,6 +94,19 @@ def make_one(model):
         ),
         ChangeSet: lambda: history.record(partnership, kind=ChangeKind.CREATED).change_set,
         Version: lambda: history.record(partnership, kind=ChangeKind.CREATED),
+        DuplicateCandidate: lambda: DuplicateCandidate.objects.create(
+            **DuplicateCandidate.fields_for(
+                *(m.organisation for m in partnership.memberships.all())
+            ),
+            score=90,
+            reasons=["names match after normalising: “bolton”"],
+        ),
+        NotDuplicate: lambda: NotDuplicate.objects.create(
+            kind=DuplicateKind.PARTNERSHIP,
+            partnership_a=partnership,
+            partnership_b=make_partnership(),
+        ),
+        DuplicateScan: lambda: DuplicateScan.objects.create(finished_at=timezone.now()),
     }
     return builders[model]()
 
@@ -126,7 +143,7 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # than being typed in; revisions and moderation events are written by the editing and
     # moderation screens; the published-data version is bumped by the services, and the map
     # summary is built from the partnerships. History is written by every write path, never
-    # by hand.
+    # by hand; duplicate pairs come from the scan and the curators' duplicates page.
     written_by_the_site = (
         Place,
         GeocodeCache,
@@ -137,6 +154,9 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         MapGridCell,
         ChangeSet,
         Version,
+        DuplicateCandidate,
+        NotDuplicate,
+        DuplicateScan,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)
