@@ -18,6 +18,7 @@ run: setup
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEV_ENV) $(BIN)/python manage.py load_places
 	$(DEV_ENV) $(BIN)/python manage.py load_demo
+	$(DEV_ENV) $(BIN)/python manage.py find_duplicates
 	@echo "Serving the directory on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode, urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import Resolver404, resolve, reverse
 
-from editor.moderation import is_moderator
+from curation.permissions import is_moderator
 
 # The invitation page a new account was registered to reach, kept until the address is confirmed.
 INVITATION_SESSION_KEY = "accounts.invitation_next"
@@ -30,7 +30,7 @@ class AccountAdapter(DefaultAccountAdapter):
         A safe `next` (the page that sent them to sign in) wins over both; allauth checks it
         before asking here."""
         if is_moderator(request.user):
-            return reverse("editor:moderation_queue")
+            return reverse("curation:queue")
         return super().get_login_redirect_url(request)
 
     def save_user(self, request, user, form, commit=True):

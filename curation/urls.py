@@ -1,6 +1,56 @@
 """Screens for curators (moderators), all under /moderation/: the moderation queue, history and
 restore, duplicates and merge. Only moderators reach them; everyone else gets a 404."""
 
+from django.urls import path
+
+from curation import duplicates, history, moderation
+
 app_name = "curation"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # Moderation (curation/moderation.py): the queue, a review page and the three decisions.
+    path("moderation/", moderation.queue, name="queue"),
+    path("moderation/<int:pk>/", moderation.review, name="review"),
+    path("moderation/<int:pk>/approve/", moderation.approve, name="approve"),
+    path(
+        "moderation/<int:pk>/request-changes/",
+        moderation.request_changes,
+        name="request_changes",
+    ),
+    path("moderation/<int:pk>/reject/", moderation.reject, name="reject"),
+    # History and restore (curation/history.py).
+    path(
+        "moderation/history/partnerships/<int:pk>/",
+        history.partnership_history,
+        name="partnership_history",
+    ),
+    path(
+        "moderation/history/partnerships/<int:pk>/versions/<int:number>/restore/",
+        history.partnership_restore,
+        name="partnership_restore",
+    ),
+    path(
+        "moderation/history/organisations/<int:pk>/",
+        history.organisation_history,
+        name="organisation_history",
+    ),
+    path(
+        "moderation/history/organisations/<int:pk>/versions/<int:number>/restore/",
+        history.organisation_restore,
+        name="organisation_restore",
+    ),
+    # Duplicates and merging (curation/duplicates.py, partnerships/matching.py and merging.py).
+    path("moderation/duplicates/", duplicates.possible_duplicates, name="duplicates"),
+    path("moderation/duplicates/scan/", duplicates.scan, name="duplicates_scan"),
+    path(
+        "moderation/duplicates/<str:kind>/<int:first>/<int:second>/not-duplicates/",
+        duplicates.not_duplicates,
+        name="not_duplicates",
+    ),
+    path(
+        "moderation/duplicates/<str:kind>/<int:first>/<int:second>/merge/",
+        duplicates.merge,
+        name="merge",
+    ),
+    path("moderation/duplicates/<str:kind>/<int:pk>/merged/", duplicates.merged, name="merged"),
+]

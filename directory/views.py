@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
-from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -21,7 +21,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_safe
 
 from config.middleware import NUL_MESSAGE, has_nul
-from partnerships import mapsummary, services
+from partnerships import mapsummary, merging, services
 from partnerships.links import site_url
 from partnerships.models import (
     Activity,
@@ -30,6 +30,7 @@ from partnerships.models import (
     Organisation,
     Partnership,
     Place,
+    PublicationState,
     Region,
 )
 from partnerships.search import MATCH_LIMIT
@@ -411,8 +412,49 @@ def _detail_page(request, partnership, contact_form, *, status=200):
 
 
 def partnership_detail(request, slug):
-    partnership = _published_partnership(slug)
+    try:
+        partnership = _published_partnership(slug)
+    except Http404:
+        return _no_longer_listed(request, Partnership, slug)
     return _detail_page(request, partnership, ContactForm(partnership=partnership))
+
+
+def _no_longer_listed(request, model, slug):
+    """What an address of an entry that is not listed answers. An entry merged into another
+    redirects, permanently, to the one it was merged into (following merges of merges), when
+    that one is public. A partnership that was published and then archived (closed) keeps a
+    page saying so, with its name and dates only, and status 410 Gone, so people following an
+    old link learn what happened while search engines drop it. Anything else (a draft, an entry
+    waiting for review, a rejected submission) is a 404, as if it never existed."""
+    entry = model.objects.filter(slug=slug).select_related("region").first()
+    if entry is None:
+        raise Http404
+    if entry.merged_into_id is not None:
+        final = merging.successor(entry)
+        public = Organisation.objects.public() if model is Organisation else _public_partnerships()
+        if final.merged_into_id is None and public.filter(pk=final.pk).exists():
+            return redirect(final.get_absolute_url(), permanent=True)
+        raise Http404
+    if model is Partnership and Partnership.objects.closed().filter(pk=entry.pk).exists():
+        region = entry.region
+        return render(
+            request,
+            "directory/partnership_closed.html",
+            {
+                "partnership": entry,
+                "trail": [(region.name, region.get_absolute_url())] if region else [],
+            },
+            status=410,
+        )
+    raise Http404
+
+
+def _public_partnerships():
+    """Partnerships that have a public page: the published ones and the closed ones."""
+    return Partnership.objects.filter(
+        Q(publication_state=PublicationState.PUBLISHED)
+        | Q(publication_state=PublicationState.ARCHIVED, last_verified_at__isnull=False)
+    )
 
 
 # The contact form's limits, per client address and per sender address.
@@ -520,9 +562,9 @@ def _detail_map(partnership):
 
 
 def organisation_detail(request, slug):
-    organisation = get_object_or_404(
-        Organisation.objects.public().select_related("region"), slug=slug
-    )
+    organisation = Organisation.objects.public().select_related("region").filter(slug=slug).first()
+    if organisation is None:
+        return _no_longer_listed(request, Organisation, slug)
     page = _paginate(request, _listing(organisation.partnerships.all()))
     return render(
         request, "directory/organisation_detail.html", {"organisation": organisation, "page": page}

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class EditorConfig(AppConfig):
     name = "editor"
-    verbose_name = "Editing and moderation"
+    verbose_name = "Editing"

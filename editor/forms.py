@@ -7,10 +7,6 @@ a draft in place and proposes a revision of a published one. Ids in the posted d
 only where they belong to the snapshot the form started from, so a form cannot reach another
 partnership's rows."""
 
-import difflib
-import re
-import string
-
 from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -18,6 +14,7 @@ from django.forms.utils import ErrorDict
 from django.utils import timezone
 
 from editor import uploads
+from partnerships.matching import exact_organisation, likely_duplicates
 from partnerships.models import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -35,11 +32,6 @@ from partnerships.snapshots import FIELDS
 
 CONSENT_LABEL = "I have permission to publish these contact details in the directory"
 NEW_ORGANISATION = "new"
-DUPLICATE_RATIO = 0.8
-# Words that say little about which organisation is meant ("The Bolton NHS Foundation Trust").
-NOISE_WORDS = {"the", "nhs", "trust", "foundation"}
-# ASCII punctuation plus typographic quotes and dashes (written as escapes for the linter).
-_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}\u2018\u2019\u201c\u201d\u2013\u2014]")
 # How many blank rows each list shows, and how many "Add more rows" adds.
 EXTRA_ROWS = {"members": 2, "contacts": 1, "agreements": 1}
 
@@ -53,45 +45,6 @@ def empty_snapshot():
         "contacts": [],
         "agreements": [],
     }
-
-
-# Duplicate organisations ----------------------------------------------------------------------
-
-
-def normalise_name(name):
-    """Lower-case words without punctuation or the words in NOISE_WORDS."""
-    words = _PUNCTUATION.sub(" ", name.lower()).split()
-    return " ".join(word for word in words if word not in NOISE_WORDS)
-
-
-def is_similar(a, b):
-    a, b = normalise_name(a), normalise_name(b)
-    if not a or not b:
-        return False
-    return a in b or b in a or difflib.SequenceMatcher(None, a, b).ratio() >= DUPLICATE_RATIO
-
-
-def exact_organisation(name, town, organisations):
-    """The organisation among `organisations` with exactly this name and town, ignoring case."""
-    return (
-        organisations.filter(name__iexact=name.strip(), town__iexact=town.strip())
-        .order_by("pk")
-        .first()
-    )
-
-
-def likely_duplicates(name, town, organisations, limit=5):
-    """Organisations among `organisations` in the same town whose names are probably the same
-    one, most alike first."""
-    wanted = normalise_name(name)
-    candidates = organisations.filter(town__iexact=town.strip()).only("pk", "name", "town")
-    scored = [
-        (difflib.SequenceMatcher(None, wanted, normalise_name(o.name)).ratio(), o)
-        for o in candidates[:1000]
-        if is_similar(name, o.name)
-    ]
-    scored.sort(key=lambda pair: (-pair[0], pair[1].name, pair[1].pk))
-    return [organisation for _ratio, organisation in scored[:limit]]
 
 
 # Quiet forms: "Add more rows" shows the form again without complaining about what is missing.

@@ -283,14 +283,20 @@ def unsign_document(token, user):
 
 
 def documents_in_use():
-    """Storage names that an agreement or any revision (pending, decided or historical) names."""
-    from partnerships.models import Agreement, Revision
+    """Storage names that an agreement, any revision (pending, decided or historical) or any
+    version in the history names: restoring an old version brings its documents back."""
+    from partnerships.models import Agreement, Revision, Version
 
     names = set(Agreement.objects.exclude(document="").values_list("document", flat=True))
-    for data in Revision.objects.values_list("data", flat=True).iterator(chunk_size=500):
-        for agreement in (data or {}).get("agreements", []):
-            if agreement.get("document"):
-                names.add(agreement["document"])
+    stored = [
+        Revision.objects.values_list("data", flat=True),
+        Version.objects.filter(partnership__isnull=False).values_list("snapshot", flat=True),
+    ]
+    for snapshots in stored:
+        for data in snapshots.iterator(chunk_size=500):
+            for agreement in (data or {}).get("agreements", []):
+                if agreement.get("document"):
+                    names.add(agreement["document"])
     return names
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from directory.forms import ContactForm
 from editor import invitations, uploads
 from editor.forms import InvitationForm, PartnershipEditor, carry_uploads
-from partnerships import services
+from partnerships import history, services
 from partnerships.models import (
     Activity,
     Agreement,
@@ -192,6 +192,33 @@ def preview(request, pk):
     )
 
 
+HISTORY_PAGE_SIZE = 20
+
+
+@login_required
+@require_safe
+def partnership_history(request, pk):
+    """The partnership's published history for its editors: each version the public saw, with
+    what changed, read-only (curators restore versions on their own screens). Co-editors are
+    named; curators are "a curator", and their reasons stay with them."""
+    partnership = _editable(request, pk)
+    versions = history.versions_of(partnership).filter(publication_state=PublicationState.PUBLISHED)
+    page, entries = history.timeline(
+        versions, page=request.GET.get("page"), per_page=HISTORY_PAGE_SIZE
+    )
+    return render(
+        request,
+        "editor/history.html",
+        {
+            "partnership": partnership,
+            "page": page,
+            "entries": entries,
+            "editor_ids": set(partnership.editors.values_list("pk", flat=True)),
+            "trail": [("My partnerships", reverse("editor:my_partnerships"))],
+        },
+    )
+
+
 def _preview_partnership(partnership, data):
     fields = {**data["fields"]}
     region_slug = fields.pop("region", "")
@@ -326,7 +353,8 @@ def my_partnerships(request):
         "-created_at", "-pk"
     )
     partnerships = (
-        Partnership.objects.filter(editors=request.user)
+        Partnership.objects.current()
+        .filter(editors=request.user)
         .annotate(
             revision_state=Subquery(open_revisions.values("state")[:1]),
             last_decision=Subquery(last_event.values("decision")[:1]),
@@ -458,7 +486,10 @@ def accept_invitation(request, token):
             "email, or ask an editor of the partnership to send a new one.",
         )
     partnership = Partnership.objects.filter(pk=invitation.partnership_id).first()
-    if partnership is None or partnership.publication_state == PublicationState.ARCHIVED:
+    if partnership is None or partnership.publication_state in (
+        PublicationState.ARCHIVED,
+        PublicationState.MERGED,
+    ):
         return _invitation_problem(
             request, "The partnership this invitation is for has been removed."
         )

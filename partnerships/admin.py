@@ -3,22 +3,35 @@
 whatever its length. State changes go through `services.py`, like everywhere else."""
 
 from collections import Counter
+from dataclasses import replace
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from partnerships import services
+from partnerships import erasure, history, services
 from partnerships.models import (
     ROLE_ORDER,
     Activity,
     ActivityGroup,
     Agreement,
+    ChangeKind,
+    ChangeSet,
     CommunicationChannel,
     Contact,
     DataVersion,
+    DuplicateCandidate,
+    DuplicateScan,
     GeocodeCache,
     LocationPrecision,
     LocationSource,
@@ -26,13 +39,16 @@ from partnerships.models import (
     MapSummary,
     Membership,
     ModerationEvent,
+    NotDuplicate,
     Organisation,
     Partnership,
     Place,
     Region,
     Revision,
+    Version,
 )
 from partnerships.services import Outcome
+from partnerships.snapshots import diff, snapshot_of
 
 LOCATION_FIELDS = (
     ("latitude", "longitude"),
@@ -136,6 +152,105 @@ class KeepsMemberNames:
 def _refresh_member_names(partnership_ids):
     if partnership_ids:
         Partnership.objects.filter(pk__in=partnership_ids).refresh_member_names()
+
+
+class ReasonForm(forms.ModelForm):
+    """An admin form with an optional reason, kept with the version this save records."""
+
+    change_reason = forms.CharField(
+        label="Reason for this change",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional. Kept in the entry's history with this version.",
+    )
+
+
+class KeepsHistory:
+    """For the admin of an entry with a history (partnerships, organisations): each save is one
+    version, recorded in `save_related`, after the inlines are saved, by the curator, with the
+    reason they gave. Entries an inline of this entry also changes (a membership changes the
+    partnership too) are recorded in the same change set."""
+
+    history_url_name = None  # the curators' history page of this kind of entry
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            history.baseline(obj)  # read from the database, which still holds the old state
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        others = self.also_changed(form, formsets)
+        history.baseline(*others)
+        super().save_related(request, form, formsets, change)
+        kind = ChangeKind.ADMIN_EDIT if change else ChangeKind.CREATED
+        reason = form.cleaned_data.get("change_reason", "")
+        with history.change(kind, request.user, reason) as change_set:
+            change_set.record(form.instance)
+            for other in others:
+                change_set.record(other)
+
+    def also_changed(self, form, formsets):
+        """Other entries with a history that this save's inlines change."""
+        return []
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        object_id = unquote(object_id)
+        if object_id.isdigit():  # anything else is "not found", which the admin answers
+            extra_context = {
+                **(extra_context or {}),
+                "versions_url": reverse(self.history_url_name, args=[object_id]),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def partnerships_of(forms_changed):
+    """The partnerships that changed forms of memberships, contacts or agreements belonged to
+    before and belong to after: moving a contact changes both partnerships."""
+    ids = set()
+    for form in forms_changed:
+        ids.add(form.instance.partnership_id)
+        initial = form.initial.get("partnership")
+        ids.add(getattr(initial, "pk", initial))
+    ids.discard(None)
+    return list(Partnership.objects.filter(pk__in=ids).order_by("pk")) if ids else []
+
+
+def changed_forms(formset):
+    return [form for form in formset.forms if form.has_changed() or form in formset.deleted_forms]
+
+
+class RecordsPartnershipHistory:
+    """For the admin of a partnership's parts edited on their own (memberships, contacts,
+    agreements): a save or delete is a version of the partnership it belongs to (of both, when
+    it moves from one to another)."""
+
+    def save_model(self, request, obj, form, change):
+        history.baseline(*partnerships_of([form]))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._record(request, partnerships_of([form]))
+
+    def delete_model(self, request, obj):
+        partnerships = list(Partnership.objects.filter(pk=obj.partnership_id))
+        history.baseline(*partnerships)
+        super().delete_model(request, obj)
+        self._record(request, partnerships)
+
+    def delete_queryset(self, request, queryset):
+        partnerships = list(
+            Partnership.objects.filter(pk__in=queryset.values("partnership")).order_by("pk")
+        )
+        history.baseline(*partnerships)
+        super().delete_queryset(request, queryset)
+        self._record(request, partnerships)
+
+    def _record(self, request, partnerships):
+        with history.change(ChangeKind.ADMIN_EDIT, request.user) as change_set:
+            for partnership in partnerships:
+                change_set.record(partnership)
 
 
 class LocatedAdmin(ChangesPublishedData, admin.ModelAdmin):
@@ -298,7 +413,10 @@ class OrganisationMembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, LocatedAdmin):
+class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, LocatedAdmin):
+    form = ReasonForm
+    history_url_name = "curation:organisation_history"
+    change_form_template = "admin/partnerships/change_form_with_history.html"
     partnerships_relation = "memberships"
     list_display = [
         "name",
@@ -338,8 +456,33 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, LocatedAdmin):
             },
         ),
         ("History", {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
+        ("Why", {"fields": ["change_reason"]}),
     ]
     inlines = [OrganisationMembershipInline]
+
+    def also_changed(self, form, formsets):
+        return partnerships_of(
+            [changed for formset in formsets for changed in changed_forms(formset)]
+        )
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Organisation.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        """Deleting an organisation changes the partnerships that named it (as a member, a
+        contact's employer or an agreement's party): each gets a version."""
+        ids = list(queryset.values_list("pk", flat=True))
+        named = (
+            Q(memberships__organisation__in=ids)
+            | Q(contacts__organisation__in=ids)
+            | Q(agreements__parties__in=ids)
+        )
+        partnerships = list(Partnership.objects.filter(named).distinct().order_by("pk"))
+        history.baseline(*partnerships)
+        super().delete_queryset(request, Organisation.objects.filter(pk__in=ids))
+        with history.change(ChangeKind.ADMIN_EDIT, request.user) as change_set:
+            for partnership in partnerships:
+                change_set.record(partnership)
 
     @admin.display(description="located", boolean=True, ordering="latitude")
     def is_located(self, obj):
@@ -396,7 +539,18 @@ class AgreementInline(admin.StackedInline):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(KeepsMemberNames, LocatedAdmin):
+class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
+    """Partnerships, with their members, contacts and agreements inline. Each save is one
+    version in the history. Deleting archives instead, except for superusers, who are warned
+    that a deletion takes the history with it."""
+
+    form = ReasonForm
+    history_url_name = "curation:partnership_history"
+    change_form_template = "admin/partnerships/change_form_with_history.html"
+    delete_confirmation_template = "admin/partnerships/partnership/delete_confirmation.html"
+    delete_selected_confirmation_template = (
+        "admin/partnerships/partnership/delete_selected_confirmation.html"
+    )
     list_display = [
         "name",
         "kind",
@@ -466,6 +620,7 @@ class PartnershipAdmin(KeepsMemberNames, LocatedAdmin):
                 ]
             },
         ),
+        ("Why", {"fields": ["change_reason"]}),
     ]
     inlines = [MembershipInline, ContactInline, AgreementInline]
     actions = ["publish", "archive", "geocode_selected"]
@@ -483,7 +638,7 @@ class PartnershipAdmin(KeepsMemberNames, LocatedAdmin):
 
     @admin.action(description="Publish selected partnerships", permissions=["change"])
     def publish(self, request, queryset):
-        changed = services.publish_partnerships(queryset)
+        changed = services.publish_partnerships(queryset, user=request.user)
         self.message_user(
             request,
             ngettext("%d partnership was published.", "%d partnerships were published.", changed)
@@ -492,16 +647,70 @@ class PartnershipAdmin(KeepsMemberNames, LocatedAdmin):
 
     @admin.action(description="Archive selected partnerships", permissions=["change"])
     def archive(self, request, queryset):
-        changed = services.archive_partnerships(queryset)
+        changed = services.archive_partnerships(queryset, user=request.user)
         self.message_user(
             request,
             ngettext("%d partnership was archived.", "%d partnerships were archived.", changed)
             % changed,
         )
 
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        """Only superusers delete; for everyone else "Delete selected" archives."""
+        actions = super().get_actions(request, action_location=action_location)
+        if "delete_selected" in actions and not request.user.is_superuser:
+            description = (
+                "Delete selected partnerships (they are archived; only a superuser deletes)"
+            )
+            actions["delete_selected"] = replace(
+                actions["delete_selected"],
+                func=type(self).archive,
+                description=description,
+                plural_description=description,
+            )
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """A superuser gets Django's deletion, with a warning that the history goes too and a
+        button to archive instead; anyone else may only archive (restorable from the history)."""
+        archive = request.method == "POST" and "archive_instead" in request.POST
+        if request.user.is_superuser and not archive:
+            return super().delete_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        if request.method == "POST":
+            services.archive_partnerships(
+                Partnership.objects.filter(pk=obj.pk),
+                user=request.user,
+                reason=request.POST.get("reason", "")[:2000],
+            )
+            self.message_user(
+                request,
+                f"“{obj}” was archived: it is off the directory, and can be brought back from "
+                "its history.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:partnerships_partnership_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Archive this partnership?",
+            "subtitle": str(obj),
+            "object": obj,
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "versions_url": reverse("curation:partnership_history", args=[obj.pk]),
+        }
+        return TemplateResponse(
+            request, "admin/partnerships/partnership/archive_instead.html", context
+        )
+
 
 @admin.register(Membership)
-class MembershipAdmin(KeepsMemberNames, ChangesPublishedData, admin.ModelAdmin):
+class MembershipAdmin(
+    KeepsMemberNames, RecordsPartnershipHistory, ChangesPublishedData, admin.ModelAdmin
+):
     list_display = ["organisation", "partnership", "role", "joined_year"]
     list_filter = ["role", "organisation__sector", "partnership__publication_state"]
     search_fields = ["organisation__name", "partnership__name"]
@@ -517,7 +726,7 @@ class MembershipAdmin(KeepsMemberNames, ChangesPublishedData, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ChangesPublishedData, admin.ModelAdmin):
+class ContactAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.ModelAdmin):
     form = ContactForm
     list_display = [
         "name",
@@ -550,13 +759,71 @@ class ContactAdmin(ChangesPublishedData, admin.ModelAdmin):
         ),
     ]
 
+    actions = ["erase_everywhere"]
+    change_form_template = "admin/partnerships/contact/change_form.html"
+
     @admin.display(description="on public pages", boolean=True, ordering="consent_to_publish")
     def shown_publicly(self, obj):
         return obj.consent_to_publish and obj.partnership.is_published
 
+    def get_urls(self):
+        erase = self.admin_site.admin_view(self.erase_view)
+        return [
+            path("<path:object_id>/erase/", erase, name="partnerships_contact_erase"),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Erase this person's details everywhere", permissions=["delete"])
+    def erase_everywhere(self, request, queryset):
+        """Ask first (listing every contact that goes and every copy found), then erase."""
+        return self._erase(request, list(queryset), selected=True)
+
+    def erase_view(self, request, object_id):
+        """The contact page's "Erase this person's details everywhere" button."""
+        contact = self.get_object(request, unquote(object_id))
+        if contact is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        return self._erase(request, [contact], selected=False)
+
+    def _erase(self, request, contacts, *, selected):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("erase") == "yes":
+            count = len(erasure.person_of(contacts).contacts)
+            erasure.erase(contacts, user=request.user)
+            # The message names no one: messages can be stored in the session.
+            self.message_user(
+                request,
+                ngettext(
+                    "%d contact was deleted and the person's details erased everywhere.",
+                    "%d contacts were deleted and the person's details erased everywhere.",
+                    count,
+                )
+                % count,
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:partnerships_contact_changelist"))
+        person = erasure.person_of(contacts)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase this person's details everywhere?",
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "person": person,
+            "chosen": contacts,
+            "stored": erasure.where_stored(person),
+            "selected": selected,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/partnerships/contact/erase_confirmation.html", context
+        )
+
 
 @admin.register(Agreement)
-class AgreementAdmin(ChangesPublishedData, admin.ModelAdmin):
+class AgreementAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.ModelAdmin):
     list_display = [
         "title",
         "partnership",
@@ -680,8 +947,104 @@ class RevisionAdmin(ReadOnlyAdmin):
     ordering = ["-created_at"]
     list_select_related = ["partnership", "author"]
     date_hierarchy = "created_at"
-    fields = ["partnership", "state", "author", "submitted_at", "created_at", "updated_at", "data"]
+    fields = [
+        "partnership",
+        "state",
+        "author",
+        "submitted_at",
+        "created_at",
+        "updated_at",
+        "proposed_changes",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="proposed changes, against the entry as it is now")
+    def proposed_changes(self, obj):
+        """The proposal in words, as the moderation review shows it, never as raw data."""
+        changes = diff(snapshot_of(obj.partnership), obj.data or {})
+        if not changes:
+            return "None: the proposal is the same as the entry as it is now."
+        return changes_as_html(changes)
+
+
+def changes_as_html(changes):
+    """`snapshots.Change` rows as a definition list of what changed, in words (escaped)."""
+    return format_html(
+        '<dl class="version-changes">{}</dl>',
+        format_html_join(
+            "",
+            "<dt>{}</dt><dd>{}</dd>",
+            ((change.label, "; ".join(change.words)) for change in changes),
+        ),
+    )
+
+
+# History: read-only. Versions are written by `partnerships.history` on every write path and
+# browsed, compared and restored on the curators' history pages.
+
+
+@admin.register(ChangeSet)
+class ChangeSetAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "author", "reason", "version_count"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["reason", "author__email"]
+    ordering = ["-created_at", "-pk"]
+    list_select_related = ["author"]
+    date_hierarchy = "created_at"
+    fields = ["kind", "author", "reason", "created_at", "entries"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(version_count=Count("versions"))
+
+    @admin.display(description="versions", ordering="version_count")
+    def version_count(self, obj):
+        return obj.version_count
+
+    @admin.display(description="entries changed")
+    def entries(self, obj):
+        versions = obj.versions.select_related("partnership", "organisation").order_by("pk")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a>, version {}</li>',
+                ((history_page_of(v), v.entry, v.number) for v in versions),
+            ),
+        )
+
+
+def history_page_of(version):
+    if version.partnership_id:
+        return reverse("curation:partnership_history", args=[version.partnership_id])
+    return reverse("curation:organisation_history", args=[version.organisation_id])
+
+
+@admin.register(Version)
+class VersionAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "number", "kind", "created_at"]
+    list_filter = ["change_set__kind"]
+    search_fields = ["partnership__name", "organisation__name"]
+    ordering = ["-change_set__created_at", "-pk"]
+    list_select_related = ["change_set", "partnership", "organisation"]
+    fields = ["partnership", "organisation", "number", "kind", "created_at", "history_link"]
+    readonly_fields = fields
+
+    @admin.display(description="kind", ordering="change_set__kind")
+    def kind(self, obj):
+        return obj.change_set.get_kind_display()
+
+    @admin.display(description="recorded", ordering="change_set__created_at")
+    def created_at(self, obj):
+        return obj.change_set.created_at
+
+    @admin.display(description="history")
+    def history_link(self, obj):
+        return format_html(
+            '<a href="{}#version-{}">See this version in the history, compare and restore</a>',
+            history_page_of(obj),
+            obj.number,
+        )
 
 
 @admin.register(ModerationEvent)
@@ -733,3 +1096,46 @@ class MapGridCellAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Duplicates: what the scan found and what curators decided, read-only here; the curators'
+# duplicates page (/moderation/duplicates/) is where pairs are merged or dismissed. Deleting a
+# "not duplicates" row lets the scan suggest that pair again.
+
+PAIR_FIELDS = ["kind", "organisation_a", "organisation_b", "partnership_a", "partnership_b"]
+PAIR_RELATIONS = ["organisation_a", "organisation_b", "partnership_a", "partnership_b"]
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "score", "found_at"]
+    list_filter = ["kind"]
+    ordering = ["-score", "pk"]
+    list_select_related = PAIR_RELATIONS
+    fields = [*PAIR_FIELDS, "score", "reasons", "found_at"]
+    readonly_fields = fields
+
+
+@admin.register(NotDuplicate)
+class NotDuplicateAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "decided_by", "decided_at"]
+    list_filter = ["kind", "decided_at"]
+    ordering = ["-decided_at", "-pk"]
+    list_select_related = [*PAIR_RELATIONS, "decided_by"]
+    fields = [*PAIR_FIELDS, "decided_by", "decided_at"]
+    readonly_fields = fields
+
+
+@admin.register(DuplicateScan)
+class DuplicateScanAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "finished_at",
+        "organisations",
+        "partnerships",
+        "organisation_pairs",
+        "partnership_pairs",
+    ]
+    ordering = ["-started_at", "-pk"]
+    fields = list_display
+    readonly_fields = fields

@@ -13,6 +13,7 @@ from django.db import connections, models, transaction
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     Max,
     Min,
@@ -222,22 +223,33 @@ class Sector(models.TextChoices):
 
 
 class OrganisationQuerySet(NearQuerySet):
+    def current(self):
+        """Organisations not merged into another one (a merged one keeps its row, so that its
+        old address can redirect to the one it was merged into)."""
+        return self.filter(merged_into__isnull=True)
+
     def public(self):
         """Organisations that belong to at least one published partnership."""
-        return self.filter(
-            memberships__partnership__publication_state=PublicationState.PUBLISHED
-        ).distinct()
+        return (
+            self.current()
+            .filter(memberships__partnership__publication_state=PublicationState.PUBLISHED)
+            .distinct()
+        )
 
     def visible_to(self, user):
         """Organisations `user` may be offered by name: the public ones, those of the
         partnerships they edit, and those no partnership names yet (kept by the curators).
         An organisation that only other people's unpublished partnerships name is left out."""
         mine = Partnership.objects.editable_by(user).values("pk")
-        return self.filter(
-            Q(memberships__isnull=True)
-            | Q(memberships__partnership__publication_state=PublicationState.PUBLISHED)
-            | Q(memberships__partnership__in=mine)
-        ).distinct()
+        return (
+            self.current()
+            .filter(
+                Q(memberships__isnull=True)
+                | Q(memberships__partnership__publication_state=PublicationState.PUBLISHED)
+                | Q(memberships__partnership__in=mine)
+            )
+            .distinct()
+        )
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
@@ -260,6 +272,22 @@ class Organisation(SluggedModel, Located):
     postcode = models.CharField(max_length=10, blank=True)
     country = models.CharField(max_length=20, choices=Country.choices, default=Country.ENGLAND)
     region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
+    match_name = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The name as duplicate matching compares it (partnerships/matching.py).",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_from",
+        help_text="The organisation this one was merged into; its address redirects there.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -270,14 +298,33 @@ class Organisation(SluggedModel, Located):
         indexes = [
             models.Index(fields=["latitude", "longitude"], name="organisation_lat_lon"),
             models.Index(fields=["sector"], name="organisation_sector"),
+            models.Index(fields=["match_name"], name="organisation_match_name"),
         ]
-        constraints = coordinate_constraints("organisation")
+        constraints = [
+            *coordinate_constraints("organisation"),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("pk")), name="organisation_not_merged_into_itself"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.town})" if self.town else self.name
 
+    def save(self, *args, **kwargs):
+        from partnerships.matching import organisation_key  # matching imports this module
+
+        self.match_name = organisation_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "match_name"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("directory:organisation", kwargs={"slug": self.slug})
+
+    @property
+    def is_merged(self):
+        return self.merged_into_id is not None
 
 
 class Kind(models.TextChoices):
@@ -319,6 +366,7 @@ class PublicationState(models.TextChoices):
     PUBLISHED = "published", "Published"
     CHANGES_REQUESTED = "changes-requested", "Changes requested"
     ARCHIVED = "archived", "Archived"
+    MERGED = "merged", "Merged into another entry"
 
 
 # The edges of the map, and the order that walks in from each (`extent_from_edges`).
@@ -339,14 +387,27 @@ class PartnershipQuerySet(NearQuerySet):
         """Only what the public may see: reviewed and published entries."""
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
+    def closed(self):
+        """Archived entries that were once public: their address keeps a page saying they are
+        no longer listed. Approving and publishing stamp `last_verified_at`; a new submission
+        that was rejected (also archived) never has it, so it stays a 404."""
+        return self.filter(
+            publication_state=PublicationState.ARCHIVED, last_verified_at__isnull=False
+        )
+
+    def current(self):
+        """Everything but the entries merged into another one."""
+        return self.exclude(publication_state=PublicationState.MERGED)
+
     def editable_by(self, user):
         """What `user` may edit and see unpublished: their own partnerships, or everything for a
-        moderator. Anyone else gets nothing (so a draft is a 404 to them, not a 403)."""
+        moderator. Anyone else gets nothing (so a draft is a 404 to them, not a 403). An entry
+        merged into another is nobody's to edit: its editors edit the one it was merged into."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.has_perm("partnerships.moderate_partnership"):
-            return self.all()
-        return self.filter(editors=user)
+            return self.current()
+        return self.current().filter(editors=user)
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
@@ -546,6 +607,22 @@ class Partnership(SluggedModel, Located):
     editors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="edited_partnerships"
     )
+    match_name = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The name as duplicate matching compares it (partnerships/matching.py).",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_from",
+        help_text="The partnership this one was merged into; its address redirects there.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The member organisations' names, one a line, for search: written only by
@@ -569,6 +646,7 @@ class Partnership(SluggedModel, Located):
             # With the one above, for walking in from each edge of the map (extent_from_edges).
             models.Index(fields=["longitude"], name="partnership_longitude"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
+            models.Index(fields=["match_name"], name="partnership_match_name"),
             SearchIndex(fields=["search_document"], name="partnership_search"),
             # Map clusters at national and regional zoom (directory.mapdata).
             models.Index(
@@ -588,16 +666,35 @@ class Partnership(SluggedModel, Located):
                 | Q(established_year__gte=FIRST_YEAR, established_year__lte=LAST_YEAR),
                 name="partnership_established_year_range",
             ),
+            # "Merged" and a successor go together: a merge sets both, a restore clears both.
+            models.CheckConstraint(
+                condition=Q(publication_state=PublicationState.MERGED, merged_into__isnull=False)
+                | (~Q(publication_state=PublicationState.MERGED) & Q(merged_into__isnull=True)),
+                name="partnership_merged_has_successor",
+                violation_error_message=(
+                    "Only a merge marks a partnership “merged into another entry”: use the "
+                    "curators' duplicates page."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("pk")), name="partnership_not_merged_into_itself"
+            ),
         ]
 
     def __str__(self):
         return self.name
 
-    def save(self, **kwargs):
-        """Saves every field but `member_names`, which only `refresh_member_names` writes: an
-        instance read before a member organisation was renamed or a membership changed must
-        not write the old names back."""
-        if not self._state.adding and kwargs.get("update_fields") is None:
+    def save(self, *args, **kwargs):
+        """Keeps `match_name` in step with the name, and saves every field but `member_names`,
+        which only `refresh_member_names` writes: an instance read before a member organisation
+        was renamed or a membership changed must not write the old names back."""
+        from partnerships.matching import partnership_key  # matching imports this module
+
+        self.match_name = partnership_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "match_name"}
+        elif update_fields is None and not self._state.adding:
             deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 field.attname
@@ -607,10 +704,14 @@ class Partnership(SluggedModel, Located):
                 and field.attname not in deferred
                 and field.attname != "member_names"
             ]
-        super().save(**kwargs)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("directory:partnership", kwargs={"slug": self.slug})
+
+    @property
+    def is_merged(self):
+        return self.merged_into_id is not None
 
     @property
     def is_published(self):
@@ -621,12 +722,29 @@ class Partnership(SluggedModel, Located):
 
         if self.established_year and self.established_year > timezone.now().year:
             raise ValidationError({"established_year": "The year cannot be in the future."})
+        if (self.publication_state == PublicationState.MERGED) != self.is_merged:
+            raise ValidationError(
+                {
+                    "publication_state": "Only a merge marks a partnership merged, and only a "
+                    "restore of an earlier version brings a merged one back."
+                }
+            )
 
 
 class Role(models.TextChoices):
     LEAD = "lead", "Lead"
     MEMBER = "member", "Member"
     ASSOCIATE = "associate", "Associate"
+
+
+# How much a role says about an organisation's part in a partnership: when a merge leaves one
+# organisation in a partnership twice, the membership with the stronger role is kept.
+ROLE_STRENGTH = {Role.LEAD: 3, Role.MEMBER: 2, Role.ASSOCIATE: 1}
+
+
+def stronger_role(a, b):
+    """The stronger of two roles (lead > member > associate)."""
+    return max(a, b, key=lambda role: ROLE_STRENGTH.get(role, 0))
 
 
 # Leads first, then members, then associates.
@@ -1100,3 +1218,285 @@ class MapGridCell(models.Model):
 
     def __str__(self):
         return f"cell {self.fine_y},{self.fine_x}: {self.count}"
+
+
+# History: every applied change to a partnership or an organisation, kept as a version ------------
+
+
+class ChangeKind(models.TextChoices):
+    EXISTING = "existing", "As it was before its history began"
+    CREATED = "created", "Created"
+    EDIT = "edit", "Edited by its editors"
+    APPROVAL = "approval", "Approved by a moderator"
+    ADMIN_EDIT = "admin-edit", "Edited in the admin"
+    PUBLISH = "publish", "Published"
+    ARCHIVE = "archive", "Archived"
+    RESTORE = "restore", "Restored from an earlier version"
+    MERGE = "merge", "Merged"
+    IMPORT = "import", "Imported"
+    CONFIRMATION = "confirmation", "Confirmed as still correct"
+    ERASURE = "erasure", "A person's details erased"
+
+
+class ChangeSet(models.Model):
+    """One action that changed the directory (an approval, an admin save, a merge, an import…):
+    who did it, when, why, and the versions of every entry it changed. `partnerships.history`
+    writes them; use `history.change()` rather than creating one by hand."""
+
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at"], name="changeset_newest_first")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def record(self, entry, *, restored_from=None):
+        """Record `entry` (a Partnership or an Organisation) as it is now, after the write, as a
+        version in this change set. See `partnerships.history.change`."""
+        from partnerships import history  # the history module builds on these models
+
+        return history.record_in(self, entry, restored_from=restored_from)
+
+
+class VersionQuerySet(models.QuerySet):
+    def of(self, entry):
+        """The versions of one partnership or organisation."""
+        if isinstance(entry, Partnership):
+            return self.filter(partnership=entry)
+        if isinstance(entry, Organisation):
+            return self.filter(organisation=entry)
+        raise TypeError(f"No history is kept for {type(entry).__name__}.")
+
+    def newest_first(self):
+        return self.order_by("-number")
+
+
+class Version(models.Model):
+    """A partnership or an organisation as it was after one change: the whole entry as a
+    snapshot (`partnerships.snapshots`, the format pending revisions use too), numbered 1, 2, 3…
+    per entry. A partnership's version also keeps the lifecycle fields the snapshot leaves out
+    (publication state, last verified), so that restoring it brings an archived entry back."""
+
+    change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="versions")
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    publication_state = models.CharField(
+        max_length=20, choices=PublicationState.choices, blank=True
+    )
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    restored_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(partnership__isnull=False, organisation__isnull=True)
+                | Q(partnership__isnull=True, organisation__isnull=False),
+                name="version_of_one_entry",
+            ),
+            # These unique indexes also serve "the versions of X, newest first" (read backwards).
+            models.UniqueConstraint(
+                fields=["partnership", "number"], name="one_version_number_per_partnership"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "number"], name="one_version_number_per_organisation"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Version {self.number} of {self.entry}"
+
+    @property
+    def entry(self):
+        return self.partnership if self.partnership_id else self.organisation
+
+    @property
+    def entry_id(self):
+        return self.partnership_id or self.organisation_id
+
+
+# Duplicates -----------------------------------------------------------------------------------
+#
+# `partnerships.matching` finds pairs of organisations or partnerships that are probably one and
+# the same; the curators' duplicates page lists them and either merges them
+# (`partnerships.merging`) or dismisses them as not duplicates, which is remembered.
+
+
+class DuplicateKind(models.TextChoices):
+    ORGANISATION = "organisation", "Organisations"
+    PARTNERSHIP = "partnership", "Partnerships"
+
+
+class EntryPair(models.Model):
+    """Two organisations or two partnerships, in a fixed order (the lower id first), so a pair
+    is one row whichever way round it is named."""
+
+    kind = models.CharField(max_length=12, choices=DuplicateKind.choices)
+    organisation_a = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    organisation_b = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partnership_a = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partnership_b = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind=DuplicateKind.ORGANISATION,
+                    organisation_a__isnull=False,
+                    organisation_b__isnull=False,
+                    partnership_a__isnull=True,
+                    partnership_b__isnull=True,
+                    organisation_a__lt=F("organisation_b"),
+                )
+                | Q(
+                    kind=DuplicateKind.PARTNERSHIP,
+                    partnership_a__isnull=False,
+                    partnership_b__isnull=False,
+                    organisation_a__isnull=True,
+                    organisation_b__isnull=True,
+                    partnership_a__lt=F("partnership_b"),
+                ),
+                name="%(class)s_one_kind_in_order",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation_a", "organisation_b"],
+                condition=Q(kind=DuplicateKind.ORGANISATION),
+                name="%(class)s_one_row_per_organisation_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["partnership_a", "partnership_b"],
+                condition=Q(kind=DuplicateKind.PARTNERSHIP),
+                name="%(class)s_one_row_per_partnership_pair",
+            ),
+        ]
+
+    @staticmethod
+    def fields_for(first, second):
+        """The field values naming the pair of `first` and `second` (two organisations or two
+        partnerships), whichever order they come in."""
+        low, high = sorted([first, second], key=lambda entry: entry.pk)
+        if isinstance(first, Organisation):
+            return {
+                "kind": DuplicateKind.ORGANISATION,
+                "organisation_a": low,
+                "organisation_b": high,
+            }
+        return {"kind": DuplicateKind.PARTNERSHIP, "partnership_a": low, "partnership_b": high}
+
+    @staticmethod
+    def involving(model, pk):
+        """A filter for the pairs that name the organisation or partnership `pk`."""
+        prefix = "organisation" if model is Organisation else "partnership"
+        return Q(**{f"{prefix}_a": pk}) | Q(**{f"{prefix}_b": pk})
+
+    @property
+    def entries(self):
+        if self.kind == DuplicateKind.ORGANISATION:
+            return self.organisation_a, self.organisation_b
+        return self.partnership_a, self.partnership_b
+
+
+class DuplicateCandidateQuerySet(models.QuerySet):
+    def open(self):
+        """Pairs still to look at: neither side merged since, and not dismissed (a scan that
+        was already running when a pair was dismissed can write it back)."""
+        dismissed = NotDuplicate.objects.filter(
+            kind=OuterRef("kind"),
+            organisation_a=OuterRef("organisation_a"),
+            organisation_b=OuterRef("organisation_b"),
+        )
+        dismissed_partnerships = NotDuplicate.objects.filter(
+            kind=OuterRef("kind"),
+            partnership_a=OuterRef("partnership_a"),
+            partnership_b=OuterRef("partnership_b"),
+        )
+        return self.filter(
+            Q(organisation_a__merged_into__isnull=True, organisation_b__merged_into__isnull=True),
+            Q(partnership_a__merged_into__isnull=True, partnership_b__merged_into__isnull=True),
+        ).exclude(Exists(dismissed) | Exists(dismissed_partnerships))
+
+    def best_first(self):
+        return self.order_by("-score", "pk")
+
+
+class DuplicateCandidate(EntryPair):
+    """A pair that `manage.py find_duplicates` found probably to be one entry, with how sure
+    it is (`score`, 0-100) and why, in words."""
+
+    score = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)], help_text="How alike the two are, 0 to 100."
+    )
+    reasons = models.JSONField(default=list, help_text="Why they match, as sentences.")
+    found_at = models.DateTimeField(default=timezone.now)
+
+    objects = DuplicateCandidateQuerySet.as_manager()
+
+    class Meta(EntryPair.Meta):
+        ordering = ["-score", "pk"]
+        indexes = [models.Index(F("kind"), F("score").desc(), F("id"), name="duplicate_best_first")]
+
+    def __str__(self):
+        first, second = self.entries
+        return f"{first} / {second} ({self.score})"
+
+
+class NotDuplicate(EntryPair):
+    """A pair a curator said are two different entries: never suggested again."""
+
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(EntryPair.Meta):
+        ordering = ["-decided_at", "-pk"]
+        verbose_name = "pair marked not duplicates"
+        verbose_name_plural = "pairs marked not duplicates"
+
+    def __str__(self):
+        first, second = self.entries
+        return f"{first} is not {second}"
+
+
+class DuplicateScan(models.Model):
+    """One run of the duplicate finder: when, and what it found."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    organisations = models.PositiveIntegerField(default=0, help_text="Organisations compared.")
+    partnerships = models.PositiveIntegerField(default=0, help_text="Partnerships compared.")
+    organisation_pairs = models.PositiveIntegerField(default=0)
+    partnership_pairs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        return f"Duplicate scan of {self.started_at:%Y-%m-%d %H:%M}"

@@ -11,10 +11,11 @@ from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from partnerships import emails, geocoding
+from partnerships import emails, geocoding, history
 from partnerships.distance import haversine_km
 from partnerships.geocoding import GeocodeResult
 from partnerships.models import (
+    ChangeKind,
     DataVersion,
     Decision,
     LocationPrecision,
@@ -69,27 +70,48 @@ def queue_map_summary_refresh():
     refresh_map_summary.enqueue()
 
 
-def publish_partnerships(queryset):
+def publish_partnerships(queryset, *, user=None, reason=""):
     """Publish every partnership in `queryset` that is not published yet, stamping
-    `last_verified_at` where it is still empty. Returns how many partnerships changed."""
+    `last_verified_at` where it is still empty, as one change in the history by `user`.
+    Entries merged into another are left alone. Returns how many partnerships changed."""
     now = timezone.now()
-    with transaction.atomic():
-        changed = queryset.exclude(publication_state=PublicationState.PUBLISHED).update(
-            publication_state=PublicationState.PUBLISHED,
-            last_verified_at=Coalesce(F("last_verified_at"), Value(now)),
-            updated_at=now,
-        )
-        published_data_changed()
-    return changed
+    return _change_publication(
+        queryset.current().exclude(publication_state=PublicationState.PUBLISHED),
+        ChangeKind.PUBLISH,
+        user,
+        reason,
+        publication_state=PublicationState.PUBLISHED,
+        last_verified_at=Coalesce(F("last_verified_at"), Value(now)),
+        updated_at=now,
+    )
 
 
-def archive_partnerships(queryset):
-    """Archive every partnership in `queryset` that is not archived yet. Returns how many
-    partnerships changed."""
+def archive_partnerships(queryset, *, user=None, reason=""):
+    """Archive every partnership in `queryset` that is not archived yet, as one change in the
+    history by `user`. Archived entries leave every public page and can be brought back by
+    restoring a version from their history. Entries merged into another are left alone.
+    Returns how many partnerships changed."""
+    return _change_publication(
+        queryset.current().exclude(publication_state=PublicationState.ARCHIVED),
+        ChangeKind.ARCHIVE,
+        user,
+        reason,
+        publication_state=PublicationState.ARCHIVED,
+        updated_at=timezone.now(),
+    )
+
+
+def _change_publication(queryset, kind, user, reason, **values):
     with transaction.atomic():
-        changed = queryset.exclude(publication_state=PublicationState.ARCHIVED).update(
-            publication_state=PublicationState.ARCHIVED, updated_at=timezone.now()
-        )
+        # By id: the admin hands over a list's queryset, annotated with counts, which cannot
+        # be locked or updated as it is.
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        entries = list(Partnership.objects.filter(pk__in=ids).order_by("pk"))
+        history.baseline(*entries)
+        changed = Partnership.objects.filter(pk__in=ids).update(**values)
+        with history.change(kind, user, reason) as change_set:
+            for entry in entries:
+                change_set.record(entry)
         published_data_changed()
     return changed
 
@@ -261,6 +283,7 @@ def create_partnership(*, data, user):
     partnership.editors.add(user)
     apply_snapshot(partnership, data)
     place_partnership(partnership)
+    history.record(partnership, kind=ChangeKind.CREATED, user=user)
     return partnership
 
 
@@ -285,8 +308,10 @@ def save_edit(partnership, *, data, user):
     IMMEDIATE write transaction already makes them take turns."""
     Partnership.objects.select_for_update().filter(pk=partnership.pk).first()
     if partnership.publication_state != PublicationState.PUBLISHED:
+        history.baseline(partnership)
         apply_snapshot(partnership, data)
         place_partnership(partnership)
+        history.record(partnership, kind=ChangeKind.EDIT, user=user)
         return None
     revision = open_revision(partnership) or Revision(partnership=partnership)
     revision.data = data
@@ -310,6 +335,8 @@ def submit_for_review(partnership, *, user):
         revision.save()
     elif partnership.publication_state == PublicationState.ARCHIVED:
         raise ValueError("An archived partnership cannot be submitted.")
+    elif partnership.publication_state == PublicationState.MERGED:
+        raise ValueError("A partnership merged into another cannot be submitted.")
     else:
         partnership.publication_state = PublicationState.PENDING
         partnership.save(update_fields=["publication_state", "updated_at"])
@@ -358,18 +385,21 @@ def awaiting_review():
 
 @transaction.atomic
 def approve(partnership, *, moderator, message=""):
-    """Publish a pending partnership, or apply its pending revision to the live rows."""
+    """Publish a pending partnership, or apply its pending revision to the live rows: one
+    version in the history, by the moderator, with their note as its reason."""
     revision = partnership.revisions.pending().first()
+    if revision is None and partnership.publication_state != PublicationState.PENDING:
+        raise ValueError("Only a partnership pending review can be approved.")
+    history.baseline(partnership)
     if revision is not None:
         apply_snapshot(partnership, revision.data)
         revision.state = RevisionState.APPROVED
         revision.save()
-    elif partnership.publication_state != PublicationState.PENDING:
-        raise ValueError("Only a partnership pending review can be approved.")
     partnership.publication_state = PublicationState.PUBLISHED
     partnership.last_verified_at = timezone.now()
     partnership.save()
     place_partnership(partnership)
+    history.record(partnership, kind=ChangeKind.APPROVAL, user=moderator, reason=message)
     published_data_changed()
     _decide(partnership, revision, Decision.APPROVED, moderator, message, "approved")
 
@@ -400,8 +430,12 @@ def reject(partnership, *, moderator, reason):
         revision.state = RevisionState.REJECTED
         revision.save()
     elif partnership.publication_state == PublicationState.PENDING:
+        history.baseline(partnership)
         partnership.publication_state = PublicationState.ARCHIVED
         partnership.save(update_fields=["publication_state", "updated_at"])
+        history.record(
+            partnership, kind=ChangeKind.ARCHIVE, user=moderator, reason=f"Rejected: {reason}"
+        )
     else:
         raise ValueError("Only a partnership pending review can be rejected.")
     _decide(partnership, revision, Decision.REJECTED, moderator, reason, "rejected")

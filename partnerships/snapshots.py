@@ -1,11 +1,18 @@
-"""A partnership as plain data, and back.
+"""A partnership or an organisation as plain data, and back.
 
-A snapshot is a JSON-ready dict of everything an editor can change: the partnership's own fields,
+A partnership's snapshot is a JSON-ready dict of everything an editor can change: its own fields,
 its activities and channels, its members, contacts and agreements. The editing form reads and
 writes snapshots; an edit to a published partnership is kept as a snapshot in a `Revision` until it
-is approved; approving writes it to the live rows with `apply_snapshot`. `diff` compares two
-snapshots field by field for the moderation queue.
+is approved; approving writes it to the live rows with `apply_snapshot`. An organisation's snapshot
+holds its own fields (`snapshot_of_organisation`, `apply_organisation_snapshot`); its memberships
+belong to the partnerships' snapshots.
+
+The history (`partnerships.history`) keeps every applied change as a snapshot in this same format,
+so one `diff` describes a pending revision to a moderator and any step of an entry's history to a
+curator: field by field, in words, with members, contacts and agreements matched item by item.
 """
+
+from collections import namedtuple
 
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
@@ -17,8 +24,11 @@ from partnerships.models import (
     AgreementStatus,
     CommunicationChannel,
     Contact,
+    Country,
     Formality,
     Kind,
+    LocationPrecision,
+    LocationSource,
     MeetingFormat,
     Membership,
     Organisation,
@@ -26,6 +36,7 @@ from partnerships.models import (
     Region,
     Role,
     Scope,
+    Sector,
     Status,
 )
 
@@ -149,11 +160,15 @@ def _apply_members(partnership, members):
 def _apply_contacts(partnership, contacts):
     keep = []
     existing = {c.pk: c for c in partnership.contacts.all()}
+    # An old snapshot may name an organisation deleted since; the contact is kept without it.
+    named = {c.get("organisation") for c in contacts if c.get("organisation")}
+    organisations = set(Organisation.objects.filter(pk__in=named).values_list("pk", flat=True))
     for item in contacts:
         contact = existing.get(item.get("id")) or Contact(partnership=partnership)
         for name in CONTACT_FIELDS:
             setattr(contact, name, item.get(name) or ("" if name not in _BOOLEANS else False))
-        contact.organisation_id = item.get("organisation") or None
+        organisation_id = item.get("organisation")
+        contact.organisation_id = organisation_id if organisation_id in organisations else None
         consented = item.get("consented_at")
         contact.consented_at = (
             (parse_datetime(consented) if isinstance(consented, str) else consented)
@@ -190,86 +205,340 @@ def _apply_agreements(partnership, agreements):
     partnership.agreements.exclude(pk__in=keep).delete()
 
 
-def diff(before, after):
-    """What changed between two snapshots, as (label, before, after) rows of display text, in a
-    stable order. `before` may be None for a partnership that is entirely new."""
-    before = before or {"fields": {}}
-    rows = []
-    for name, label in FIELDS.items():
-        old = _display(name, before["fields"].get(name))
-        new = _display(name, after["fields"].get(name))
-        if old != new:
-            rows.append((label, old, new))
-    for key, label, describe in [
-        ("activities", "Activities", _names(Activity)),
-        ("channels", "Keeps in touch by", _names(CommunicationChannel)),
-        ("members", "Members", _describe_members),
-        ("contacts", "Contacts", _describe_contacts),
-        ("agreements", "Agreements", _describe_agreements),
+# Organisations -----------------------------------------------------------------------------------
+
+# An organisation's own fields, with the labels its diff shows. Its place on the map is part of it:
+# a curator's correction of a location is a change worth keeping (and restoring).
+ORGANISATION_FIELDS = {
+    "name": "Name",
+    "sector": "Sector",
+    "website": "Website",
+    "address": "Address",
+    "town": "Town",
+    "postcode": "Postcode",
+    "country": "Country",
+    "region": "Region",
+    "latitude": "Latitude",
+    "longitude": "Longitude",
+    "location_precision": "Location precision",
+    "location_source": "Location source",
+}
+ORGANISATION_CHOICES = {
+    "sector": Sector,
+    "country": Country,
+    "location_precision": LocationPrecision,
+    "location_source": LocationSource,
+}
+
+
+def snapshot_of_organisation(organisation):
+    """The live organisation as a snapshot: its own fields (its memberships belong to the
+    partnerships' snapshots)."""
+    fields = {name: getattr(organisation, name) for name in ORGANISATION_FIELDS if name != "region"}
+    fields["region"] = organisation.region.slug if organisation.region_id else ""
+    return {"fields": fields}
+
+
+def apply_organisation_snapshot(organisation, data):
+    """Write an organisation's snapshot to its live row."""
+    fields = data["fields"]
+    for name in ORGANISATION_FIELDS:
+        if name == "region":
+            slug = fields.get("region") or ""
+            organisation.region = Region.objects.filter(slug=slug).first() if slug else None
+        elif name in fields:
+            value = fields[name]
+            if value is None and name not in ("latitude", "longitude"):
+                value = ""
+            setattr(organisation, name, value)
+    organisation.save()
+    organisation.partnerships.all().refresh_member_names()  # its name, as search finds them by
+    return organisation
+
+
+# Differences, in words ---------------------------------------------------------------------------
+
+
+class Change(namedtuple("Change", ["label", "before", "after", "words"])):
+    """One changed field (or list: members, contacts…) between two snapshots: its label, the
+    whole value before and after as display text, and what changed as short phrases in words
+    ("added Bolton Library (Member)", "changed from “Monthly” to “Quarterly”")."""
+
+    __slots__ = ()
+
+
+class Labels:
+    """The display names of the slugs and ids that snapshots hold (regions, activities,
+    channels, organisations), read once for any number of snapshots: one query per vocabulary,
+    so a page of fifty diffs costs what one does."""
+
+    def __init__(self, snapshots):
+        regions, activities, channels, organisations = set(), set(), set(), set()
+        for snapshot in snapshots:
+            if not snapshot:
+                continue
+            region = (snapshot.get("fields") or {}).get("region")
+            if region:
+                regions.add(region)
+            activities.update(snapshot.get("activities") or [])
+            channels.update(snapshot.get("channels") or [])
+            organisations.update(m["organisation"] for m in snapshot.get("members") or [])
+            organisations.update(
+                c["organisation"] for c in snapshot.get("contacts") or [] if c.get("organisation")
+            )
+            for agreement in snapshot.get("agreements") or []:
+                organisations.update(agreement.get("parties") or [])
+        self.regions = _names_of(Region, "slug", regions)
+        self.activities = _names_of(Activity, "slug", activities)
+        self.channels = _names_of(CommunicationChannel, "slug", channels)
+        self.organisations = _names_of(Organisation, "pk", organisations)
+
+    def organisation(self, pk):
+        return self.organisations.get(pk, "(a deleted organisation)")
+
+
+def _names_of(model, key, values):
+    values = {value for value in values if isinstance(value, (str, int))}
+    if not values:
+        return {}
+    return dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, "name"))
+
+
+def diff(before, after, *, labels=None):
+    """What changed between two partnership snapshots, as `Change` rows in a stable order: the
+    partnership's own fields, then activities, channels, members, contacts and agreements.
+    `before` may be None for a partnership that is entirely new. `labels` (a `Labels` for these
+    and other snapshots) saves its queries when many diffs are made at once."""
+    before = before or {}
+    labels = labels or Labels([before, after])
+    rows = _field_changes(
+        FIELDS, CHOICES, before.get("fields") or {}, after.get("fields") or {}, labels
+    )
+    for key, label, compare in [
+        ("activities", "Activities", _compare_names(lambda: labels.activities)),
+        ("channels", "Keeps in touch by", _compare_names(lambda: labels.channels)),
+        ("members", "Members", _compare_members),
+        ("contacts", "Contacts", _compare_contacts),
+        ("agreements", "Agreements", _compare_agreements),
     ]:
-        old, new = describe(before.get(key) or []), describe(after.get(key) or [])
-        if old != new:
-            rows.append((label, old, new))
+        change = compare(label, before.get(key) or [], after.get(key) or [], labels)
+        if change is not None:
+            rows.append(change)
     return rows
 
 
-def _display(name, value):
+def diff_organisations(before, after, *, labels=None):
+    """What changed between two organisation snapshots, as `Change` rows (see `diff`)."""
+    before = before or {}
+    labels = labels or Labels([before, after])
+    return _field_changes(
+        ORGANISATION_FIELDS,
+        ORGANISATION_CHOICES,
+        before.get("fields") or {},
+        after.get("fields") or {},
+        labels,
+    )
+
+
+def _field_changes(fields, choices, before, after, labels):
+    rows = []
+    for name, label in fields.items():
+        old = _display(name, before.get(name), choices, labels)
+        new = _display(name, after.get(name), choices, labels)
+        if old != new:
+            rows.append(field_change(label, old, new))
+    return rows
+
+
+def field_change(label, old, new):
+    """A `Change` of one field from display text `old` to display text `new`."""
+    return Change(label, old, new, [_changed_words(old, new)])
+
+
+def _changed_words(old, new):
+    if not old:
+        return f"set to “{new}”"
+    if not new:
+        return f"cleared (it was “{old}”)"
+    return f"changed from “{old}” to “{new}”"
+
+
+def _display(name, value, choices, labels):
     if value in (None, ""):
         return ""
-    if name in CHOICES:
+    if name in choices:
         try:
-            return CHOICES[name](value).label
+            return choices[name](value).label
         except ValueError:
             return str(value)
     if name == "region":
-        region = Region.objects.filter(slug=value).first()
-        return region.name if region else str(value)
+        return labels.regions.get(value, str(value))
     return str(value)
 
 
-def _names(model):
-    def describe(slugs):
-        names = dict(model.objects.filter(slug__in=slugs).values_list("slug", "name"))
-        return "; ".join(sorted(names.get(slug, slug) for slug in slugs))
+def _compare_names(names):
+    """Activities or channels: sets of slugs, described by name."""
 
-    return describe
+    def compare(label, old, new, labels):
+        lookup = names()
+        old_names = sorted(lookup.get(slug, slug) for slug in old)
+        new_names = sorted(lookup.get(slug, slug) for slug in new)
+        added = [name for name in new_names if name not in old_names]
+        removed = [name for name in old_names if name not in new_names]
+        if not added and not removed:
+            return None
+        words = [f"added {name}" for name in added] + [f"removed {name}" for name in removed]
+        return Change(label, "; ".join(old_names), "; ".join(new_names), words)
+
+    return compare
 
 
-def _describe_members(members):
-    names = dict(
-        Organisation.objects.filter(pk__in=[m["organisation"] for m in members]).values_list(
-            "pk", "name"
-        )
+def _compare_items(label, old, new, *, key, describe, name_of, fields):
+    """Members, contacts or agreements, matched item by item on `key`: each item added or
+    removed is named, and each item kept whose `fields` changed says which, from what to what.
+    Items without a key (new in a proposed revision) count as added."""
+    old_by_key = {key(item): item for item in old if key(item) is not None}
+    new_by_key = {key(item): item for item in new if key(item) is not None}
+    words = []
+    for item in new:
+        if key(item) is None or key(item) not in old_by_key:
+            words.append(f"added {describe(item)}")
+    for item in old:
+        if key(item) is None or key(item) not in new_by_key:
+            words.append(f"removed {describe(item)}")
+    for item in new:
+        previous = old_by_key.get(key(item))
+        if previous is None:
+            continue
+        changed = []
+        for field, field_label, show in fields:
+            was, now = show(previous), show(item)
+            if was != now:
+                changed.append(f"{field_label} {_changed_words(was, now)}")
+            elif field == "document" and previous.get(field) != item.get(field):
+                changed.append("document replaced by a new file")
+        if changed:
+            words.append(f"{name_of(item)}: " + ", ".join(changed))
+    if not words:
+        return None
+    before = "; ".join(sorted(describe(item) for item in old))
+    after = "; ".join(sorted(describe(item) for item in new))
+    return Change(label, before, after, words)
+
+
+def _role(item):
+    try:
+        return Role(item.get("role")).label
+    except ValueError:
+        return str(item.get("role") or "")
+
+
+def _text(name):
+    return lambda item: "" if item.get(name) in (None, "") else str(item.get(name))
+
+
+def _document(agreement):
+    return "attached" if agreement.get("document") else ""
+
+
+def _yes_no(name):
+    return lambda item: "yes" if item.get(name) else "no"
+
+
+def _compare_members(label, old, new, labels):
+    def name_of(member):
+        return labels.organisation(member["organisation"])
+
+    def describe(member):
+        joined = f", joined {member['joined_year']}" if member.get("joined_year") else ""
+        return f"{name_of(member)} ({_role(member)}{joined})"
+
+    return _compare_items(
+        label,
+        old,
+        new,
+        key=lambda member: member.get("organisation"),
+        describe=describe,
+        name_of=name_of,
+        fields=[("role", "role", _role), ("joined_year", "year joined", _text("joined_year"))],
     )
-    return "; ".join(
-        sorted(
-            f"{names.get(m['organisation'], '(removed organisation)')} ({Role(m['role']).label})"
-            for m in members
-        )
+
+
+def _compare_contacts(label, old, new, labels):
+    def organisation(contact):
+        pk = contact.get("organisation")
+        return labels.organisation(pk) if pk else ""
+
+    def describe(contact):
+        details = [
+            contact.get("job_title"),
+            organisation(contact),
+            contact.get("email") or "no email",
+            contact.get("phone"),
+            "lead" if contact.get("is_lead") else "",
+            "published" if contact.get("consent_to_publish") else "private",
+        ]
+        return f"{contact.get('name')} ({', '.join(d for d in details if d)})"
+
+    return _compare_items(
+        label,
+        old,
+        new,
+        key=lambda contact: contact.get("id"),
+        describe=describe,
+        name_of=lambda contact: contact.get("name") or "A contact",
+        fields=[
+            ("name", "name", _text("name")),
+            ("job_title", "job title", _text("job_title")),
+            ("organisation", "organisation", organisation),
+            ("email", "email", _text("email")),
+            ("phone", "phone", _text("phone")),
+            ("is_lead", "lead contact", _yes_no("is_lead")),
+            ("consent_to_publish", "published", _yes_no("consent_to_publish")),
+        ],
     )
 
 
-def _describe_contacts(contacts):
-    ids = {c["organisation"] for c in contacts if c.get("organisation")}
-    names = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
-    return "; ".join(
-        sorted(
-            f"{c.get('name')} <{c.get('email') or 'no email'}>"
-            f"{', ' + names[c['organisation']] if c.get('organisation') in names else ''}"
-            f"{' lead' if c.get('is_lead') else ''}"
-            f"{' (published)' if c.get('consent_to_publish') else ' (private)'}"
-            for c in contacts
-        )
-    )
+def _compare_agreements(label, old, new, labels):
+    def kind(agreement):
+        try:
+            return AgreementKind(agreement.get("kind")).label
+        except ValueError:
+            return str(agreement.get("kind") or "")
 
+    def status(agreement):
+        try:
+            return AgreementStatus(agreement.get("status")).label.lower()
+        except ValueError:
+            return str(agreement.get("status") or "")
 
-def _describe_agreements(agreements):
-    return "; ".join(
-        sorted(
-            f"{AgreementKind(a['kind']).label}: {a.get('title')} "
-            f"({AgreementStatus(a['status']).label.lower()}, "
-            f"{'public' if a.get('is_public') else 'private'}"
-            f"{', with document' if a.get('document') else ''})"
-            for a in agreements
+    def parties(agreement):
+        return ", ".join(sorted(labels.organisation(pk) for pk in agreement.get("parties") or []))
+
+    def describe(agreement):
+        return (
+            f"{kind(agreement)}: {agreement.get('title')} ({status(agreement)}, "
+            f"{'public' if agreement.get('is_public') else 'private'}"
+            f"{', with document' if agreement.get('document') else ''})"
         )
+
+    return _compare_items(
+        label,
+        old,
+        new,
+        key=lambda agreement: agreement.get("id"),
+        describe=describe,
+        name_of=lambda agreement: f"“{agreement.get('title')}”",
+        fields=[
+            ("kind", "type", kind),
+            ("title", "title", _text("title")),
+            ("status", "status", status),
+            ("signed_on", "signed on", _text("signed_on")),
+            ("review_due", "review due", _text("review_due")),
+            ("parties", "parties", parties),
+            ("summary", "summary", _text("summary")),
+            ("document", "document", _document),
+            ("is_public", "public", _yes_no("is_public")),
+            ("shareable_example", "shareable as an example", _yes_no("shareable_example")),
+        ],
     )

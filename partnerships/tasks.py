@@ -3,7 +3,7 @@
 
 from django.tasks import task
 
-from partnerships import mapsummary, services
+from partnerships import mapsummary, matching, services
 from partnerships.models import Partnership
 
 
@@ -25,3 +25,12 @@ def refresh_map_summary():
     """Bring the national map's summary up to the current published data (see
     `partnerships.mapsummary`); queued by every change to it. Returns the version it reflects."""
     return mapsummary.refresh()
+
+
+@task
+def find_duplicates():
+    """Look for likely duplicate organisations and partnerships again and store the pairs for
+    the curators' duplicates page (`matching.refresh_duplicate_candidates`). Returns how many
+    pairs of each it found."""
+    scan = matching.refresh_duplicate_candidates()
+    return {"organisations": scan.organisation_pairs, "partnerships": scan.partnership_pairs}

@@ -7,6 +7,7 @@ what a test has just added) and keep the member names that search reads up to da
 from itertools import count
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from partnerships.models import (
@@ -38,6 +39,13 @@ def make_user(**overrides):
     fields.update(overrides)
     password = fields.pop("password", "a-long-test-password-42")
     return get_user_model().objects.create_user(password=password, **fields)
+
+
+def make_moderator(**overrides):
+    """A curator: staff with the permission to review, publish and reject partnerships."""
+    user = make_user(**{"is_staff": True, **overrides})
+    user.user_permissions.add(Permission.objects.get(codename="moderate_partnership"))
+    return user
 
 
 def make_region(**overrides):

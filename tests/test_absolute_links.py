@@ -88,7 +88,7 @@ def test_an_email_a_service_sends_while_serving_a_request_links_to_its_host(clie
     partnership.editors.add(editor)
     client.force_login(make_user(is_superuser=True, is_staff=True))
 
-    client.post(reverse("editor:moderation_approve", args=[partnership.pk]), HTTP_HOST=HOST)
+    client.post(reverse("curation:approve", args=[partnership.pk]), HTTP_HOST=HOST)
 
     [message] = mailoutbox
     assert message.to == [editor.email]

@@ -9,25 +9,33 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from partnerships import history
 from partnerships.models import (
     Activity,
     ActivityGroup,
     Agreement,
+    ChangeKind,
+    ChangeSet,
     CommunicationChannel,
     Contact,
     DataVersion,
     Decision,
+    DuplicateCandidate,
+    DuplicateKind,
+    DuplicateScan,
     GeocodeCache,
     MapGridCell,
     MapSummary,
     Membership,
     ModerationEvent,
+    NotDuplicate,
     Organisation,
     Partnership,
     Place,
     PublicationState,
     Region,
     Revision,
+    Version,
 )
 from tests.factories import (
     make_agreement,
@@ -84,6 +92,21 @@ def make_one(model):
             west=-2.5,
             east=-2.5,
         ),
+        ChangeSet: lambda: history.record(partnership, kind=ChangeKind.CREATED).change_set,
+        Version: lambda: history.record(partnership, kind=ChangeKind.CREATED),
+        DuplicateCandidate: lambda: DuplicateCandidate.objects.create(
+            **DuplicateCandidate.fields_for(
+                *(m.organisation for m in partnership.memberships.all())
+            ),
+            score=90,
+            reasons=["names match after normalising: “bolton”"],
+        ),
+        NotDuplicate: lambda: NotDuplicate.objects.create(
+            kind=DuplicateKind.PARTNERSHIP,
+            partnership_a=partnership,
+            partnership_b=make_partnership(),
+        ),
+        DuplicateScan: lambda: DuplicateScan.objects.create(finished_at=timezone.now()),
     }
     return builders[model]()
 
@@ -119,7 +142,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # The gazetteer is loaded by a command and geocoder answers come from the geocoder, rather
     # than being typed in; revisions and moderation events are written by the editing and
     # moderation screens; the published-data version is bumped by the services, and the map
-    # summary is built from the partnerships.
+    # summary is built from the partnerships. History is written by every write path, never
+    # by hand; duplicate pairs come from the scan and the curators' duplicates page.
     written_by_the_site = (
         Place,
         GeocodeCache,
@@ -128,6 +152,11 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         DataVersion,
         MapSummary,
         MapGridCell,
+        ChangeSet,
+        Version,
+        DuplicateCandidate,
+        NotDuplicate,
+        DuplicateScan,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)

@@ -24,14 +24,17 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from partnerships import backups, services
+from partnerships import backups, history, matching, services
 from partnerships.models import (
     Activity,
+    ChangeKind,
     CommunicationChannel,
     Decision,
     GeocodeCache,
     MapSummary,
     ModerationEvent,
+    NotDuplicate,
+    Organisation,
     Partnership,
     Region,
     Revision,
@@ -86,6 +89,20 @@ def build_a_directory():
     make_agreement(partnership, document=SimpleUploadedFile("terms.docx", b"PK terms"))
     make_partnership(publication_state="draft")
     make_organisation(name="An organisation in no partnership")
+    # Duplicates: a pair a scan found, a pair a curator dismissed, and an organisation and a
+    # partnership merged into rows made after them (a forward reference for the restore).
+    libraries = make_organisation(name="Wirral Libraries", town="Birkenhead")
+    make_organisation(name="Wirral Library Service", town="Birkenhead")
+    matching.refresh_duplicate_candidates()
+    NotDuplicate.objects.create(**NotDuplicate.fields_for(libraries, lead), decided_by=curator)
+    merged = make_organisation(name="Bolton NHS FT", town="Bolton")
+    Organisation.objects.filter(pk=merged.pk).update(
+        merged_into=make_organisation(name="Bolton NHS Foundation Trust", town="Bolton")
+    )
+    merged = make_partnership(name="Wirral network")
+    Partnership.objects.filter(pk=merged.pk).update(
+        publication_state="merged", merged_into=make_partnership(name="The Wirral network")
+    )
 
     revision = Revision.objects.create(
         partnership=partnership,
@@ -101,6 +118,7 @@ def build_a_directory():
         actor=editor,
         message="Please review.",
     )
+    history.record(partnership, kind=ChangeKind.ADMIN_EDIT, user=curator, reason="Checked.")
     make_place("Birkenhead", 53.39, -3.01, region=region)
     GeocodeCache.objects.create(query="wirral", latitude=53.37, longitude=-3.07, place_rank=16)
     LogEntry.objects.create(

@@ -10,11 +10,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from partnerships import matching
 from partnerships.geocoding import find_town, normalise_place_name
 from partnerships.models import (
     Agreement,
     AgreementKind,
     Contact,
+    DuplicateCandidate,
+    DuplicateKind,
     LocationPrecision,
     LocationSource,
     Membership,
@@ -181,6 +184,22 @@ def test_some_contacts_have_not_consented_to_publication(gazetteer):
     consented = Contact.objects.filter(consent_to_publish=True)
     assert consented.exists()
     assert not consented.filter(consented_at__isnull=True).exists()
+
+
+def test_it_holds_duplicate_organisations_for_curators_to_merge(gazetteer):
+    load_demo()
+
+    matching.refresh_duplicate_candidates()
+
+    pairs = {
+        tuple(sorted([pair.organisation_a.name, pair.organisation_b.name]))
+        for pair in DuplicateCandidate.objects.filter(kind=DuplicateKind.ORGANISATION)
+    }
+    assert pairs == {
+        ("Bolton NHS FT", "Bolton NHS Foundation Trust"),
+        ("Bolton Libraries", "Bolton Library Service"),
+    }
+    assert not DuplicateCandidate.objects.filter(kind=DuplicateKind.PARTNERSHIP).exists()
 
 
 def test_it_refuses_to_run_without_a_gazetteer():

@@ -43,7 +43,7 @@ def test_submitted_tells_moderators_where_to_review(mailoutbox, partnership, set
     assert SCRIPT in message.body
     assert message.subject.startswith("Changes to review:" if is_edit else "New partnership")
     assert "Submitted by: lead@example.org" in message.body
-    review = reverse("editor:moderation_review", args=[partnership.pk])
+    review = reverse("curation:review", args=[partnership.pk])
     assert f"{settings.SITE_URL}{review}" in message.body
 
 

@@ -341,10 +341,12 @@ def test_at_the_deepest_zoom_points_a_few_metres_apart_stay_apart(client):
 
 
 def test_only_published_partnerships_are_counted_or_listed(client):
-    at(LEEDS, name="Published network")
+    published = at(LEEDS, name="Published network")
     for state in PublicationState:
         if state != PublicationState.PUBLISHED:
-            at(LEEDS, name=f"Secret {state}", publication_state=state)
+            # A merged entry always names the one it was merged into.
+            merged = {"merged_into": published} if state == PublicationState.MERGED else {}
+            at(LEEDS, name=f"Secret {state}", publication_state=state, **merged)
     [feature] = features(get(client))
     assert feature["properties"]["count"] == 1
     assert [p["name"] for p in feature["properties"]["partnerships"]] == ["Published network"]

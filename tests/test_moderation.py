@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from editor import moderation
+from curation import moderation
 from partnerships import services
 from partnerships.models import (
     Decision,
@@ -66,15 +66,15 @@ def submit_edit(partnership=None, editor=None, **fields):
 
 
 def queue_url():
-    return reverse("editor:moderation_queue")
+    return reverse("curation:queue")
 
 
 def review_url(partnership):
-    return reverse("editor:moderation_review", args=[partnership.pk])
+    return reverse("curation:review", args=[partnership.pk])
 
 
 def action_url(action, partnership):
-    return reverse(f"editor:moderation_{action}", args=[partnership.pk])
+    return reverse(f"curation:{action}", args=[partnership.pk])
 
 
 # The queue

@@ -6,15 +6,22 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.forms import MultiWidget
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from directory.filters import PartnershipFilter
-from partnerships import services
-from partnerships.models import Membership, Organisation, Partnership, PublicationState, Role
+from partnerships import history, merging, services
+from partnerships.models import (
+    Membership,
+    Organisation,
+    Partnership,
+    PublicationState,
+    Role,
+    Version,
+)
 from partnerships.search import search_words
 from partnerships.snapshots import snapshot_of
+from tests.admin_forms import change_form_data
 from tests.factories import make_membership, make_organisation, make_partnership, make_user
 
 pytestmark = pytest.mark.django_db
@@ -151,36 +158,10 @@ def member_names_are_true():
     return True
 
 
-def admin_form_data(response, **changes):
-    """The POST data of the admin change form in `response` as it stands, inlines included,
-    with `changes` (by field name, with the inline prefix for inline fields) applied."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        management = inline.formset.management_form
-        data.update({field.html_name: field.value() for field in management})
-        forms += inline.formset.forms
-    for form in forms:
-        for field in form:
-            value, widget = field.value(), field.field.widget
-            if isinstance(widget, MultiWidget):
-                for n, (part, part_value) in enumerate(
-                    zip(widget.widgets, widget.decompress(value), strict=True)
-                ):
-                    data[f"{field.html_name}_{n}"] = part.format_value(part_value) or ""
-            elif isinstance(value, bool):
-                if value:
-                    data[field.html_name] = "on"
-            elif isinstance(value, list | tuple):
-                data[field.html_name] = [str(item) for item in value]
-            elif value is not None:
-                data[field.html_name] = value
-    data.update(changes)
-    return data
-
-
 def admin_save(admin_client, url, **changes):
-    response = admin_client.post(url, admin_form_data(admin_client.get(url), **changes))
+    """Post the admin change page at `url` back with `changes` (by field name, inline fields
+    with their prefix)."""
+    response = admin_client.post(url, {**change_form_data(admin_client.get(url)), **changes})
     assert response.status_code == 302, response.context and [
         form.errors for form in [response.context["adminform"].form]
     ]
@@ -305,6 +286,46 @@ def test_a_partnership_saved_from_a_copy_read_before_a_rename_keeps_the_new_name
     bolton.summary = "Librarians, GPs and nurses together."
     bolton.save()
     assert found("infirmary") == [BOLTON]
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_when_two_organisations_are_merged(directory):
+    bolton = Partnership.objects.get(name=BOLTON)
+    leeds = Partnership.objects.get(name=LEEDS)
+    survivor = Membership.objects.get(partnership=bolton).organisation  # Royal Bolton ...
+    other = make_organisation(name="Leeds Teaching Hospitals Library")
+    member(leeds, "Leeds Carers Centre")
+    make_membership(leeds, other)
+    merging.merge_organisations(
+        survivor=survivor, other=other, choices={"name": merging.OTHER}, user=make_user()
+    )
+    assert found("teaching") == [BOLTON, LEEDS]  # the survivor, under the name it took
+    assert found("royal") == []
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_when_two_partnerships_are_merged(directory):
+    bolton = Partnership.objects.get(name=BOLTON)
+    cafe = Partnership.objects.get(name=CAFE)
+    member(cafe, "Hull Central Library")
+    merging.merge_partnerships(survivor=bolton, other=cafe, choices={}, user=make_user())
+    assert found("hull central") == [BOLTON]
+    assert member_names_are_true()
+
+
+def test_member_names_stay_true_when_an_organisations_old_version_is_restored(
+    admin_client, directory
+):
+    organisation = Membership.objects.get(partnership__name=BOLTON).organisation
+    admin_save(
+        admin_client,
+        f"/admin/partnerships/organisation/{organisation.pk}/change/",
+        name="Bolton Royal Infirmary Library",
+    )
+    first = Version.objects.of(organisation).order_by("number").first()
+    history.restore(first, user=make_user(is_superuser=True))
+    assert found("royal hospital") == [BOLTON]
+    assert found("infirmary") == []
     assert member_names_are_true()
 
 

@@ -3,7 +3,8 @@
 A document is stored as soon as it is chosen, so that a form shown again with errors can carry
 it; if the form is then abandoned, or a later upload replaces it, the file stays behind. This
 command removes such files once they are older than a day (the longest a form may carry one).
-Documents named by an agreement or by any revision, including past ones, are always kept.
+Documents named by an agreement, by any revision (including past ones) or by any version in
+the history are always kept.
 
     manage.py clear_unused_documents            delete them, and say how many
     manage.py clear_unused_documents --dry-run  list them, delete nothing
@@ -19,7 +20,7 @@ from editor.uploads import unused_documents
 
 
 class Command(BaseCommand):
-    help = "Delete stored agreement documents that no agreement or revision names."
+    help = "Delete stored agreement documents that no agreement, revision or version names."
 
     def add_arguments(self, parser):
         parser.add_argument(

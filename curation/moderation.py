@@ -5,19 +5,16 @@ Only moderators (active staff with the `partnerships.moderate_partnership` permi
 superusers) may see any of this; everyone else gets a 404, so the screens do not admit to
 existing."""
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from curation.permissions import moderator_required
 from partnerships import services
 from partnerships.models import (
     Agreement,
@@ -30,30 +27,8 @@ from partnerships.models import (
 )
 from partnerships.snapshots import FIELDS, diff, snapshot_of
 
-PERMISSION = "partnerships.moderate_partnership"
 QUEUE_PAGE_SIZE = 25
 MESSAGE_MAX_LENGTH = 5000
-
-
-def is_moderator(user):
-    """Whether `user` may review partnerships: a superuser, or active staff with the
-    permission."""
-    return user.is_active and (user.is_superuser or (user.is_staff and user.has_perm(PERMISSION)))
-
-
-def moderator_required(view):
-    """Someone signed out is sent to sign in (and back here after). A signed-in user who is not
-    a moderator gets a 404, whatever the method, before anything else."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_moderator(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def document_url(name, *args):
@@ -115,7 +90,7 @@ def queue(request):
     for partnership in page:
         partnership.is_edit = partnership.publication_state == PublicationState.PUBLISHED
         partnership.submission = partnership.submissions[0] if partnership.submissions else None
-    return render(request, "editor/moderation_queue.html", {"page": page})
+    return render(request, "curation/queue.html", {"page": page})
 
 
 @moderator_required
@@ -150,7 +125,7 @@ def _review_page(request, pk, *, bound_form=None, status=200):
         "revision": revision,
         "pending": pending,
         "events": partnership.moderation_events.all(),
-        "trail": [("Moderation queue", reverse("editor:moderation_queue"))],
+        "trail": [("Moderation queue", reverse("curation:queue"))],
     }
     if revision is not None:
         context["changes"] = diff(snapshot_of(partnership), revision.data)
@@ -181,7 +156,7 @@ def _review_page(request, pk, *, bound_form=None, status=200):
             changes_form=forms_by_prefix["changes"],
             reject_form=forms_by_prefix["reject"],
         )
-    return render(request, "editor/moderation_review.html", context, status=status)
+    return render(request, "curation/review.html", context, status=status)
 
 
 def _field_rows(partnership):
@@ -218,9 +193,9 @@ def _decision_view(form_class, decide, done):
                     f"“{partnership.name}” is not waiting for review any more; "
                     "another moderator may have decided it already.",
                 )
-                return redirect("editor:moderation_review", pk=pk)
+                return redirect("curation:review", pk=pk)
         messages.success(request, done.format(name=partnership.name))
-        return redirect("editor:moderation_queue")
+        return redirect("curation:queue")
 
     return view
 

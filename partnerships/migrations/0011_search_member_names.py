@@ -42,7 +42,7 @@ def fill_member_names(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partnerships", "0008_map_summary"),
+        ("partnerships", "0010_duplicates_and_merging"),
     ]
 
     operations = [

@@ -2,13 +2,13 @@
 
 from django import template
 
-from editor.moderation import is_moderator
+from curation.permissions import is_moderator
 from partnerships import services
 
 register = template.Library()
 
 
-@register.inclusion_tag("editor/moderation_nav.html", takes_context=True)
+@register.inclusion_tag("curation/moderation_nav.html", takes_context=True)
 def moderation_nav(context):
     """For moderators only: a link to the queue and how many entries wait in it (one query,
     whatever the page). Everyone else gets nothing and costs no query."""

@@ -1,0 +1,124 @@
+"""The history of a partnership or an organisation for curators: every version, newest first,
+with what changed at each step in words, and restoring any version (after a page that shows what
+the restore will change). The history itself is `partnerships.history`."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
+
+from curation.permissions import moderator_required
+from partnerships import history
+from partnerships.models import Organisation, Partnership, Version
+
+PAGE_SIZE = 20
+
+KINDS = {
+    "partnership": {
+        "model": Partnership,
+        "history": "curation:partnership_history",
+        "restore": "curation:partnership_restore",
+        "admin": "admin:partnerships_partnership_change",
+    },
+    "organisation": {
+        "model": Organisation,
+        "history": "curation:organisation_history",
+        "restore": "curation:organisation_restore",
+        "admin": "admin:partnerships_organisation_change",
+    },
+}
+
+
+class RestoreForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for restoring (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the history with the new version.",
+    )
+
+
+def _history_view(kind):
+    urls = KINDS[kind]
+
+    @moderator_required
+    @require_safe
+    def view(request, pk):
+        entry = get_object_or_404(urls["model"], pk=pk)
+        versions = history.versions_of(entry)
+        page, entries = history.timeline(versions, page=request.GET.get("page"), per_page=PAGE_SIZE)
+        return render(
+            request,
+            "curation/history.html",
+            {
+                "entry": entry,
+                "kind": kind,
+                "page": page,
+                "entries": entries,
+                # The newest version is the entry as it is: nothing to restore.
+                "latest_number": entries[0][0].number if page.number == 1 and entries else None,
+                "restore_url_name": urls["restore"],
+                "admin_url": reverse(urls["admin"], args=[entry.pk]),
+                "public_url": _public_url(entry),
+                "trail": [("Moderation queue", reverse("curation:queue"))],
+            },
+        )
+
+    return view
+
+
+def _restore_view(kind):
+    urls = KINDS[kind]
+
+    @moderator_required
+    @require_http_methods(["GET", "POST"])
+    def view(request, pk, number):
+        entry = get_object_or_404(urls["model"], pk=pk)
+        version = get_object_or_404(
+            Version.objects.of(entry).select_related("change_set__author"), number=number
+        )
+        form = RestoreForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            restored = history.restore(
+                version, user=request.user, reason=form.cleaned_data["reason"]
+            )
+            if restored is None:
+                messages.info(request, f"“{entry}” was already as version {number} holds it.")
+            else:
+                messages.success(
+                    request,
+                    f"Version {number} of “{entry}” is live again, as version {restored.number}.",
+                )
+            return redirect(urls["history"], pk=entry.pk)
+        return render(
+            request,
+            "curation/restore.html",
+            {
+                "entry": entry,
+                "version": version,
+                "form": form,
+                "changes": history.changes_to_restore(version),
+                "history_url": reverse(urls["history"], args=[entry.pk]),
+                "trail": [
+                    ("Moderation queue", reverse("curation:queue")),
+                    (f"History of {entry}", reverse(urls["history"], args=[entry.pk])),
+                ],
+            },
+            status=400 if form.errors else 200,
+        )
+
+    return view
+
+
+def _public_url(entry):
+    if isinstance(entry, Partnership) and entry.is_published:
+        return entry.get_absolute_url()
+    return None
+
+
+partnership_history = _history_view("partnership")
+organisation_history = _history_view("organisation")
+partnership_restore = _restore_view("partnership")
+organisation_restore = _restore_view("organisation")
