@@ -18,11 +18,13 @@ from curation.forms import MergeForm
 from curation.permissions import moderator_required
 from partnerships import matching, merging, tasks
 from partnerships.models import (
+    ChangeKind,
     DuplicateCandidate,
     DuplicateKind,
     DuplicateScan,
     Organisation,
     Partnership,
+    Version,
 )
 
 PAGE_SIZE = 20
@@ -224,6 +226,7 @@ def merged(request, kind, pk):
             "survivor": survivor,
             "summary": summary,
             "columns": columns,
+            "undo_url": _undo_url(other),
             "labels": COUNT_LABELS[kind],
             "old_url": reverse(
                 "directory:organisation"
@@ -233,3 +236,15 @@ def merged(request, kind, pk):
             ),
         },
     )
+
+
+def _undo_url(other):
+    """Where to undo the merge that took `other` away: its latest merge in the history."""
+    version = (
+        Version.objects.of(other)
+        .filter(change_set__kind=ChangeKind.MERGE)
+        .newest_first()
+        .values_list("change_set_id", flat=True)
+        .first()
+    )
+    return reverse("curation:undo_change", args=[version]) if version else None

@@ -4,13 +4,14 @@ the restore will change). The history itself is `partnerships.history`."""
 
 from django import forms
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from curation.permissions import moderator_required
 from partnerships import history
-from partnerships.models import Organisation, Partnership, Version
+from partnerships.models import ChangeSet, Organisation, Partnership, Version
 
 PAGE_SIZE = 20
 
@@ -122,3 +123,47 @@ partnership_history = _history_view("partnership")
 organisation_history = _history_view("organisation")
 partnership_restore = _restore_view("partnership")
 organisation_restore = _restore_view("organisation")
+
+
+@moderator_required
+@require_http_methods(["GET", "POST"])
+def undo_change(request, pk):
+    """Undo one change set (a merge, say): a page naming every entry it changed, then, on POST,
+    each of them back to its version before it, recorded as one new change set."""
+    change_set = get_object_or_404(ChangeSet.objects.select_related("author"), pk=pk)
+    versions = list(
+        change_set.versions.select_related("partnership", "organisation").order_by("pk")
+    )
+    if not versions:
+        raise Http404
+    entries = [
+        (
+            version.entry,
+            reverse(
+                KINDS["partnership" if version.partnership_id else "organisation"]["history"],
+                args=[version.entry_id],
+            ),
+        )
+        for version in versions
+    ]
+    form = RestoreForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        history.undo(change_set, user=request.user, reason=form.cleaned_data["reason"])
+        messages.success(
+            request,
+            f"Undone: “{change_set.get_kind_display()}” of "
+            f"{change_set.created_at:%d %B %Y, %H:%M}. Each entry it changed is back as it was "
+            "before, recorded as a new version.",
+        )
+        return redirect(entries[0][1])
+    return render(
+        request,
+        "curation/undo.html",
+        {
+            "change_set": change_set,
+            "entries": entries,
+            "form": form,
+            "trail": [("Moderation queue", reverse("curation:queue"))],
+        },
+        status=400 if form.errors else 200,
+    )

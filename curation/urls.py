@@ -39,6 +39,11 @@ urlpatterns: list = [
         history.organisation_restore,
         name="organisation_restore",
     ),
+    path(
+        "moderation/history/changes/<int:pk>/undo/",
+        history.undo_change,
+        name="undo_change",
+    ),
     # Duplicates and merging (curation/duplicates.py, partnerships/matching.py and merging.py).
     path("moderation/duplicates/", duplicates.possible_duplicates, name="duplicates"),
     path("moderation/duplicates/scan/", duplicates.scan, name="duplicates_scan"),

@@ -86,7 +86,7 @@ def baseline(*entries):
     return change_set
 
 
-def record_in(change_set, entry, *, restored_from=None):
+def record_in(change_set, entry, *, restored_from=None, always=False):
     """`ChangeSet.record`: the entry as stored now becomes the next version, in `change_set`.
     Recording the same entry twice in one change set updates its version (one action, one
     version); an entry the same as its latest version is not recorded (returns None)."""
@@ -104,7 +104,8 @@ def record_in(change_set, entry, *, restored_from=None):
             version.save()
             return version
         latest = Version.objects.of(entry).newest_first().first()
-        if latest is not None and latest.snapshot == snapshot and _lifecycle(latest) == lifecycle:
+        unchanged = latest is not None and latest.snapshot == snapshot
+        if unchanged and _lifecycle(latest) == lifecycle and not always:
             return None
         if change_set.pk is None:
             change_set.save()
@@ -123,15 +124,17 @@ def record_in(change_set, entry, *, restored_from=None):
 def state_of(entry):
     """The entry as a version holds it: its snapshot (as stored in JSON) and, for a
     partnership, the lifecycle fields beside it."""
+    merged = {"merged_into": entry.merged_into_id, "merged_at": entry.merged_at}
     if isinstance(entry, Partnership):
         snapshot = snapshot_of(entry)
         lifecycle = {
             "publication_state": entry.publication_state,
             "last_verified_at": entry.last_verified_at,
+            **merged,
         }
     else:
         snapshot = snapshot_of_organisation(entry)
-        lifecycle = {"publication_state": "", "last_verified_at": None}
+        lifecycle = {"publication_state": "", "last_verified_at": None, **merged}
     # Stored as JSON and compared with what JSON gives back, so write it as JSON would.
     return json.loads(json.dumps(snapshot, cls=DjangoJSONEncoder)), lifecycle
 
@@ -140,6 +143,8 @@ def _lifecycle(version):
     return {
         "publication_state": version.publication_state,
         "last_verified_at": version.last_verified_at,
+        "merged_into": version.merged_into,
+        "merged_at": version.merged_at,
     }
 
 
@@ -208,11 +213,21 @@ def _restore(change_set, version):
     from partnerships import services
 
     entry = _locked(version.partnership or version.organisation)
+    # Merged away (or not) as it was then; a successor deleted since cannot be pointed at.
+    merged_into = version.merged_into
+    if merged_into is not None and not type(entry).objects.filter(pk=merged_into).exists():
+        merged_into = None
+    entry.merged_into_id = merged_into
+    entry.merged_at = version.merged_at if merged_into is not None else None
+    # Set before the snapshot's save, which writes them together: the database allows the state
+    # "merged" only with a successor.
     if isinstance(entry, Partnership):
-        apply_snapshot(entry, version.snapshot)
-        entry.publication_state = version.publication_state or entry.publication_state
+        state = version.publication_state or entry.publication_state
+        if (state == PublicationState.MERGED) != (merged_into is not None):
+            state = PublicationState.ARCHIVED
+        entry.publication_state = state
         entry.last_verified_at = version.last_verified_at
-        entry.save(update_fields=["publication_state", "last_verified_at", "updated_at"])
+        apply_snapshot(entry, version.snapshot)
         services.place_partnership(entry)
     else:
         apply_organisation_snapshot(entry, version.snapshot)
@@ -265,7 +280,27 @@ def changes_between(older, newer, *, labels=None):
     now = newer.get_publication_state_display()
     if newer.partnership_id and was != now:
         rows.insert(0, field_change("Publication", was, now))
+    merged_before = older.merged_into if older is not None else None
+    if merged_before != newer.merged_into:
+        rows.insert(
+            0,
+            field_change(
+                "Merged into",
+                _successor_name(newer, merged_before),
+                _successor_name(newer, newer.merged_into),
+            ),
+        )
     return rows
+
+
+def _successor_name(version, pk):
+    """The name of the entry a version says it was merged into (one query, only for the rare
+    version where that changed)."""
+    if pk is None:
+        return ""
+    model = Partnership if version.partnership_id else Organisation
+    name = model.objects.filter(pk=pk).values_list("name", flat=True).first()
+    return name or "(deleted entry)"
 
 
 def timeline(versions, *, page, per_page=20):

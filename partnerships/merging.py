@@ -18,18 +18,21 @@ The other record is never deleted. It keeps its row and its own values, marked m
 address answers with a permanent redirect to the survivor forever, and a restore of its earlier
 version (which clears `merged_into`) makes it a normal entry again.
 
-Each merge runs in one transaction and calls `services.published_data_changed()` once.
+Each merge runs in one transaction, is one change set in the history (a version of each record
+and of every partnership it touched; `history.undo(result.change_set)` puts them all back), and
+calls `services.published_data_changed()` once. Editors added to a surviving partnership stay on
+it after an undo (editors are not part of an entry's snapshot).
 """
 
 from dataclasses import asdict, dataclass, field
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from partnerships import matching
+from partnerships import history, matching
 from partnerships.models import (
     Agreement,
+    ChangeKind,
     Contact,
     Membership,
     Organisation,
@@ -109,6 +112,8 @@ class MergeResult:
     folded: int = 0
     partnerships: list = field(default_factory=list)
     revisions: int = 0
+    # The merge's entry in the history: undoing it (`history.undo`) puts both records back.
+    change_set: object = None
 
     def summary(self):
         """The counts as plain data (the result page carries them in its address)."""
@@ -364,9 +369,7 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
     `choices` maps each field of ORGANISATION_FIELDS the curator decided on to SURVIVOR or
     OTHER (fields left out keep the survivor's value). `user` and `reason` are for the history
     record of the merge. Raises MergeRefused, changing nothing, if the two cannot be merged."""
-    with transaction.atomic():
-        # history: wrap this block in
-        #   `with history.change(history.ChangeKind.MERGE, user=user, reason=reason) as change_set:`
+    with history.change(ChangeKind.MERGE, user=user, reason=reason) as change_set:
         survivor, other = _lock(Organisation, survivor, other)
         refused = problems(survivor, other)
         if refused:
@@ -379,7 +382,8 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
             after=Counts(0, 0, 0),
             partnerships=list(partnerships_naming(other)),
         )
-        # history: history.baseline(survivor, other, *result.partnerships) here, before writing
+        # Before writing: entries with no version yet get one, so the merge can be undone.
+        history.baseline(survivor, other, *result.partnerships)
         _take_choices(survivor, other, choices, ORGANISATION_FIELDS)
         survivor.save()
 
@@ -417,8 +421,10 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
         survivor.partnerships.all().refresh_member_names()
 
         result.after = organisation_counts(survivor)
-        # history: change_set.record(survivor); change_set.record(other); and
-        #   for partnership in result.partnerships: change_set.record(partnership)
+        # One version on each side, even where only what points at it changed.
+        for entry in (survivor, other, *result.partnerships):
+            change_set.record(entry, always=entry in (survivor, other))
+        result.change_set = change_set
         published_data_changed()
     return result
 
@@ -486,9 +492,7 @@ def merge_partnerships(*, survivor, other, choices, user, reason=""):
     channels and editors of `other` join the survivor; `other` keeps its row and editors,
     marked merged. `user` and `reason` are for the history record of the merge. Raises
     MergeRefused, changing nothing, if the two cannot be merged."""
-    with transaction.atomic():
-        # history: wrap this block in
-        #   `with history.change(history.ChangeKind.MERGE, user=user, reason=reason) as change_set:`
+    with history.change(ChangeKind.MERGE, user=user, reason=reason) as change_set:
         survivor, other = _lock(Partnership, survivor, other)
         refused = problems(survivor, other)
         if refused:
@@ -501,7 +505,7 @@ def merge_partnerships(*, survivor, other, choices, user, reason=""):
             after=Counts(0, 0, 0),
             partnerships=[survivor, other],
         )
-        # history: history.baseline(survivor, other) here, before writing
+        history.baseline(survivor, other)  # before writing, so the merge can be undone
         taken = [name for name, source in choices.items() if source == OTHER]
         old_fields = {name: _snapshot_value(survivor, name) for name in taken if name in FIELDS}
         _take_choices(survivor, other, choices, PARTNERSHIP_FIELDS)
@@ -547,8 +551,9 @@ def merge_partnerships(*, survivor, other, choices, user, reason=""):
         Partnership.objects.filter(pk__in=[survivor.pk, other.pk]).refresh_member_names()
 
         result.after = partnership_counts(survivor)
-        # history: change_set.record(survivor); change_set.record(other)
-        #   (result.partnerships is exactly these two: nothing else changes)
+        change_set.record(survivor, always=True)
+        change_set.record(other, always=True)
+        result.change_set = change_set
         published_data_changed()
     return result
 

@@ -1257,12 +1257,14 @@ class ChangeSet(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
-    def record(self, entry, *, restored_from=None):
+    def record(self, entry, *, restored_from=None, always=False):
         """Record `entry` (a Partnership or an Organisation) as it is now, after the write, as a
-        version in this change set. See `partnerships.history.change`."""
+        version in this change set; `always` records it even when it is as its latest version
+        (a merge is a step in the survivor's history whether or not its own fields changed).
+        See `partnerships.history.change`."""
         from partnerships import history  # the history module builds on these models
 
-        return history.record_in(self, entry, restored_from=restored_from)
+        return history.record_in(self, entry, restored_from=restored_from, always=always)
 
 
 class VersionQuerySet(models.QuerySet):
@@ -1297,6 +1299,10 @@ class Version(models.Model):
         max_length=20, choices=PublicationState.choices, blank=True
     )
     last_verified_at = models.DateTimeField(null=True, blank=True)
+    # Whether the entry was merged away, and into which entry of its own kind (an id rather than a
+    # key: the successor is a partnership or an organisation, like the entry).
+    merged_into = models.PositiveIntegerField(null=True, blank=True)
+    merged_at = models.DateTimeField(null=True, blank=True)
     restored_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

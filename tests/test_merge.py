@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from curation import duplicates
-from partnerships import matching, merging, services
+from partnerships import history, matching, merging, services
 from partnerships.models import (
     Activity,
+    ChangeKind,
     CommunicationChannel,
     DuplicateCandidate,
     Membership,
@@ -22,6 +23,7 @@ from partnerships.models import (
     Revision,
     RevisionState,
     Role,
+    Version,
 )
 from partnerships.snapshots import snapshot_of
 from tests.factories import (
@@ -219,19 +221,120 @@ def test_a_merged_organisation_never_redirects_to_one_the_public_cannot_see(clie
     assert client.get(full.get_absolute_url()).status_code == 404
 
 
-def test_restoring_a_merged_organisation_makes_it_a_normal_entry_again(client):
+def test_an_organisation_merge_is_one_version_on_each_side_and_of_each_partnership_it_touched():
     short, full = trust_pair()
     partnership = make_partnership()
     member(partnership, full)
-    merging.merge_organisations(survivor=short, other=full, choices={}, user=None)
+    curator = make_moderator()
 
-    # What a restore of the versions before the merge does: the other entry is no longer
-    # merged, and its membership is back.
-    Organisation.objects.filter(pk=full.pk).update(merged_into=None, merged_at=None)
-    partnership.memberships.update(organisation=full)
+    result = merging.merge_organisations(
+        survivor=short, other=full, choices={}, user=curator, reason="One trust, two spellings"
+    )
 
-    assert client.get(full.get_absolute_url()).status_code == 200
+    for entry in (short, full, partnership):
+        merges = Version.objects.of(entry).filter(change_set__kind=ChangeKind.MERGE)
+        assert merges.count() == 1, entry
+        assert merges.get().change_set == result.change_set
+    assert result.change_set.author == curator
+    assert result.change_set.reason == "One trust, two spellings"
+
+
+def test_undoing_an_organisation_merge_puts_both_back_as_they_were(client):
+    short, full = trust_pair()
+    libraries = make_organisation(name="Bolton Libraries", town="Bolton")
+    partnership = make_partnership(name="Bolton Health Information Partnership")
+    member(partnership, short, Role.MEMBER, joined_year=2015)
+    member(partnership, full, Role.LEAD, joined_year=2018)
+    member(partnership, libraries)
+    contact = make_contact(partnership, organisation=full)
+    agreement = make_agreement(partnership)
+    agreement.parties.set([full, libraries])
+    before = snapshot_of(partnership)
+    old_url = full.get_absolute_url()
+
+    result = merging.merge_organisations(
+        survivor=short, other=full, choices={"website": merging.OTHER}, user=make_moderator()
+    )
+    assert client.get(old_url).status_code == 301
+
+    history.undo(result.change_set, user=make_moderator())
+
+    full.refresh_from_db()
+    short.refresh_from_db()
+    assert full.merged_into is None and full.merged_at is None
+    assert short.website == ""
+    assert client.get(old_url).status_code == 200
     assert full in Organisation.objects.public()
+    roles = {m.organisation: (m.role, m.joined_year) for m in partnership.memberships.all()}
+    assert roles == {
+        short: (Role.MEMBER, 2015),
+        full: (Role.LEAD, 2018),
+        libraries: (Role.MEMBER, None),
+    }
+    assert partnership.contacts.get(name=contact.name).organisation == full
+    assert set(partnership.agreements.get().parties.all()) == {full, libraries}
+    after = snapshot_of(partnership)
+    # The same entry, though rows deleted by the merge come back with new ids (and so later).
+    for key in ("fields", "activities", "channels"):
+        assert after[key] == before[key], key
+    by_organisation = lambda members: sorted(members, key=lambda m: m["organisation"])  # noqa: E731
+    assert by_organisation(after["members"]) == by_organisation(before["members"])
+
+
+def test_undoing_a_partnership_merge_brings_the_other_back_with_what_it_had(client):
+    network, copy = partnership_pair()
+    trust, college = make_organisation(), make_organisation()
+    member(network, trust)
+    member(copy, trust, Role.LEAD)
+    member(copy, college)
+    make_agreement(copy, title="Our memorandum")
+    old_url = copy.get_absolute_url()
+    result = merging.merge_partnerships(survivor=network, other=copy, choices={}, user=None)
+    assert client.get(old_url).status_code == 301
+
+    history.undo(result.change_set, user=make_moderator())
+
+    copy.refresh_from_db()
+    network.refresh_from_db()
+    assert (copy.publication_state, copy.merged_into) == (PublicationState.PUBLISHED, None)
+    assert client.get(old_url).status_code == 200
+    assert {m.organisation: m.role for m in copy.memberships.all()} == {
+        trust: Role.LEAD,
+        college: Role.MEMBER,
+    }
+    assert [a.title for a in copy.agreements.all()] == ["Our memorandum"]
+    assert {m.organisation for m in network.memberships.all()} == {trust}
+    assert not network.agreements.exists()
+
+
+def test_a_curator_undoes_a_merge_from_its_result_page(curator_client, client):
+    short, full = trust_pair()
+    partnership = make_partnership()
+    member(partnership, short)
+    # "first" is the lower id: the trust typed in full survives.
+    choices = {
+        "survivor": "second",
+        "field_name": "second",
+        "field_website": "second",
+        "confirm": "yes",
+    }
+    done = curator_client.post(merge_url("organisations", short, full), choices)
+    assert done.status_code == 302
+    result_page = curator_client.get(done["Location"])
+    undo_url = result_page.context["undo_url"]
+    assert undo_url and undo_url in result_page.text
+
+    page = curator_client.get(undo_url)
+    assert page.status_code == 200
+    assert short.name in page.text and partnership.name in page.text
+    undone_page = curator_client.post(undo_url, {"reason": "Not the same trust after all"})
+
+    assert undone_page.status_code == 302
+    short.refresh_from_db()
+    assert short.merged_into is None
+    assert partnership.memberships.get().organisation == short
+    undone = Version.objects.of(short).newest_first().first().change_set
+    assert (undone.kind, undone.reason) == (ChangeKind.RESTORE, "Not the same trust after all")
 
 
 # Merging partnerships ---------------------------------------------------------------------------
@@ -612,6 +715,7 @@ def test_a_tampered_result_address_shows_no_counts(curator_client):
 
 def curation_urls():
     short, full = trust_pair()
+    change_set = history.record(short, kind=ChangeKind.ADMIN_EDIT).change_set
     return [
         ("get", duplicates_url()),
         ("post", reverse("curation:duplicates_scan")),
@@ -619,6 +723,8 @@ def curation_urls():
         ("get", merge_url("organisations", short, full)),
         ("post", merge_url("organisations", short, full)),
         ("get", reverse("curation:merged", args=["organisations", short.pk])),
+        ("get", reverse("curation:undo_change", args=[change_set.pk])),
+        ("post", reverse("curation:undo_change", args=[change_set.pk])),
     ]
 
 
