@@ -296,11 +296,16 @@ def test_member_names_stay_true_when_two_organisations_are_merged(directory):
     other = make_organisation(name="Leeds Teaching Hospitals Library")
     member(leeds, "Leeds Carers Centre")
     make_membership(leeds, other)
-    merging.merge_organisations(
+    result = merging.merge_organisations(
         survivor=survivor, other=other, choices={"name": merging.OTHER}, user=make_user()
     )
     assert found("teaching") == [BOLTON, LEEDS]  # the survivor, under the name it took
     assert found("royal") == []
+    assert member_names_are_true()
+
+    history.undo(result.change_set, user=make_user(is_superuser=True))
+    assert found("teaching") == [LEEDS]
+    assert found("royal") == [BOLTON]
     assert member_names_are_true()
 
 

@@ -42,7 +42,7 @@ def fill_member_names(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partnerships", "0010_duplicates_and_merging"),
+        ("partnerships", "0011_version_merged_state"),
     ]
 
     operations = [
