@@ -376,10 +376,10 @@ MAP_EDGES = [
     ("west", "longitude"),
     ("east", "-longitude"),
 ]
-# How many partnerships nearest each edge `extent_from_edges` reads. When one in twenty match
-# (the fewest a broad search finds among 100,000), an edge's rows hold none of them about once
-# in 370,000 searches.
-EDGE_ROWS = 250
+# How far `extent_from_edges` walks in from each edge, in steps: 32 partnerships, then up to 256.
+# When one in twenty match (the fewest a broad search finds among 100,000), the first step finds
+# an edge four times in five, and all 256 miss it about once in 500,000 searches.
+EDGE_STEPS = (32, 256)
 
 
 class PartnershipQuerySet(NearQuerySet):
@@ -467,31 +467,38 @@ class PartnershipQuerySet(NearQuerySet):
             totals = self.extent_from_edges()
         return count, totals
 
-    def extent_from_edges(self, rows=EDGE_ROWS):
-        """The extent of the located partnerships in this queryset, read from the `rows` located
-        partnerships nearest each edge of the map (an index walk each) and one query for which
-        of those this queryset holds. The first of an edge's rows that it holds is exactly that
-        edge of its extent, since every partnership nearer the edge is among them. Cheap for a
-        large part of the directory spread over the country; when one edge's rows hold none of
-        it (a large search in one region), it reads them all instead."""
+    def extent_from_edges(self):
+        """The extent of the located partnerships in this queryset, read from the located
+        partnerships nearest each edge of the map (an index walk each) and which of those this
+        queryset holds. The first of an edge's partnerships that it holds is exactly that edge
+        of its extent, since every partnership nearer the edge is among them. The walks go
+        EDGE_STEPS at a time, up to EDGE_ROWS from each edge: for a large part of the directory
+        spread over the country, the first step finds all four edges. When an edge's EDGE_ROWS
+        hold none of it (a large search in one region), it reads them all instead."""
         located = Partnership.objects.using(self.db).located()
-        nearest = {
-            edge: list(located.order_by(order).values_list("pk", order.lstrip("-"))[:rows])
-            for edge, order in MAP_EDGES
-        }
-        ids = {pk for edge_rows in nearest.values() for pk, _ in edge_rows}
-        held = set(self.order_by().filter(pk__in=ids).values_list("pk", flat=True))
-        extent = {}
-        for edge, edge_rows in nearest.items():
-            extent[edge] = next((value for pk, value in edge_rows if pk in held), None)
-            if extent[edge] is None:
-                return self.order_by().aggregate(
-                    west=Min("longitude"),
-                    south=Min("latitude"),
-                    east=Max("longitude"),
-                    north=Max("latitude"),
-                )
-        return extent
+        extent, start = {}, 0
+        for end in EDGE_STEPS:
+            nearest = {
+                edge: located.order_by(order).values_list("pk", order.lstrip("-"))[start:end]
+                for edge, order in MAP_EDGES
+                if edge not in extent
+            }
+            nearest = {edge: list(rows) for edge, rows in nearest.items()}
+            ids = {pk for rows in nearest.values() for pk, _ in rows}
+            held = set(self.order_by().filter(pk__in=ids).values_list("pk", flat=True))
+            for edge, rows in nearest.items():
+                value = next((value for pk, value in rows if pk in held), None)
+                if value is not None:
+                    extent[edge] = value
+            if len(extent) == len(MAP_EDGES):
+                return extent
+            start = end
+        return self.order_by().aggregate(
+            west=Min("longitude"),
+            south=Min("latitude"),
+            east=Max("longitude"),
+            north=Max("latitude"),
+        )
 
     def refresh_member_names(self):
         """Write the names of each partnership's member organisations into its `member_names`

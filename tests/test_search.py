@@ -501,14 +501,16 @@ def spread(count, **fields):
 def test_a_broad_search_finds_its_extent_from_the_edges_of_the_map(
     monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr("partnerships.models.EDGE_ROWS", 3)
+    monkeypatch.setattr("partnerships.models.EDGE_STEPS", (1, 3))
     spread(12, summary="Everywhere.")
     # Nearer every edge, but not found: the walks in from the edges pass them.
     make_partnership(latitude=49.9, longitude=-6.3, summary="Scilly.")
     make_partnership(latitude=59.0, longitude=2.0, summary="North Sea.")
     everywhere = Partnership.objects.published().matching("everywhere")
     exact = everywhere.count_and_extent()[1]
-    with django_assert_max_num_queries(6):  # the limited count, four edges, which are found
+    # The limited count; four walks of one step and which they found (none of them: Scilly and
+    # the North Sea are nearest the edges); four walks further, and which they found.
+    with django_assert_max_num_queries(11):
         count, extent = everywhere.count_and_extent(limit=5)
     assert count == 6  # more than 5
     assert extent == exact
@@ -516,7 +518,7 @@ def test_a_broad_search_finds_its_extent_from_the_edges_of_the_map(
 
 
 def test_the_extent_from_the_edges_reads_everything_when_an_edge_holds_none(monkeypatch):
-    monkeypatch.setattr("partnerships.models.EDGE_ROWS", 2)
+    monkeypatch.setattr("partnerships.models.EDGE_STEPS", (1, 2))
     spread(6, summary="South west.")
     make_partnership(latitude=58.0, longitude=1.5, summary="Far north east.")
     make_partnership(latitude=58.1, longitude=1.6, summary="Far north east.")
