@@ -23,7 +23,7 @@ from partnerships.models import (
     Sector,
     Status,
 )
-from partnerships.search import search_words
+from partnerships.search import MATCH_LIMIT, search_words
 
 RADIUS_CHOICES = [(5, "5 km"), (10, "10 km"), (25, "25 km"), (50, "50 km"), (100, "100 km")]
 DEFAULT_RADIUS = 25
@@ -179,6 +179,13 @@ class PartnershipFilter(django_filters.FilterSet):
                 data["radius"] = str(DEFAULT_RADIUS)
         super().__init__(data, queryset, **kwargs)
 
+    # Set by `filter_queryset`: the words searched for, and whether the results are in order of
+    # best match; and by `listed` when they matched too many to rank (more than MATCH_LIMIT) and
+    # are listed by name instead.
+    words = ()
+    ranks_by_best_match = False
+    too_many_to_rank = False
+
     def noop(self, queryset, name, value):
         """Fields that are applied together in `filter_queryset` (near, radius, sort)."""
         return queryset
@@ -231,7 +238,7 @@ class PartnershipFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         point = self.form.near_point
-        words = search_words(self.form.cleaned_data.get("q") or "")
+        words = self.words = search_words(self.form.cleaned_data.get("q") or "")
         sort = self.form.cleaned_data.get("sort") or (
             "distance" if point else "relevance" if words else "name"
         )
@@ -243,8 +250,19 @@ class PartnershipFilter(django_filters.FilterSet):
         if sort == "distance" and point:
             return queryset.order_by("distance_km", "name")
         if sort == "relevance" and words:
+            self.ranks_by_best_match = True
             return queryset.order_by("-search_rank", "name")
         return queryset.order_by("name")
+
+    def listed(self, queryset, count):
+        """`queryset` (this filter's `qs`, `count` partnerships, or at least that many) in the
+        order a list shows it: best match first only when at most MATCH_LIMIT match, since
+        ranking reads every match (at 100,000 it would cost more than the rest of the page); by
+        name beyond, with `too_many_to_rank` set so that the page can say so."""
+        if self.ranks_by_best_match and count > MATCH_LIMIT:
+            self.too_many_to_rank = True
+            return queryset.order_by("name")
+        return queryset
 
 
 def _is_set(value):

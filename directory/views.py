@@ -33,6 +33,7 @@ from partnerships.models import (
     PublicationState,
     Region,
 )
+from partnerships.search import MATCH_LIMIT
 
 from . import caching, exports, mapdata, throttle
 from .filters import PartnershipFilter
@@ -47,28 +48,32 @@ def _listing(partnerships):
 
 
 class KnownCountPaginator(Paginator):
-    """A paginator told its count, so it never runs its own COUNT(*)."""
+    """A paginator told its count, so it never runs its own COUNT(*). With `more`, there are
+    more than `count` (a broad search, counted only so far), and it pages through `count`."""
 
-    def __init__(self, object_list, per_page, *, count):
+    def __init__(self, object_list, per_page, *, count, more=False):
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count  # fills Paginator.count's cached_property
+        self.more = more
 
 
-def _paginate(request, queryset, version=None, *, everything=False):
+def _paginate(request, queryset, version=None, *, everything=False, count=None, more=False):
     """A page of `queryset`. Its length, a full count at national scale, is cached per request
     and published-data version; when `queryset` is `everything` published, the map summary
-    knows it without a count when it is of this version."""
-    if version is None:
-        version = services.published_data_version()
+    knows it without a count when it is of this version; a caller that knows it passes
+    `count` (and `more` if there are more than that)."""
+    if count is None:
+        if version is None:
+            version = services.published_data_version()
 
-    def count():
-        known = mapsummary.published_count(version) if everything else None
-        return queryset.count() if known is None else known
+        def counted():
+            known = mapsummary.published_count(version) if everything else None
+            return queryset.count() if known is None else known
 
-    count = caching.cached(
-        "count", version, [request.path, caching.normalised_query(request.GET)], count
-    )
-    paginator = KnownCountPaginator(queryset, settings.DIRECTORY_PAGE_SIZE, count=count)
+        count = caching.cached(
+            "count", version, [request.path, caching.normalised_query(request.GET)], counted
+        )
+    paginator = KnownCountPaginator(queryset, settings.DIRECTORY_PAGE_SIZE, count=count, more=more)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -102,15 +107,15 @@ def _extent(partnerships):
     )
 
 
-def _map_config(query, partnerships, *, embedded=False, version=None):
+def _map_config(query, partnerships, *, embedded=False, version=None, extent=None):
     """What the map script needs, handed over with json_script: URLs reversed here, tiles from
     settings (read per request, so an empty MAP_TILE_URL shows the offline outline), and the
     extent to open on, [west, south, east, north]: the whole UK when nothing is filtered,
     otherwise the matching partnerships' (a full scan of the matches, so cached per query and
-    published-data version)."""
+    published-data version), unless the caller knows it (`extent`)."""
     if not any(value for name, value in parse_qsl(query) if name != "sort"):
         extent = dict(zip(("west", "south", "east", "north"), mapdata.UK_EXTENT, strict=True))
-    else:
+    elif extent is None:
         if version is None:
             version = services.published_data_version()
         extent = caching.cached(
@@ -173,18 +178,38 @@ def _search(request, template, *, embedded=False):
         ),
     }
     if search.is_valid():
-        results = search.qs
+        results = listed = search.qs
+        count = extent = None
+        if search.narrows():
+            # The count and the map's extent each read every match: one pass for both, and no
+            # further than MATCH_LIMIT for a search with words (a broad one says "more than").
+            # The count also says whether there are few enough to list best match first.
+            limit = MATCH_LIMIT if search.words else None
+            count, extent = caching.cached(
+                "count-and-extent",
+                version,
+                [filters],
+                lambda: results.count_and_extent(limit),
+            )
+            listed = search.listed(results, count)
+        more = bool(search.words) and count is not None and count > MATCH_LIMIT
         context.update(
             page=_paginate(
                 request,
-                results.select_related("region").with_member_count(),
+                listed.select_related("region").with_member_count(),
                 version,
                 everything=not search.narrows(),
+                count=min(count, MATCH_LIMIT) if more else count,
+                more=more,
             ),
             near_point=search.near_point,
             near_place=search.near_place,
             radius_km=search.radius_km,
-            map_config=_map_config(context["query"], results, embedded=embedded, version=version),
+            too_many_to_rank=search.too_many_to_rank,
+            match_limit=MATCH_LIMIT,
+            map_config=_map_config(
+                context["query"], results, embedded=embedded, version=version, extent=extent
+            ),
         )
         if not embedded:
             context["print_url"] = _print_url(context["query"])
@@ -228,12 +253,14 @@ def print_list(request):
         return render(request, "directory/print.html", context, status=400)
     results = search.qs.select_related("region").with_member_count()
     total = results.count()
-    partnerships = list(results[:PRINT_LIMIT])
+    partnerships = list(search.listed(results, total)[:PRINT_LIMIT])
     for partnership in partnerships:
         partnership.full_url = request.build_absolute_uri(partnership.get_absolute_url())
     context.update(
         partnerships=partnerships,
         total=total,
+        too_many_to_rank=search.too_many_to_rank,
+        match_limit=MATCH_LIMIT,
         near_place=search.near_place,
         near_point=search.near_point,
         radius_km=search.radius_km,

@@ -121,6 +121,39 @@ class ChangesPublishedData:
         services.published_data_changed()
 
 
+class KeepsMemberNames:
+    """For the admin of organisations, memberships and partnerships: a save or delete there can
+    rename a member or add, remove or move a membership, so afterwards the member names that a
+    search reads (`Partnership.member_names`) are written afresh for every partnership
+    concerned, before and after the change, inside the admin's own transaction."""
+
+    def partnerships_concerned(self, objects, form=None):
+        """Ids of the partnerships whose members `objects` (rows of this admin's model) are part
+        of, and, given the `form` that changed one, were part of before it."""
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        # The inlines (memberships) are saved in here, so the database still holds the old ones.
+        before = self.partnerships_concerned([form.instance], form if change else None)
+        super().save_related(request, form, formsets, change)
+        _refresh_member_names(before | self.partnerships_concerned([form.instance]))
+
+    def delete_model(self, request, obj):
+        concerned = self.partnerships_concerned([obj])
+        super().delete_model(request, obj)
+        _refresh_member_names(concerned)
+
+    def delete_queryset(self, request, queryset):
+        concerned = self.partnerships_concerned(queryset)
+        super().delete_queryset(request, queryset)
+        _refresh_member_names(concerned)
+
+
+def _refresh_member_names(partnership_ids):
+    if partnership_ids:
+        Partnership.objects.filter(pk__in=partnership_ids).refresh_member_names()
+
+
 class ReasonForm(forms.ModelForm):
     """An admin form with an optional reason, kept with the version this save records."""
 
@@ -380,7 +413,7 @@ class OrganisationMembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(PartnershipCountMixin, KeepsHistory, LocatedAdmin):
+class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, LocatedAdmin):
     form = ReasonForm
     history_url_name = "curation:organisation_history"
     change_form_template = "admin/partnerships/change_form_with_history.html"
@@ -455,6 +488,10 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsHistory, LocatedAdmin):
     def is_located(self, obj):
         return obj.is_located
 
+    def partnerships_concerned(self, objects, form=None):
+        memberships = Membership.objects.filter(organisation__in=objects)
+        return set(memberships.values_list("partnership_id", flat=True))
+
 
 # Partnerships
 
@@ -502,7 +539,7 @@ class AgreementInline(admin.StackedInline):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(KeepsHistory, LocatedAdmin):
+class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
     """Partnerships, with their members, contacts and agreements inline. Each save is one
     version in the history. Deleting archives instead, except for superusers, who are warned
     that a deletion takes the history with it."""
@@ -592,6 +629,9 @@ class PartnershipAdmin(KeepsHistory, LocatedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_member_count()
 
+    def partnerships_concerned(self, objects, form=None):
+        return {partnership.pk for partnership in objects}
+
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj):
         return obj.member_count
@@ -668,13 +708,21 @@ class PartnershipAdmin(KeepsHistory, LocatedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.ModelAdmin):
+class MembershipAdmin(
+    KeepsMemberNames, RecordsPartnershipHistory, ChangesPublishedData, admin.ModelAdmin
+):
     list_display = ["organisation", "partnership", "role", "joined_year"]
     list_filter = ["role", "organisation__sector", "partnership__publication_state"]
     search_fields = ["organisation__name", "partnership__name"]
     ordering = ["partnership__name", ROLE_ORDER, "organisation__name"]
     list_select_related = ["organisation", "partnership"]
     autocomplete_fields = ["partnership", "organisation"]
+
+    def partnerships_concerned(self, objects, form=None):
+        concerned = {membership.partnership_id for membership in objects}
+        if form is not None:  # a membership moved to another partnership leaves the old one
+            concerned.add(form.initial.get("partnership"))
+        return concerned - {None}
 
 
 @admin.register(Contact)

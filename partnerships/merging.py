@@ -417,6 +417,8 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
         other.merged_at = timezone.now()
         other.save(update_fields=["merged_into", "merged_at", "updated_at"])
         matching.forget_pairs_with(other)
+        # Its memberships are the survivor's now, under the survivor's (perhaps new) name.
+        survivor.partnerships.all().refresh_member_names()
 
         result.after = organisation_counts(survivor)
         # One version on each side, even where only what points at it changed.
@@ -546,6 +548,7 @@ def merge_partnerships(*, survivor, other, choices, user, reason=""):
         other.merged_at = timezone.now()
         other.save(update_fields=["publication_state", "merged_into", "merged_at", "updated_at"])
         matching.forget_pairs_with(other)
+        Partnership.objects.filter(pk__in=[survivor.pk, other.pk]).refresh_member_names()
 
         result.after = partnership_counts(survivor)
         change_set.record(survivor, always=True)

@@ -3,14 +3,28 @@ vocabularies and gazetteer they are described with."""
 
 import secrets
 from functools import reduce
-from operator import and_, or_
+from operator import and_
 from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connections, models
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db import connections, models, transaction
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    StringAgg,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +34,7 @@ from partnerships.distance import NearQuerySet
 from partnerships.mapgrid import FineCell
 from partnerships.search import (
     CONFIG,
+    MEMBER_NAME_SEPARATOR,
     SearchDocument,
     SearchDocumentField,
     SearchIndex,
@@ -275,17 +290,12 @@ class Organisation(SluggedModel, Located):
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # What a search matches members by, kept by the database (see partnerships/search.py).
-    search_document = models.GeneratedField(
-        expression=SearchDocument("name"), output_field=SearchDocumentField(), db_persist=True
-    )
 
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         indexes = [
-            SearchIndex(fields=["search_document"], name="organisation_search"),
             models.Index(fields=["latitude", "longitude"], name="organisation_lat_lon"),
             models.Index(fields=["sector"], name="organisation_sector"),
             models.Index(fields=["match_name"], name="organisation_match_name"),
@@ -359,6 +369,19 @@ class PublicationState(models.TextChoices):
     MERGED = "merged", "Merged into another entry"
 
 
+# The edges of the map, and the order that walks in from each (`extent_from_edges`).
+MAP_EDGES = [
+    ("south", "latitude"),
+    ("north", "-latitude"),
+    ("west", "longitude"),
+    ("east", "-longitude"),
+]
+# How far `extent_from_edges` walks in from each edge, in steps: 32 partnerships, then up to 256.
+# When one in twenty match (the fewest a broad search finds among 100,000), the first step finds
+# an edge four times in five, and all 256 miss it about once in 500,000 searches.
+EDGE_STEPS = (32, 256)
+
+
 class PartnershipQuerySet(NearQuerySet):
     def published(self):
         """Only what the public may see: reviewed and published entries."""
@@ -399,40 +422,128 @@ class PartnershipQuerySet(NearQuerySet):
     def matching(self, text):
         """Partnerships where every word of `text` (see `search_words`) is in the partnership's
         name, summary or area or in a member organisation's name, annotated with a
-        `search_rank` (higher is better: on PostgreSQL full-text rank, the name counting most;
-        elsewhere the number of words in the name). Text without words matches everything."""
+        `search_rank` (higher is better: on PostgreSQL full-text rank, the name counting most,
+        members' names least; elsewhere the number of words in the name). Text without words
+        matches everything.
+
+        Members' names are read from the partnership's own row (`member_names`, kept by
+        `refresh_member_names`), so a search is one GIN index lookup on one table on
+        PostgreSQL, however many partnerships match."""
         words = search_words(text)
         if not words:
             return self
         if connections[self.db].vendor == "postgresql":
-            return self._matching_full_text(words)
+            every_word = reduce(and_, [SearchQuery(word, config=CONFIG) for word in words])
+            return self.filter(search_document=every_word).annotate(
+                search_rank=SearchRank(F("search_document"), every_word)
+            )
         for word in words:
-            by_member = Membership.objects.filter(organisation__name__icontains=word)
             self = self.filter(
                 Q(name__icontains=word)
                 | Q(summary__icontains=word)
                 | Q(area_name__icontains=word)
-                | Q(pk__in=by_member.values("partnership_id"))
+                | Q(member_names__icontains=word)
             )
         in_name = [Case(When(name__icontains=word, then=1), default=0) for word in words]
         return self.annotate(search_rank=reduce(lambda a, b: a + b, in_name) * 1.0)
 
-    def _matching_full_text(self, words):
-        """The ids that match come from the GIN indexes alone, as a union of two index-driven
-        sets (a plain OR with the member subquery would scan every row): partnerships whose own
-        text has every word, and partnerships with a member named by at least one word whose
-        every word is in their own text or a member's name."""
-        queries = [SearchQuery(word, config=CONFIG) for word in words]
-        every_word = reduce(and_, queries)
-        own = Partnership.objects.filter(search_document=every_word).values("pk")
-        named = Membership.objects.filter(organisation__search_document=reduce(or_, queries))
-        for query in queries if len(queries) > 1 else ():
-            named = named.filter(
-                Q(partnership__search_document=query) | Q(partnership__in=_members_named(query))
-            )
-        return self.filter(pk__in=own.union(named.values("partnership_id"))).annotate(
-            search_rank=SearchRank(F("search_document"), every_word)
+    def count_and_extent(self, limit=None):
+        """How many partnerships this queryset holds, and the extent of those on the map (a dict
+        of west, south, east and north, each None when none is located), in one pass over them
+        (MIN and MAX skip the unlocated). With a `limit`, it reads no more than limit + 1 of
+        them: a count of limit + 1 then means "more than `limit`", and the extent comes from the
+        edges of the map (`extent_from_edges`), so that a word in every one of 100,000
+        partnerships costs about as much as a rare one."""
+        counted = self.order_by() if limit is None else self.order_by()[: limit + 1]
+        totals = counted.aggregate(
+            count=Count("pk"),
+            west=Min("longitude"),
+            south=Min("latitude"),
+            east=Max("longitude"),
+            north=Max("latitude"),
         )
+        count = totals.pop("count")
+        if limit is not None and count > limit:
+            totals = self.extent_from_edges()
+        return count, totals
+
+    def extent_from_edges(self):
+        """The extent of the located partnerships in this queryset, read from the located
+        partnerships nearest each edge of the map (an index walk each) and which of those this
+        queryset holds. The first of an edge's partnerships that it holds is exactly that edge
+        of its extent, since every partnership nearer the edge is among them. The walks go
+        EDGE_STEPS at a time, up to EDGE_ROWS from each edge: for a large part of the directory
+        spread over the country, the first step finds all four edges. When an edge's EDGE_ROWS
+        hold none of it (a large search in one region), it reads them all instead."""
+        located = Partnership.objects.using(self.db).located()
+        extent, start = {}, 0
+        for end in EDGE_STEPS:
+            nearest = {
+                edge: located.order_by(order).values_list("pk", order.lstrip("-"))[start:end]
+                for edge, order in MAP_EDGES
+                if edge not in extent
+            }
+            nearest = {edge: list(rows) for edge, rows in nearest.items()}
+            ids = {pk for rows in nearest.values() for pk, _ in rows}
+            held = set(self.order_by().filter(pk__in=ids).values_list("pk", flat=True))
+            for edge, rows in nearest.items():
+                value = next((value for pk, value in rows if pk in held), None)
+                if value is not None:
+                    extent[edge] = value
+            if len(extent) == len(MAP_EDGES):
+                return extent
+            start = end
+        return self.order_by().aggregate(
+            west=Min("longitude"),
+            south=Min("latitude"),
+            east=Max("longitude"),
+            north=Max("latitude"),
+        )
+
+    def refresh_member_names(self):
+        """Write the names of each partnership's member organisations into its `member_names`
+        (what a search matches members by), for every partnership in this queryset. The one
+        place that keeps them true: call it, in the same transaction, after any write that adds,
+        removes or moves a membership or renames an organisation (for an organisation, on
+        `organisation.partnerships.all()`). Returns how many partnerships it
+        wrote.
+
+        The partnerships' rows are locked first, in id order, so that two transactions changing
+        one partnership's members take turns and the second reads the first's members."""
+        features = connections[self.db].features
+        names = (
+            Membership.objects.using(self.db)
+            .filter(partnership=OuterRef("pk"))
+            .order_by()
+            .values("partnership")
+            .annotate(
+                names=StringAgg(
+                    "organisation__name",
+                    delimiter=Value(MEMBER_NAME_SEPARATOR),
+                    # The same order every time where the database can say so (SQLite 3.44+).
+                    order_by=(
+                        ("organisation__name", "organisation_id")
+                        if features.supports_aggregate_order_by_clause
+                        else None
+                    ),
+                )
+            )
+            .values("names")
+        )
+        with transaction.atomic(using=self.db):
+            if features.has_select_for_update:
+                # Locked in a statement of its own: the update below then starts after any
+                # other writer of these rows has committed, and sees its members.
+                list(
+                    self.select_for_update(no_key=True, of=("self",))
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+            return (
+                Partnership.objects.using(self.db)
+                .filter(pk__in=self.order_by().values("pk"))
+                .update(member_names=Coalesce(Subquery(names), Value("")))
+            )
 
     def with_members(self):
         """Memberships with their organisations, and the region, in a constant number of
@@ -455,11 +566,6 @@ class PartnershipQuerySet(NearQuerySet):
             .values("n")
         )
         return self.annotate(member_count=Coalesce(Subquery(members), 0))
-
-
-def _members_named(query):
-    """Ids of the partnerships with a member organisation whose name matches `query`."""
-    return Membership.objects.filter(organisation__search_document=query).values("partnership_id")
 
 
 class Partnership(SluggedModel, Located):
@@ -526,10 +632,13 @@ class Partnership(SluggedModel, Located):
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The member organisations' names, one a line, for search: written only by
+    # `PartnershipQuerySet.refresh_member_names` (see `save`).
+    member_names = models.TextField(blank=True, default="", editable=False)
     # What a search matches, kept by the database: the name weighs most in the ranking, then the
-    # area, then the summary (see partnerships/search.py).
+    # area, then the summary, then the members' names (see partnerships/search.py).
     search_document = models.GeneratedField(
-        expression=SearchDocument("name", "area_name", "summary"),
+        expression=SearchDocument("name", "area_name", "summary", "member_names"),
         output_field=SearchDocumentField(),
         db_persist=True,
     )
@@ -541,6 +650,8 @@ class Partnership(SluggedModel, Located):
         indexes = [
             models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
+            # With the one above, for walking in from each edge of the map (extent_from_edges).
+            models.Index(fields=["longitude"], name="partnership_longitude"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
             models.Index(fields=["match_name"], name="partnership_match_name"),
             SearchIndex(fields=["search_document"], name="partnership_search"),
@@ -581,12 +692,25 @@ class Partnership(SluggedModel, Located):
         return self.name
 
     def save(self, *args, **kwargs):
+        """Keeps `match_name` in step with the name, and saves every field but `member_names`,
+        which only `refresh_member_names` writes: an instance read before a member organisation
+        was renamed or a membership changed must not write the old names back."""
         from partnerships.matching import partnership_key  # matching imports this module
 
         self.match_name = partnership_key(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "match_name"}
+        elif update_fields is None and not self._state.adding:
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and not field.generated
+                and field.attname not in deferred
+                and field.attname != "member_names"
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -6,13 +6,26 @@ and digits, at most MAX_WORDS of them, without the common English words that Pos
 "english" configuration ignores. Every word must then match the partnership's own text or the
 name of one of its member organisations (see `PartnershipQuerySet.matching`).
 
-On PostgreSQL each partnership and organisation keeps its text as a stored `tsvector` (a
-generated column, so the database keeps it right on every write) with a GIN index: matching is an
-index lookup, English stemming lets "libraries" find "library", and ranking reads the stored
-vector instead of parsing every matching row's text again (an expression index was measured at
-750 ms for a word in every row of 100,000, the stored vector at 55 ms). SQLite has no `tsvector`:
-there the column is always NULL, the index is not created, and the words are matched with
-`icontains` as before.
+The members' names are copied into the partnership's own row (`Partnership.member_names`, one
+name a line), so a search reads one table: a generated column cannot see other tables, and a
+search that also looked through memberships for every word cost a join over every match.
+`PartnershipQuerySet.refresh_member_names` is the one place that writes them; every write path
+that adds, removes or moves a membership or renames an organisation calls it (snapshots, the
+admin, load_demo).
+
+On PostgreSQL each partnership keeps its text as a stored `tsvector` (a generated column, so the
+database keeps it right on every write) with a GIN index: matching is one index lookup, English
+stemming lets "libraries" find "library", and ranking reads the stored vector instead of parsing
+every matching row's text again (an expression index was measured at 750 ms for a word in every
+row of 100,000, the stored vector at 55 ms). SQLite has no `tsvector`: there the column is always
+NULL, the index is not created, and the words are matched with `icontains`.
+
+Counting, ranking and finding the map's extent would still read every match, so a search
+matching more than MATCH_LIMIT partnerships is "broad": its page counts no further than the
+limit and says "more than" (`PartnershipQuerySet.count_and_extent`), finds the extent from the
+edges of the map, lists the matches by name instead of best match first
+(`PartnershipFilter.listed`) and pages through the first MATCH_LIMIT of them. A word found in
+every one of 100,000 partnerships then costs about as much as a rare one.
 """
 
 import re
@@ -23,6 +36,12 @@ from django.db.models import Func
 
 CONFIG = "english"
 MAX_WORDS = 10
+# A search matching more partnerships than this is broad: counted as "more than", listed by
+# name instead of best match first, and paged through this far.
+MATCH_LIMIT = 5_000
+# Between two names in `Partnership.member_names`: no letter or digit, so no search word can
+# match across two names.
+MEMBER_NAME_SEPARATOR = "\n"
 # PostgreSQL's english.stop (tsearch_data), so that SQLite ignores the same words.
 STOP_WORDS = frozenset(
     """
@@ -84,12 +103,20 @@ class SearchDocument(Func):
 
 class SearchIndex(models.Index):
     """A GIN index on PostgreSQL; on other databases, where the search document is NULL and
-    unused, no index at all (the statements are SQL comments)."""
+    unused, no index at all (the statements are SQL comments).
+
+    Without `fastupdate`: every write goes straight into the index instead of a pending list
+    that each search then reads through until a VACUUM merges it. The directory is read far
+    more than written, and with a pending list of 15,000 edited rows (under autovacuum's
+    threshold at 100,000) the planner rightly gave up the index and scanned the table: 35 ms
+    instead of 6 ms for a word in 4,000 rows."""
 
     def create_sql(self, model, schema_editor, using="", **kwargs):
         if schema_editor.connection.vendor != "postgresql":
             return f"-- {self.name}: PostgreSQL only"
-        return super().create_sql(model, schema_editor, using=" USING gin", **kwargs)
+        statement = super().create_sql(model, schema_editor, using=" USING gin", **kwargs)
+        statement.parts["extra"] = " WITH (fastupdate = off)" + statement.parts["extra"]
+        return statement
 
     def remove_sql(self, model, schema_editor, **kwargs):
         if schema_editor.connection.vendor != "postgresql":

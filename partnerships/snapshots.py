@@ -32,6 +32,7 @@ from partnerships.models import (
     MeetingFormat,
     Membership,
     Organisation,
+    Partnership,
     Region,
     Role,
     Scope,
@@ -134,6 +135,7 @@ def apply_snapshot(partnership, data):
     partnership.activities.set(Activity.objects.filter(slug__in=data.get("activities", [])))
     partnership.channels.set(CommunicationChannel.objects.filter(slug__in=data.get("channels", [])))
     _apply_members(partnership, data.get("members", []))
+    Partnership.objects.filter(pk=partnership.pk).refresh_member_names()
     _apply_contacts(partnership, data.get("contacts", []))
     _apply_agreements(partnership, data.get("agreements", []))
     return partnership
@@ -250,6 +252,7 @@ def apply_organisation_snapshot(organisation, data):
                 value = ""
             setattr(organisation, name, value)
     organisation.save()
+    organisation.partnerships.all().refresh_member_names()  # its name, as search finds them by
     return organisation
 
 

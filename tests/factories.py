@@ -1,8 +1,8 @@
 """Small helpers that build test data in code. Each takes keyword overrides.
 
 They write rows directly, as an import or the admin would, so like every write path they bump the
-published-data version: a cached public answer (map data, result counts) never hides what a test
-has just added."""
+published-data version (a cached public answer, such as map data or result counts, never hides
+what a test has just added) and keep the member names that search reads up to date."""
 
 from itertools import count
 
@@ -75,7 +75,20 @@ def make_partnership(members=0, **overrides):
             organisation=make_organisation(),
             role=Role.LEAD if i == 0 else Role.MEMBER,
         )
+    if members:
+        Partnership.objects.filter(pk=partnership.pk).refresh_member_names()
+        partnership.refresh_from_db(fields=["member_names"])
     return _changed(partnership)
+
+
+def make_membership(partnership, organisation=None, **overrides):
+    """`organisation` (a new one if not given) as a member of `partnership`, with the member
+    names that search reads brought up to date, as every write path does."""
+    membership = Membership.objects.create(
+        partnership=partnership, organisation=organisation or make_organisation(), **overrides
+    )
+    Partnership.objects.filter(pk=partnership.pk).refresh_member_names()
+    return _changed(membership)
 
 
 def make_contact(partnership, consent=True, **overrides):

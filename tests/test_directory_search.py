@@ -23,7 +23,6 @@ from partnerships.models import (
     CommunicationChannel,
     Formality,
     Kind,
-    Membership,
     PublicationState,
     Region,
     Role,
@@ -33,6 +32,7 @@ from partnerships.models import (
 )
 from tests.factories import (
     make_agreement,
+    make_membership,
     make_organisation,
     make_partnership,
     make_place,
@@ -132,18 +132,14 @@ def test_free_text_finds_words_in_the_name_summary_or_area(field, value):
 
 def test_free_text_finds_partnerships_by_a_member_organisations_name():
     found = make_partnership(name="Found")
-    Membership.objects.create(
-        partnership=found, organisation=make_organisation(name="Astley Bridge Library")
-    )
+    make_membership(found, make_organisation(name="Astley Bridge Library"))
     make_partnership(name="Not found", members=2)
     assert matching("q=astley") == ["Found"]
 
 
 def test_several_words_must_all_match_somewhere():
     both = make_partnership(name="Bolton Health Information Partnership")
-    Membership.objects.create(
-        partnership=both, organisation=make_organisation(name="Royal Bolton Hospital Library")
-    )
+    make_membership(both, make_organisation(name="Royal Bolton Hospital Library"))
     make_partnership(name="Bolton Reading Friends")
     make_partnership(name="Leeds Hospital Network")
     assert matching("q=bolton+hospital") == ["Bolton Health Information Partnership"]
@@ -156,10 +152,7 @@ def test_several_words_must_all_match_somewhere():
 def test_a_partnership_matching_through_several_members_is_listed_once(client):
     partnership = make_partnership(name="Twice over")
     for name in ("Hospital Library North", "Hospital Library South"):
-        Membership.objects.create(
-            partnership=partnership,
-            organisation=make_organisation(name=name, sector=Sector.NHS),
-        )
+        make_membership(partnership, make_organisation(name=name, sector=Sector.NHS))
     partnership.activities.set(Activity.objects.all()[:2])
     slugs = "&".join(f"activity={a.slug}" for a in Activity.objects.all()[:2])
     query = f"q=hospital+library&sector=nhs&{slugs}"
@@ -181,10 +174,8 @@ def test_region_filters_by_slug():
 
 def test_sector_finds_partnerships_with_a_member_from_that_sector():
     with_college = make_partnership(name="With a college", members=1)
-    Membership.objects.create(
-        partnership=with_college,
-        organisation=make_organisation(sector=Sector.FURTHER_EDUCATION),
-        role=Role.ASSOCIATE,
+    make_membership(
+        with_college, make_organisation(sector=Sector.FURTHER_EDUCATION), role=Role.ASSOCIATE
     )
     make_partnership(name="Libraries only", members=2)
     assert matching("sector=further-education") == ["With a college"]
@@ -249,21 +240,15 @@ def test_filters_combine_so_every_condition_must_hold():
     week = Activity.objects.get(slug="health-information-week")
     everything = at(BOLTON, name="Everything", region=north_west, kind=Kind.NETWORK)
     everything.activities.add(week)
-    Membership.objects.create(
-        partnership=everything, organisation=make_organisation(sector=Sector.NHS)
-    )
+    make_membership(everything, make_organisation(sector=Sector.NHS))
     wrong_activity = at(MANCHESTER, name="Wrong activity", region=north_west)
-    Membership.objects.create(
-        partnership=wrong_activity, organisation=make_organisation(sector=Sector.NHS)
-    )
+    make_membership(wrong_activity, make_organisation(sector=Sector.NHS))
     too_far = at(LEEDS, name="Too far", region=north_west)
     too_far.activities.add(week)
-    Membership.objects.create(partnership=too_far, organisation=make_organisation(sector="nhs"))
+    make_membership(too_far, make_organisation(sector="nhs"))
     wrong_kind = at(BOLTON, name="Wrong kind", region=north_west, kind=Kind.SLA)
     wrong_kind.activities.add(week)
-    Membership.objects.create(
-        partnership=wrong_kind, organisation=make_organisation(sector=Sector.NHS)
-    )
+    make_membership(wrong_kind, make_organisation(sector=Sector.NHS))
     query = "near=Bolton&region=north-west&sector=nhs&activity=health-information-week&kind=network"
     assert matching(query) == ["Everything"]
 
@@ -618,9 +603,7 @@ def hostile_partnerships():
         latitude=BOLTON[0],
         longitude=BOLTON[1],
     )
-    Membership.objects.create(
-        partnership=quoted, organisation=make_organisation(name=f"Org {QUOTES}")
-    )
+    make_membership(quoted, make_organisation(name=f"Org {QUOTES}"))
     from tests.factories import make_contact
 
     make_contact(quoted, name=f"Contact {QUOTES}", is_lead=True)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from directory import mapdata
 from partnerships import services
 from partnerships.models import Membership, Partnership, PublicationState, Role
-from tests.factories import make_organisation, make_partnership, make_region
+from tests.factories import make_membership, make_organisation, make_partnership, make_region
 
 pytestmark = pytest.mark.django_db
 
@@ -134,10 +134,8 @@ def test_cluster_counts_add_up_to_the_filtered_total(client):
     scatter(60, seed=3)
     at(BOLTON, name="Bolton Health Libraries Network", region=north_west)
     nhs = make_organisation(name="Royal Bolton Hospital Library", sector="nhs")
-    Membership.objects.create(partnership=at(LEEDS, name="Leeds network"), organisation=nhs)
-    Membership.objects.create(
-        partnership=at(TRURO, name="Cornwall network"), organisation=make_organisation()
-    )
+    make_membership(at(LEEDS, name="Leeds network"), nhs)
+    make_membership(at(TRURO, name="Cornwall network"))
 
     assert total(get(client, region=north_west.slug)) == 41
     assert total(get(client, q="Bolton")) == 2  # by name, and by a member's name

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
@@ -122,6 +123,13 @@ class Command(BaseCommand):
             organisations = self.save_organisations(data["partnerships"])
             for entry in data["partnerships"]:
                 self.save_partnership(entry, data, organisations)
+            # Members added or renamed: the names a search matches them by, for the demo's
+            # partnerships and any other the demo's organisations belong to.
+            memberships = Membership.objects.filter(organisation__in=organisations.values())
+            Partnership.objects.filter(
+                Q(slug__in=[entry["slug"] for entry in data["partnerships"]])
+                | Q(pk__in=memberships.values("partnership_id"))
+            ).refresh_member_names()
             services.published_data_changed()
 
         for warning in self.warnings:
