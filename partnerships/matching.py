@@ -8,8 +8,9 @@ the same questions.
 
 How two organisations match, strongest first:
 
-1. They share an identifier (an ODS code, a charity number). Organisations have no identifiers yet
-   (issue 11 adds them); `shared_identifiers` is where they will be compared.
+1. An identifier (an ODS code, a charity number) names one organisation: what comes in with one
+   (an imported row, a typed member) is that organisation, whatever its name
+   (`organisations_by_identifier`). Identifiers are unique, so two organisations never share one.
 2. Their names are the same or nearly so once normalised (`organisation_key`: case, accents and
    punctuation ignored, "&" read as "and", "NHS Foundation Trust", "NHS FT", "NHS Trust" and
    "Trust" dropped, "Libraries", "Library Service" and "Library and Information Service" read
@@ -55,6 +56,7 @@ from partnerships.models import (
     Membership,
     NotDuplicate,
     Organisation,
+    OrganisationIdentifier,
     Partnership,
     PublicationState,
 )
@@ -213,22 +215,36 @@ def _has_place(entry):
 
 
 # Identifiers ------------------------------------------------------------------------------------
+#
+# An identifier (an ODS code, a charity number) is unique within its scheme, so two organisations
+# never share one and the scan has no identifier pairs to find. Identifiers match what comes in
+# (an imported row, a member typed on the registration form) to the one organisation they name,
+# before any name is compared.
 
 
-def shared_identifiers(first, second):
-    """Reasons such as "same ODS code: RMC" for two organisations that share an identifier.
+def organisations_by_identifier(identifiers):
+    """{(scheme, scheme_name, value): organisation id} for those of `identifiers` (triples, values
+    in their stored form) that a current organisation has, or that a merged one had (then the
+    organisation it was merged into), in one query per scheme."""
+    wanted = defaultdict(set)
+    for scheme, _scheme_name, value in identifiers:
+        wanted[scheme].add(value)
+    found = {}
+    for scheme, values in wanted.items():
+        rows = OrganisationIdentifier.objects.of_scheme(scheme, values).values_list(
+            "scheme", "scheme_name", "value", "organisation_id", "organisation__merged_into_id"
+        )
+        for row_scheme, scheme_name, value, organisation_id, merged_into_id in rows:
+            found[row_scheme, scheme_name, value] = merged_into_id or organisation_id
+    return found
 
-    Organisations carry no identifiers yet: issue 11 adds ODS codes and charity numbers, and
-    this is where they will be compared (an identifier match outranks any name). Until then it
-    finds none, and matching rests on names and places."""
-    return []
 
-
-def organisation_pairs_by_identifier():
-    """(first id, second id, reasons) for every pair of current organisations sharing an
-    identifier: the scan's first block once identifiers exist (see `shared_identifiers`).
-    None exist yet, so there are none."""
-    return []
+def organisation_with_identifier(scheme, value, scheme_name=""):
+    """The current organisation an identifier (stored form) names, or None."""
+    pk = organisations_by_identifier([(scheme, scheme_name, value)]).get(
+        (scheme, scheme_name, value)
+    )
+    return Organisation.objects.filter(pk=pk).first() if pk else None
 
 
 # Comparing two entries --------------------------------------------------------------------------
@@ -294,10 +310,6 @@ def _compare_organisation_entries(first, second):
 
 def compare_organisations(first, second):
     """The Match between two organisations, or None if they do not look like one."""
-    identifiers = shared_identifiers(first, second)
-    if identifiers:
-        low, high = sorted([first.pk, second.pk])
-        return Match(low, high, 100, tuple(identifiers))
     return _compare_organisation_entries(
         *(
             _organisation_entry([getattr(o, name) for name in ORGANISATION_VALUES])
@@ -427,9 +439,6 @@ def find_organisation_pairs():
         for values in Organisation.objects.current().values_list(*ORGANISATION_VALUES)
     ]
     matches = {}
-    for first, second, reasons in organisation_pairs_by_identifier():
-        low, high = sorted([first, second])
-        matches[low, high] = Match(low, high, 100, tuple(reasons))
     for first, second in _blocked_pairs(entries, NEAR_KM, ORGANISATION_THRESHOLD):
         pair = tuple(sorted([first.pk, second.pk]))
         if pair in matches:

@@ -30,7 +30,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from partnerships import identifiers
 from partnerships.distance import NearQuerySet
+from partnerships.identifiers import Scheme
 from partnerships.mapgrid import FineCell
 from partnerships.search import (
     CONFIG,
@@ -325,6 +327,75 @@ class Organisation(SluggedModel, Located):
     @property
     def is_merged(self):
         return self.merged_into_id is not None
+
+
+class OrganisationIdentifierQuerySet(models.QuerySet):
+    def of_scheme(self, scheme, values):
+        """Identifiers of `scheme` among `values` (stored forms; see identifiers.normalise)."""
+        return self.filter(scheme=scheme, value__in=values)
+
+
+class OrganisationIdentifier(models.Model):
+    """A typed identifier of an organisation (an ODS code, a charity number…): unique within
+    its scheme, so it names one organisation. `partnerships.identifiers` checks the format."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="identifiers"
+    )
+    scheme = models.CharField(max_length=20, choices=Scheme.choices)
+    scheme_name = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="For “Other”: whose identifier it is, e.g. “Library Services Unit code”.",
+    )
+    value = models.CharField(max_length=100)
+
+    objects = OrganisationIdentifierQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheme", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "scheme_name", "value"],
+                name="one_organisation_per_identifier",
+                violation_error_message="Another organisation in the directory has this "
+                "identifier.",
+            ),
+            models.CheckConstraint(
+                condition=Q(scheme="other") & ~Q(scheme_name="")
+                | ~Q(scheme="other") & Q(scheme_name=""),
+                name="identifier_scheme_name_only_for_other",
+                violation_error_message="Say whose identifier it is (only for “Other”).",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme_label}: {self.value}"
+
+    @property
+    def scheme_label(self):
+        return self.scheme_name if self.scheme == Scheme.OTHER else self.get_scheme_display()
+
+    @property
+    def register_url(self):
+        return identifiers.register_url(self.scheme, self.value)
+
+    @property
+    def register_name(self):
+        return identifiers.register_name(self.scheme)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.scheme == Scheme.OTHER and not self.scheme_name.strip():
+            raise ValidationError({"scheme_name": "Say whose identifier it is."})
+        if self.scheme != Scheme.OTHER:
+            self.scheme_name = ""
+        if self.scheme and self.value:
+            try:
+                self.value = identifiers.normalise(self.scheme, self.value)
+            except ValidationError as error:
+                raise ValidationError({"value": error.messages}) from error
 
 
 class Kind(models.TextChoices):

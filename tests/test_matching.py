@@ -6,6 +6,7 @@ from itertools import combinations
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from partnerships import matching
 from partnerships.models import (
@@ -15,6 +16,7 @@ from partnerships.models import (
     Membership,
     NotDuplicate,
     Organisation,
+    OrganisationIdentifier,
     Region,
     Role,
 )
@@ -169,12 +171,21 @@ def test_one_name_without_a_town_is_listed_with_a_lower_score():
     assert candidate.reasons[1] == "one of them has no town to compare"
 
 
-def test_identifiers_are_not_compared_until_organisations_have_them():
-    a = make_organisation(name="Bolton NHS FT", town="Bolton")
-    b = make_organisation(name="Royal Bolton Hospital", town="Bolton")
+def test_an_identifier_finds_its_organisation_whatever_its_name_and_follows_a_merge():
+    trust = make_organisation(name="Bolton NHS FT", town="Bolton")
+    OrganisationIdentifier.objects.create(organisation=trust, scheme="ods", value="RMC")
+    merged = make_organisation(name="Old Bolton Library", town="Bolton")
+    OrganisationIdentifier.objects.create(organisation=merged, scheme="isil", value="GB-BoL")
+    survivor = make_organisation(name="Bolton Library", town="Bolton")
+    Organisation.objects.filter(pk=merged.pk).update(merged_into=survivor, merged_at=timezone.now())
 
-    assert matching.shared_identifiers(a, b) == []
-    assert matching.organisation_pairs_by_identifier() == []
+    found = matching.organisations_by_identifier(
+        [("ods", "", "RMC"), ("isil", "", "GB-BoL"), ("ods", "", "RXX")]
+    )
+
+    assert found == {("ods", "", "RMC"): trust.pk, ("isil", "", "GB-BoL"): survivor.pk}
+    assert matching.organisation_with_identifier("ods", "RMC") == trust
+    assert matching.organisation_with_identifier("ods", "RXX") is None
 
 
 def test_the_stored_normalised_name_follows_the_name_and_is_mended_by_a_scan():
