@@ -269,6 +269,9 @@ class Organisation(SluggedModel, Located):
     slug = models.SlugField(max_length=200, unique=True)
     sector = models.CharField(max_length=20, choices=Sector.choices)
     website = models.URLField(blank=True)
+    email = models.EmailField(
+        blank=True, help_text="A general enquiries address (a team's, never a person's)."
+    )
     address = models.CharField(max_length=255, blank=True, help_text="Street address, if public.")
     town = models.CharField(max_length=100, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
@@ -1584,3 +1587,131 @@ class DuplicateScan(models.Model):
 
     def __str__(self):
         return f"Duplicate scan of {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# Imports ----------------------------------------------------------------------------------------
+#
+# `partnerships.imports` reads a spreadsheet of organisations or partnerships, matches each row to
+# the directory, previews what would happen, and applies it in one transaction as one change set
+# of the history; these models keep the runs, the saved column mappings and where each imported
+# entry came from.
+
+
+class ImportKind(models.TextChoices):
+    ORGANISATIONS = "organisations", "Organisations"
+    PARTNERSHIPS = "partnerships", "Partnerships"
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping (header → field), for the next file of the same shape."""
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    columns = models.JSONField(
+        default=dict, help_text="Normalised column heading → the field it fills ('' to ignore)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="one_import_mapping_per_name")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display().lower()})"
+
+
+class ImportState(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded: columns to check"
+    PREVIEWED = "previewed", "Previewed: waiting to be confirmed"
+    APPLIED = "applied", "Imported"
+    UNDONE = "undone", "Imported, then undone"
+
+
+class ImportRun(models.Model):
+    """One file imported (or being imported) by a curator: the file itself, how its columns were
+    read, the dry run's preview, and once applied what it did and the change set that holds it."""
+
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    source = models.CharField(
+        max_length=100,
+        help_text="Where the list comes from, e.g. “North West networks spreadsheet”. Importing "
+        "a corrected file under the same source updates what the first one created.",
+    )
+    file_name = models.CharField(max_length=255)
+    data = models.BinaryField(editable=False)
+    headers = models.JSONField(default=list, editable=False)
+    mapping = models.JSONField(default=list, editable=False, help_text="Field of each column.")
+    default_sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
+    publish = models.BooleanField(default=False, help_text="Publish imported partnerships.")
+    skip_errors = models.BooleanField(default=False, help_text="Import the rows without errors.")
+    state = models.CharField(
+        max_length=20, choices=ImportState.choices, default=ImportState.UPLOADED
+    )
+    preview = models.JSONField(default=dict, editable=False)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    not_placed = models.PositiveIntegerField(default=0)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    change_set = models.ForeignKey(
+        ChangeSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undo_change_set = models.ForeignKey(
+        ChangeSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at"], name="importrun_newest_first")]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_kind_display().lower()}, {self.created_at:%Y-%m-%d})"
+
+
+class ImportedRecord(models.Model):
+    """Where an imported entry came from: the source and the source's own id for it (or a key
+    made from the row), so that importing the source again updates instead of duplicating."""
+
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    source = models.CharField(max_length=100)
+    key = models.CharField(max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    first_run = models.ForeignKey(
+        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_run = models.ForeignKey(
+        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "source", "key"], name="one_entry_per_source_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="organisations", organisation__isnull=False, partnership=None)
+                | Q(kind="partnerships", partnership__isnull=False, organisation=None),
+                name="imported_record_of_its_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} #{self.key}"

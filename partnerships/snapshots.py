@@ -213,6 +213,7 @@ ORGANISATION_FIELDS = {
     "name": "Name",
     "sector": "Sector",
     "website": "Website",
+    "email": "Email",
     "address": "Address",
     "town": "Town",
     "postcode": "Postcode",
