@@ -6,7 +6,8 @@
    postcode, then the town, most precise first, each answer cached in the database (GeocodeCache)
    so that no query is ever sent twice, and at most one request a second;
 2. the offline gazetteer (the Place table): the town, with namesakes told apart by the entry's
-   region, then its country.
+   region, then its country; failing that, the post town of its UK postcode's area
+   (`partnerships.postcodes`: "BL1 1AA" is in Bolton's area), a coarser point.
 
 It never raises for a failed lookup and never writes to the entry: it returns a `GeocodeResult`
 saying where, how precisely, from which source, and what went wrong on the way. `services.py`
@@ -40,6 +41,7 @@ from partnerships.models import (
     Place,
     Region,
 )
+from partnerships.postcodes import place_of_postcode_area, postcode_area
 
 # Namesakes further apart than this are different places, so choosing one of them is a guess.
 AMBIGUOUS_KM = 25
@@ -261,9 +263,29 @@ def geocode_address(address, *, online=True):
     where = " online or in the gazetteer" if asked else " in the gazetteer"
     if address.town:
         problems.append(f"no match for {address.town!r}{where}")
-    else:
+    area = _postcode_area_of(address)
+    area_place = place_of_postcode_area(area)
+    if area_place is not None:
+        problems.append(f"placed by postcode area {area} ({area_place.name})")
+        return GeocodeResult(
+            latitude=area_place.latitude,
+            longitude=area_place.longitude,
+            precision=LocationPrecision.POSTCODE_AREA,
+            source=LocationSource.GAZETTEER,
+            problems=tuple(problems),
+            online_failed=online_failed,
+        )
+    if not address.town:
         problems.append(f"no match for {address.postcode or address.street!r}{where}")
     return GeocodeResult(problems=tuple(problems), online_failed=online_failed)
+
+
+def _postcode_area_of(address):
+    """The UK postcode area of the address's postcode, or None. An Irish Eircode can look like
+    a UK outward code ("N91"), so an address in Ireland has none."""
+    if address.country == Country.IRELAND:
+        return None
+    return postcode_area(address.postcode)
 
 
 def _contradicts_region(answer, town):

@@ -59,6 +59,7 @@ class LocationPrecision(models.TextChoices):
     ADDRESS = "address", "Street address"
     POSTCODE = "postcode", "Postcode"
     TOWN = "town", "Town or city"
+    POSTCODE_AREA = "pc-area", "Postcode area"
     REGION = "region", "Region"
     MANUAL = "manual", "Set by hand"
 
