@@ -135,9 +135,9 @@ ORGANISATION_FIELDS = [
         "name",
         "Name",
         (
-            "name, organisation, organisation name, organization, organization name, org, "
-            "name, org, library name, library, trust name, trust, institution, service name, "
-            "provider, provider name, body"
+            "name, organisation, organisation name, organization, organization name, org name, "
+            "org, library name, library, trust name, trust, institution, service name, "
+            "provider, provider name, body, name of library, name of organisation"
         ),
         "name",
         200,
@@ -820,6 +820,7 @@ class Row:
     member_labels: dict = field(default_factory=dict)
     activities: list = field(default_factory=list)  # activity ids
     dedupe: str = ""
+    matched_by: str = ""  # "source id", "identifier" or "name"
 
     @property
     def name(self):
@@ -1090,7 +1091,7 @@ class Importer:
         that name the same entry with other details are errors."""
         seen = {}
         for row in rows:
-            if row.outcome == Outcome.ERROR:
+            if row.outcome in (Outcome.ERROR, Outcome.SKIPPED):
                 continue
             keys = key_of(row)
             earlier = next((seen[k] for k in keys if k in seen), None)
@@ -1152,6 +1153,7 @@ class Importer:
                 if r.outcome not in (Outcome.ERROR, Outcome.SKIPPED)
             ]
             self._match_organisations(chunk)
+        self._dedupe(rows, lambda row: [("entry", row.entry_id)] if row.entry_id else [])
         for row in rows:
             if (
                 row.outcome == Outcome.NEW
@@ -1219,10 +1221,12 @@ class Importer:
                 continue
             if candidates:
                 found[row.number] = candidates.pop()
+                row.matched_by = "source id" if row.key in by_record else "identifier"
                 continue
             match = _same_place(row, by_name.get(row.dedupe, []))
             if match:
                 found[row.number] = match
+                row.matched_by = "name"
         self._match_alike_names(
             [r for r in rows if r.number not in found and r.outcome != Outcome.ERROR], found
         )
@@ -1275,6 +1279,7 @@ class Importer:
             )
             if best and matching.name_score(row.dedupe, best[0]) >= matching.ORGANISATION_THRESHOLD:
                 found[row.number] = candidates[best[2]][0]
+                row.matched_by = "name"
 
     def _organisation_changes(self, row, organisation):
         changes = []
@@ -1293,8 +1298,17 @@ class Importer:
             if new in ("", None):
                 continue  # an empty cell never empties a field
             old = getattr(organisation, name)
-            if name == "name" and matching.organisation_key(new) == organisation.match_name and old:
-                continue  # the same name written differently ("BOLTON LIBRARY") is no change
+            if (
+                name == "name"
+                and old
+                and (
+                    row.matched_by == "name"
+                    or matching.organisation_key(new) == organisation.match_name
+                )
+            ):
+                # Matched by its name, or the same name written differently ("BOLTON
+                # LIBRARY"): the directory's spelling stays.
+                continue
             if _differs(old, new):
                 changes.append(
                     (
@@ -1529,6 +1543,7 @@ class Importer:
             ]
             self._resolve_members(chunk)
             self._match_partnerships(chunk)
+        self._dedupe(main, lambda row: [("entry", row.entry_id)] if row.entry_id else [])
         for row in main:
             if row.outcome == Outcome.NEW and not row.values.get("summary"):
                 row.error(
@@ -1656,6 +1671,7 @@ class Importer:
                         break
             if pk is not None:
                 found[row.number] = pk
+                row.matched_by = "source id" if row.key in by_record else "name"
         existing = {
             p.pk: p
             for p in Partnership.objects.filter(pk__in=set(found.values()))
@@ -1697,7 +1713,14 @@ class Importer:
             if new in ("", None):
                 continue
             old = getattr(partnership, name)
-            if name == "name" and matching.partnership_key(new) == partnership.match_name and old:
+            if (
+                name == "name"
+                and old
+                and (
+                    row.matched_by == "name"
+                    or matching.partnership_key(new) == partnership.match_name
+                )
+            ):
                 continue
             if _differs(old, new):
                 changes.append((self.fields[name].label, _shown(old), _shown(new)))
@@ -1816,7 +1839,8 @@ def _differs(old, new):
     if isinstance(new, Region):
         return getattr(old, "pk", None) != new.pk
     if isinstance(new, str) and isinstance(old, str):
-        return old.strip() != new.strip()
+        # "BOLTON" for "Bolton", "bl1 1se" for "BL1 1SE": the same value.
+        return old.strip().casefold() != new.strip().casefold()
     return old != new
 
 

@@ -90,7 +90,9 @@ def test_partnerships_name_their_members_and_lead(bolton):
     )
     preview = importer(data, kind=ImportKind.PARTNERSHIPS).dry_run()
     assert preview.error_messages() == []
-    report = importer(data, kind=ImportKind.PARTNERSHIPS, publish=True, user=make_moderator()).apply()
+    report = importer(
+        data, kind=ImportKind.PARTNERSHIPS, publish=True, user=make_moderator()
+    ).apply()
 
     assert report.counts["created"] == 1
     partnership = Partnership.objects.get()
@@ -104,7 +106,7 @@ def test_xlsx_with_a_formula_cell_and_windows_1252_csv():
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["Name", "Sector", "Town"])
-    sheet.append(["=UPPER(\"x\")", "NHS", "Bolton"])
+    sheet.append(['=UPPER("x")', "NHS", "Bolton"])
     out = io.BytesIO()
     workbook.save(out)
     report = importer(out.getvalue()).dry_run()
@@ -114,3 +116,422 @@ def test_xlsx_with_a_formula_cell_and_windows_1252_csv():
     data = "Name,Sector,Town\nLlyfrgell Caerdydd – £5 ŵ ŷ,Public library,Cardiff\n"
     report = importer(data.encode("utf-8")).dry_run()
     assert report.rows[0].name == "Llyfrgell Caerdydd – £5 ŵ ŷ"
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+
+def test_windows_1252_and_utf8_with_a_byte_order_mark_read_correctly():
+    text = "Name;Sector;Town\nLlyfrgell Gâr – £5 y Fôn;Public library;Cardiff\n"
+    table = spreadsheets.read_table(text.encode("cp1252"))
+    assert table.headers == ["Name", "Sector", "Town"]
+    assert table.rows[0][1][0] == "Llyfrgell Gâr – £5 y Fôn"
+
+    # ŵ and ŷ are not in Windows-1252 (Excel writes them only in UTF-8 files).
+    welsh = "\ufeffName,Town\nLlyfrgell Tŷ'r Ŵyl,Tywyn\n".encode()
+    table = spreadsheets.read_table(welsh)
+    assert table.headers == ["Name", "Town"]
+    assert table.rows[0][1] == ["Llyfrgell Tŷ'r Ŵyl", "Tywyn"]
+
+
+def test_a_semicolon_separated_file_is_read_by_its_separator():
+    table = spreadsheets.read_table(b"Name;Town;Website\nLeigh Library;Leigh;www.wigan.gov.uk\n")
+    assert table.rows == [(2, ["Leigh Library", "Leigh", "www.wigan.gov.uk"])]
+
+
+def _workbook_with_formula(cached=None):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Name", "Sector", "Town"])
+    sheet.append(['=UPPER("leigh library")', "Public library", "Leigh"])
+    out = io.BytesIO()
+    workbook.save(out)
+    data = out.getvalue()
+    if cached is None:
+        return data
+    # openpyxl cannot save a calculated value; write one into the sheet's XML as Excel would.
+    import zipfile
+
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as archive:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<v></v>", f"<v>{cached}</v>".encode()).replace(
+                    b"<v />", f"<v>{cached}</v>".encode()
+                )
+                content = content.replace(b'<c r="A2"', b'<c r="A2" t="str"')
+            archive.writestr(item, content)
+    return target.getvalue()
+
+
+def test_a_formula_cell_is_read_as_its_saved_value_or_reported():
+    report = importer(_workbook_with_formula()).dry_run()
+    assert report.rows[0].outcome == Outcome.ERROR
+    assert report.error_messages()[0].startswith("Row 2, Name: The cell holds a formula")
+
+    report = importer(_workbook_with_formula(cached="LEIGH LIBRARY")).dry_run()
+    assert report.rows[0].errors == []
+    assert report.rows[0].name == "Leigh Library"
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused_by_its_content():
+    with pytest.raises(spreadsheets.SpreadsheetError, match="not a CSV or Excel"):
+        spreadsheets.read_table(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    with pytest.raises(spreadsheets.SpreadsheetError, match="not an Excel workbook"):
+        import zipfile
+
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("readme.txt", "hello")
+        spreadsheets.read_table(out.getvalue())
+    with pytest.raises(spreadsheets.SpreadsheetError, match="empty"):
+        spreadsheets.read_table(b"")
+
+
+# Guessing columns ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            ["Library name", "Post code", "E-mail", "Website/URL", "Town/City", "Notes"],
+            ["name", "postcode", "email", "website", "town", ""],
+        ),
+        (
+            ["ORG NAME", "Address Line 1", "Address Line 2", "City", "Postcode", "ODS Code"],
+            ["name", "address_1", "address_2", "town", "postcode", "identifier:ods"],
+        ),
+        (
+            ["Organisation", "Type", "Charity No.", "Company number", "Web address", "Region"],
+            ["name", "sector", "identifier:charity-ew", "company", "website", "region"],
+        ),
+        (
+            [" Name of library (official) ", "Email address", "UKPRN", "Country", "Ref"],
+            ["name", "email", "identifier:ukprn", "country", "source_id"],
+        ),
+    ],
+)
+def test_column_headings_are_guessed(headers, expected):
+    expected = ["identifier:company" if field == "company" else field for field in expected]
+    assert guess_mapping(ImportKind.ORGANISATIONS, headers) == expected
+
+
+def test_partnership_headings_are_guessed_and_no_field_is_given_twice():
+    headers = ["Network name", "Area served", "Members", "Led by", "Meets", "Name", "Summary"]
+    assert guess_mapping(ImportKind.PARTNERSHIPS, headers) == [
+        "name",
+        "area_name",
+        "members",
+        "lead",
+        "meeting_frequency",
+        "",
+        "summary",
+    ]
+
+
+def test_a_saved_mapping_is_reused_for_a_file_of_the_same_shape():
+    headers = ["Library", "Borough", "Notes"]
+    mapping = ["name", "town", ""]
+    saved = imports.mapping_to_save(headers, mapping)
+    assert guess_mapping(ImportKind.ORGANISATIONS, [" LIBRARY ", "borough", "Notes"], saved) == [
+        "name",
+        "town",
+        "",
+    ]
+    # A guess still fills columns the saved mapping does not know.
+    assert guess_mapping(ImportKind.ORGANISATIONS, ["Library", "Borough", "Post code"], saved) == [
+        "name",
+        "town",
+        "postcode",
+    ]
+
+
+# Cleaning --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("  Leigh   Library ", "Leigh Library"),
+        ("<b>Leigh</b> <script>alert(1)</script>Library", "Leigh Library"),
+        ("Fish &amp; Chips <i>Library</i>", "Fish & Chips Library"),
+        ("@Leigh Library", "Leigh Library"),
+        ("+Leigh Library", "Leigh Library"),
+        ("'=Leigh", "Leigh"),
+        ("-", ""),
+        ("n/a", ""),
+    ],
+)
+def test_text_is_cleaned(raw, clean):
+    assert imports.clean_text(raw) == clean
+
+
+def test_a_formula_typed_into_a_csv_is_an_error_not_a_value():
+    with pytest.raises(imports.CellError, match="is a spreadsheet formula"):
+        imports.clean_text('=HYPERLINK("http://evil.example","x")')
+    with pytest.raises(imports.CellError, match="is a spreadsheet formula"):
+        imports.clean_text("=A1+B2")
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("BOLTON CENTRAL LIBRARY", "Bolton Central Library"),
+        (
+            "ROYAL BOLTON HOSPITAL NHS FOUNDATION TRUST",
+            "Royal Bolton Hospital NHS Foundation Trust",
+        ),
+        ("UNIVERSITY OF THE WEST OF ENGLAND", "University of the West of England"),
+        ("NHS", "NHS"),
+        ("Bolton CCG", "Bolton CCG"),
+    ],
+)
+def test_names_in_capitals_are_put_in_normal_case(raw, clean):
+    assert imports.clean_name(raw) == clean
+
+
+def test_emails_lose_mailto_and_bad_ones_are_errors():
+    assert imports.clean_email(" mailto:Library@Wigan.GOV.uk ") == "Library@wigan.gov.uk"
+    with pytest.raises(imports.CellError, match="“kbxlh@” is not an email address"):
+        imports.clean_email("kbxlh@")
+
+
+def test_web_addresses_gain_a_scheme_and_bad_ones_are_errors():
+    assert imports.clean_url("www.wigan.gov.uk/libraries") == "https://www.wigan.gov.uk/libraries"
+    assert imports.clean_url("http://example.org") == "http://example.org"
+    with pytest.raises(imports.CellError, match="is not a web address"):
+        imports.clean_url("javascript:alert(1)")
+    with pytest.raises(imports.CellError, match="is not a web address"):
+        imports.clean_url("see our page")
+
+
+def test_postcodes_are_tidied():
+    assert imports.clean_postcode("bl11se") == "BL1 1SE"
+    assert imports.clean_postcode("m1 1ae") == "M1 1AE"
+
+
+def test_empty_rows_are_ignored_and_a_repeated_row_is_skipped(bolton):
+    data = csv_bytes(
+        "Name,Sector,Town\n"
+        "Leigh Library,Public library,Bolton\n"
+        ",,\n"
+        "   ,  ,\n"
+        "Leigh Library,Public library,Bolton\n"
+        "LEIGH LIBRARY,Voluntary,Bolton\n"
+    )
+    report = importer(data).dry_run()
+    assert [(row.number, row.outcome) for row in report.rows] == [
+        (2, Outcome.NEW),
+        (5, Outcome.SKIPPED),
+        (6, Outcome.ERROR),
+    ]
+    assert report.rows[1].note == "The same as row 2."
+    assert "the same organisation as row 2" in report.error_messages()[0]
+
+
+def test_identifiers_are_checked_and_their_errors_named():
+    data = csv_bytes("Name,Sector,Town,ODS code,Charity number\nLeigh Library,NHS,Leigh,R!,12\n")
+    report = importer(data).dry_run()
+    assert report.error_messages() == [
+        "Row 2, ODS code: “R!” is not a valid NHS ODS code: an ODS code is 3 to 10 letters and "
+        "digits, such as RMC or RMC01.",
+        "Row 2, Charity number: “12” is not a valid charity number (England and Wales): a charity "
+        "number in England and Wales is 6 or 7 digits, such as 1123456.",
+    ]
+
+
+# Matching --------------------------------------------------------------------------------------
+
+
+def test_a_row_matches_by_identifier_whatever_its_name(bolton):
+    trust = make_organisation(name="Bolton NHS Foundation Trust", town="Bolton", sector="nhs")
+    OrganisationIdentifier.objects.create(organisation=trust, scheme="ods", value="RMC")
+    data = csv_bytes(
+        "Name,Town,ODS code,Website\nRoyal Bolton Hospital,Farnworth,RMC,boltonft.nhs.uk\n"
+    )
+
+    row = importer(data).dry_run().rows[0]
+
+    assert (row.outcome, row.entry_id) == (Outcome.UPDATE, trust.pk)
+    assert row.changes == [
+        ("Name", "Bolton NHS Foundation Trust", "Royal Bolton Hospital"),
+        ("Town or city", "Bolton", "Farnworth"),
+        ("Website", "", "https://boltonft.nhs.uk"),
+    ]
+
+
+def test_a_row_matches_a_name_variant_in_the_same_town(bolton):
+    library = make_organisation(name="Bolton Library and Museum Services", town="Bolton")
+    make_organisation(name="Bolton Library and Museum Services", town="Wigan")
+    data = csv_bytes(
+        "Name,Town\nBolton Libraries & Museum Service,Bolton\nBolton Library and Museum Servics,BOLTON\n"
+    )
+    rows = importer(data).dry_run().rows
+    # Matched by its name, the entry keeps the directory's spelling of it: nothing changes.
+    assert [(row.outcome, row.entry_id) for row in rows] == [
+        (Outcome.UNCHANGED, library.pk),
+        (Outcome.ERROR, library.pk),
+    ]
+    assert "the same organisation as row 2" in rows[1].messages()[0]
+
+
+def test_an_update_changes_only_the_fields_with_values_and_never_empties_one(bolton):
+    library = make_organisation(
+        name="Leigh Library",
+        town="Bolton",
+        website="https://old.example.org",
+        postcode="WN7 1EB",
+        sector="public-library",
+    )
+    data = csv_bytes("Name,Town,Website,Post code,Email\nLeigh Library,Bolton,,,new@example.org\n")
+
+    importer(data, user=make_moderator()).apply()
+
+    library.refresh_from_db()
+    assert library.website == "https://old.example.org"
+    assert library.postcode == "WN7 1EB"
+    assert library.email == "new@example.org"
+
+
+def test_importing_the_same_file_twice_creates_nothing_the_second_time(bolton):
+    make_organisation(name="Bolton NHS Foundation Trust", town="Bolton")
+    organisations = csv_bytes(
+        "ID,Name,Sector,Town\nA1,Leigh Library,Public library,Leigh\nA2,Wigan Library,Public library,Wigan\n"
+    )
+    partnerships = csv_bytes(
+        "ID,Name,Summary,Area,Members\nP1,Wigan Health Info,Libraries together,Wigan,"
+        "Leigh Library; Wigan Library\n"
+    )
+    moderator = make_moderator()
+    for _ in range(2):
+        importer(organisations, user=moderator).apply()
+        importer(partnerships, kind=ImportKind.PARTNERSHIPS, user=moderator).apply()
+    assert Organisation.objects.count() == 3
+    assert Partnership.objects.count() == 1
+    assert Membership.objects.count() == 2
+
+    # A corrected file of the same source updates the entry its id names.
+    corrected = csv_bytes("ID,Name,Sector,Town\nA1,Leigh Town Library,Public library,Leigh\n")
+    report = importer(corrected, user=moderator).apply()
+    assert report.rows[0].outcome == Outcome.UPDATE
+    assert Organisation.objects.filter(name="Leigh Town Library").count() == 1
+    assert Organisation.objects.count() == 3
+
+
+# All or nothing --------------------------------------------------------------------------------
+
+
+def test_skip_errors_imports_the_good_rows(bolton):
+    data = csv_bytes(
+        "Name,Sector,Town,Email\nLeigh Library,Public library,Bolton,\n"
+        "Wigan Library,Public library,Bolton,not-an-email\n"
+    )
+    report = importer(data, skip_errors=True, user=make_moderator()).apply()
+    assert report.counts["created"] == 1
+    assert report.counts["errors"] == 1
+    assert list(Organisation.objects.values_list("name", flat=True)) == ["Leigh Library"]
+
+
+def test_five_thousand_rows_with_three_bad_ones_report_exactly_three(bolton):
+    rows = [f"Library {n},Public library,Bolton,library{n}@example.org" for n in range(5000)]
+    for number in (10, 2500, 4999):
+        rows[number] = f"Library {number},Public library,Bolton,broken{number}@"
+    data = csv_bytes("Name,Sector,Town,Email\n" + "\n".join(rows) + "\n")
+
+    report = importer(data).dry_run()
+
+    assert report.counts["errors"] == 3
+    assert [row.number for row in report.rows if row.outcome == Outcome.ERROR] == [12, 2502, 5001]
+
+
+def test_the_dry_run_costs_the_same_queries_for_more_rows(bolton, django_assert_max_num_queries):
+    def rows(count):
+        lines = [f"Library {n},Public library,Bolton,R{n:04d}" for n in range(count)]
+        return csv_bytes("Name,Sector,Town,ODS code\n" + "\n".join(lines) + "\n")
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        importer(rows(imports.CHUNK)).dry_run()
+    with CaptureQueriesContext(connection) as large:
+        importer(rows(imports.CHUNK * 4)).dry_run()
+    # The same handful of queries per chunk of rows, whatever the number of rows in it.
+    assert len(large.captured_queries) <= 4 * len(small.captured_queries)
+    assert len(small.captured_queries) <= 10
+
+
+# Placing ---------------------------------------------------------------------------------------
+
+
+def test_every_imported_organisation_is_placed_or_flagged_for_retry(bolton):
+    data = csv_bytes(
+        "Name,Sector,Town,Post code,Region\n"
+        "Town Library,Public library,Bolton,,\n"
+        "Postcode Library,Public library,,BL1 1SE,\n"
+        "Region Library,Public library,Atlantis,,North West\n"
+        "Lost Library,Public library,Atlantis,,\n"
+    )
+    report = importer(data, user=make_moderator()).apply()
+
+    places = {
+        o.name: (o.is_located, o.location_precision, o.geocode_failed_at is not None)
+        for o in Organisation.objects.all()
+    }
+    assert places["Town Library"] == (True, "town", False)
+    assert places["Postcode Library"] == (True, "pc-area", False)
+    assert places["Region Library"] == (True, "region", True)
+    assert places["Lost Library"] == (False, "", True)
+    assert Organisation.objects.count() == 4
+    assert report.counts["not_placed"] == 1
+
+
+# Undo ------------------------------------------------------------------------------------------
+
+
+def _state():
+    return (
+        sorted(Organisation.objects.values_list("name", "town", "website", "email", "sector")),
+        sorted(Partnership.objects.values_list("name", "summary", "publication_state")),
+        sorted(Membership.objects.values_list("partnership__name", "organisation__name", "role")),
+        sorted(OrganisationIdentifier.objects.values_list("scheme", "value", "organisation__name")),
+        ImportedRecord.objects.count(),
+    )
+
+
+def test_undoing_an_import_restores_the_directory_exactly(bolton):
+    moderator = make_moderator()
+    trust = make_organisation(name="Bolton NHS Foundation Trust", town="Bolton", website="")
+    existing = make_organisation(name="Leigh Library", town="Bolton", email="")
+    before = _state()
+
+    organisations = csv_bytes(
+        "Name,Sector,Town,Website,Email\n"
+        "Bolton NHS Foundation Trust,NHS,Bolton,www.boltonft.nhs.uk,\n"
+        "Leigh Library,,Bolton,,leigh@example.org\n"
+        "Wigan Library,Public library,Bolton,,\n"
+    )
+    partnerships = csv_bytes(
+        "Name,Summary,Area,Members,Lead\nBolton HIP,Libraries together,Bolton,"
+        "Wigan Library; Leigh Library,Bolton NHS Foundation Trust\n"
+    )
+    table = spreadsheets.read_table(organisations)
+    run = imports.start_run(
+        kind="organisations", file_name="orgs.csv", data=organisations, user=moderator
+    )
+    imports.apply_run(run, user=moderator)
+    run2 = imports.start_run(
+        kind="partnerships", file_name="p.csv", data=partnerships, user=moderator
+    )
+    imports.apply_run(run2, user=moderator)
+    assert table and _state() != before
+
+    imports.undo(run2, user=moderator)
+    imports.undo(run, user=moderator)
+
+    assert _state() == before
+    trust.refresh_from_db()
+    existing.refresh_from_db()
+    assert (trust.website, existing.email) == ("", "")
