@@ -31,6 +31,7 @@ Queries are made per chunk of rows, not per row, so a dry run costs the same few
 
 import html
 import re
+from functools import lru_cache
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -450,6 +451,9 @@ class CellError(ValueError):
 FORMULA_START = ("=", "+", "-", "@")
 _FUNCTION_CALL = re.compile(r"^=\s*[A-Za-z][A-Za-z0-9.]*\s*\(|^=\s*\$?[A-Za-z]{1,3}\$?\d+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# A cell with nothing to clean: no space at either end or twice, no line break, tab, tag, entity
+# or formula character first.
+_PLAIN = re.compile(r"[^\s=+\-@'<&](?:[^\s<&]| (?! ))*(?<! )|")
 _PLACEHOLDERS = {"-", "--", "\u2013", "\u2014", "n/a", "na", "none", "null", "nil", "tbc", "?"}
 # Words kept in capitals when a name written in capitals is put into normal case.
 ACRONYMS = {
@@ -550,7 +554,11 @@ def clean_text(value, column="", *, multiline=False):
             f"The cell holds a formula ({_short(value.text)}) with no saved value; open the file "
             "in your spreadsheet program, save it, and try again."
         )
-    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = value if type(value) is str else str(value or "")
+    if _PLAIN.fullmatch(text):
+        # Most cells: one line of ordinary text with single spaces; nothing to clean.
+        return "" if text.lower() in _PLACEHOLDERS else text
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     text = strip_html(text).strip()
     if not text:
         return ""
@@ -1165,10 +1173,6 @@ class Importer:
                     f"“{row.name}” is new to the directory and needs a sector (or choose a "
                     "sector for rows that give none).",
                 )
-            elif row.outcome == Outcome.NEW:
-                organisation = Organisation(sector=self.default_sector)
-                self._set_organisation_fields(organisation, row, new=True)
-                self._validate(row, organisation, exclude=["slug", "match_name"])
 
     def _fill_address(self, row):
         lines = [row.values.pop(f"address_{n}", "") for n in (1, 2, 3)]
@@ -1811,7 +1815,13 @@ def _identifier_guesses(text):
 
 
 def _town_words(row):
-    return normalise_place_name(row.values.get("town", ""))
+    return _place_words(row.values.get("town", ""))
+
+
+@lru_cache(maxsize=4096)
+def _place_words(name):
+    # A list names a few hundred towns thousands of times.
+    return normalise_place_name(name)
 
 
 def _same_place(row, candidates):
