@@ -121,6 +121,34 @@ def record_in(change_set, entry, *, restored_from=None, always=False):
         return version
 
 
+def record_created(change_set, entries):
+    """Record entries just created in `change_set` (their first versions), in one insert: for
+    writes that create many entries at once (an import). Each entry's region and identifiers
+    should be loaded already, or they cost a query each."""
+    entries = [entry for entry in entries if entry.pk]
+    if not entries:
+        return []
+    if change_set.pk is None:
+        change_set.save()
+    recorded = change_set.__dict__.setdefault("_recorded", {})
+    versions = []
+    for entry in entries:
+        snapshot, lifecycle = state_of(entry)
+        versions.append(
+            Version(
+                change_set=change_set,
+                number=1,
+                snapshot=snapshot,
+                **{_entry_field(entry): entry},
+                **lifecycle,
+            )
+        )
+    Version.objects.bulk_create(versions)
+    for entry, version in zip(entries, versions, strict=True):
+        recorded[type(entry), entry.pk] = version
+    return versions
+
+
 def state_of(entry):
     """The entry as a version holds it: its snapshot (as stored in JSON) and, for a
     partnership, the lifecycle fields beside it."""

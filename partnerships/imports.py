@@ -31,9 +31,9 @@ Queries are made per chunk of rows, not per row, so a dry run costs the same few
 
 import html
 import re
-from functools import lru_cache
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import nh3
 from django.core.exceptions import ValidationError
@@ -41,13 +41,15 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db.models import F, FloatField, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.text import slugify
 from rapidfuzz import fuzz, process
 
-from partnerships import history, identifiers, matching, services
+from partnerships import geocoding, history, identifiers, matching, services
 from partnerships.geocoding import normalise_place_name
 from partnerships.models import (
     FIRST_YEAR,
     LAST_YEAR,
+    RESERVED_SLUGS,
     Activity,
     ChangeKind,
     Country,
@@ -941,6 +943,7 @@ class Importer:
         self._activities = None
         self._region_centres = {}
         self._records_written = []
+        self._places = {}
 
     # Reading the rows
 
@@ -1335,33 +1338,114 @@ class Importer:
         self._records_written = []
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            existing = Organisation.objects.in_bulk([r.entry_id for r in chunk if r.entry_id])
-            if existing:
-                history.baseline(*existing.values())
-            for row in chunk:
-                organisation = existing.get(row.entry_id) or Organisation()
-                if row.outcome == Outcome.NEW:
-                    self._set_organisation_fields(organisation, row, new=True)
-                    organisation.save()
-                    row.entry_id = organisation.pk
-                elif row.outcome == Outcome.UPDATE:
-                    self._set_organisation_fields(organisation, row, new=False)
-                    organisation.save()
-                    organisation.partnerships.all().refresh_member_names()
-                for scheme, scheme_name, value in row.identifiers:
-                    owner = taken_identifiers.get((scheme, scheme_name, value))
-                    if owner is None:
+            self._create_organisations(
+                [r for r in chunk if r.outcome == Outcome.NEW],
+                change_set,
+                report,
+                taken_identifiers,
+            )
+            self._update_organisations(
+                [r for r in chunk if r.outcome != Outcome.NEW],
+                change_set,
+                report,
+                taken_identifiers,
+            )
+
+    def _create_organisations(self, rows, change_set, report, taken_identifiers):
+        """New organisations in a few queries for the whole chunk: placed offline before they
+        are saved (each town looked up once per import), inserted together, their identifiers,
+        first versions and source records too."""
+        if not rows:
+            return
+        organisations = []
+        for row in rows:
+            organisation = Organisation()
+            self._set_organisation_fields(organisation, row, new=True)
+            organisation.match_name = matching.organisation_key(organisation.name)
+            self._place_new(organisation, report)
+            organisations.append(organisation)
+        self._assign_slugs(organisations)
+        Organisation.objects.bulk_create(organisations)
+        new_identifiers = []
+        for row, organisation in zip(rows, organisations, strict=True):
+            row.entry_id = organisation.pk
+            organisation._prefetched_objects_cache = {"identifiers": []}
+            for identifier in row.identifiers:
+                if identifier in taken_identifiers:
+                    continue
+                scheme, scheme_name, value = identifier
+                taken_identifiers[identifier] = organisation.pk
+                new_identifiers.append(
+                    OrganisationIdentifier(
+                        organisation=organisation,
+                        scheme=scheme,
+                        scheme_name=scheme_name,
+                        value=value,
+                    )
+                )
+        OrganisationIdentifier.objects.bulk_create(new_identifiers)
+        for identifier in new_identifiers:
+            identifier.organisation._prefetched_objects_cache["identifiers"].append(identifier)
+        history.record_created(change_set, organisations)
+        records = ImportedRecord.objects.bulk_create(
+            [
+                ImportedRecord(
+                    kind=self.kind, source=self.source, key=row.key, organisation=organisation
+                )
+                for row, organisation in zip(rows, organisations, strict=True)
+            ]
+        )
+        self._records_written.extend(record.pk for record in records)
+
+    def _assign_slugs(self, organisations):
+        """Unique slugs for new organisations, in one query for the usual case (a name no other
+        organisation has) and one more for each name that is taken."""
+        bases = [(o, unique_slug_base(o.name)) for o in organisations]
+        taken = set(
+            Organisation.objects.filter(slug__in={base for _o, base in bases}).values_list(
+                "slug", flat=True
+            )
+        )
+        looked_up = set()
+        for organisation, base in bases:
+            if base in taken and base not in looked_up:
+                # Someone has the name already: learn every "<base>-N" in one query.
+                looked_up.add(base)
+                taken.update(
+                    Organisation.objects.filter(slug__startswith=f"{base[:190]}-").values_list(
+                        "slug", flat=True
+                    )
+                )
+            slug, n = base, 2
+            while slug in taken or slug in RESERVED_SLUGS:
+                slug = f"{base[:190]}-{n}"
+                n += 1
+            organisation.slug = slug
+            taken.add(slug)
+
+    def _update_organisations(self, rows, change_set, report, taken_identifiers):
+        existing = Organisation.objects.in_bulk([r.entry_id for r in rows])
+        if existing:
+            history.baseline(*existing.values())
+        for row in rows:
+            organisation = existing[row.entry_id]
+            if row.outcome == Outcome.UPDATE:
+                self._set_organisation_fields(organisation, row, new=False)
+                organisation.save()
+                organisation.partnerships.all().refresh_member_names()
+                for identifier in row.identifiers:
+                    if identifier not in taken_identifiers:
+                        scheme, scheme_name, value = identifier
                         OrganisationIdentifier.objects.create(
                             organisation=organisation,
                             scheme=scheme,
                             scheme_name=scheme_name,
                             value=value,
                         )
-                        taken_identifiers[scheme, scheme_name, value] = organisation.pk
-                if row.outcome != Outcome.UNCHANGED:
-                    self._place(organisation, report)
-                    change_set.record(organisation)
-                self._remember(row, organisation=organisation)
+                        taken_identifiers[identifier] = organisation.pk
+                self._place(organisation, report)
+                change_set.record(organisation)
+            self._remember(row, organisation=organisation)
 
     def _identifier_owners(self, rows):
         return matching.organisations_by_identifier([i for row in rows for i in row.identifiers])
@@ -1426,6 +1510,28 @@ class Importer:
             report.placed_at_region += 1
             return
         report.not_placed += 1
+
+    def _place_new(self, organisation, report):
+        """`_place` for an organisation not saved yet: its location set on it, nothing saved.
+        Each distinct address is looked up once per import."""
+        address = geocoding.Address.of(organisation)
+        if address not in self._places:
+            self._places[address] = geocoding.geocode_address(address, online=False)
+        result = self._places[address]
+        services.apply_location(organisation, result)
+        if result.found:
+            return
+        centre = self._region_centre(organisation.region)
+        if centre is None:
+            report.not_placed += 1
+            return
+        organisation.latitude, organisation.longitude = centre
+        organisation.location_precision = LocationPrecision.REGION
+        organisation.location_source = LocationSource.GAZETTEER
+        organisation.geocode_error = (
+            f"placed at the centre of {organisation.region}: {result.error}"[:255]
+        )
+        report.placed_at_region += 1
 
     def _region_centre(self, region):
         """The centre of a region's towns in the gazetteer, weighted by population."""
@@ -1812,6 +1918,10 @@ def _identifier_guesses(text):
             except ValidationError:
                 continue
     return guesses
+
+
+def unique_slug_base(name):
+    return slugify(name)[:200].strip("-") or "entry"
 
 
 def _town_words(row):

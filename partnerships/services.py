@@ -184,6 +184,21 @@ def locate_partnership(partnership, *, force=False, commit=True, online=True):
     )
 
 
+def apply_location(entry, result):
+    """Set a GeocodeResult's location (or its failure) on an entry not yet saved, for writes
+    that save many entries at once (an import); `geocode_organisation` does this and saves."""
+    now = timezone.now()
+    entry.geocode_error = result.error[: type(entry)._meta.get_field("geocode_error").max_length]
+    if result.found:
+        entry.latitude, entry.longitude = result.latitude, result.longitude
+        entry.location_precision, entry.location_source = result.precision, result.source
+        entry.location_ambiguous = result.ambiguous
+        entry.geocoded_at, entry.geocode_failed_at = now, None
+    else:
+        entry.geocode_failed_at = now
+    return entry
+
+
 def location_of_members(partnership):
     """The lead member's location, or else the centre of the located members, as a
     GeocodeResult with source "members"."""

@@ -537,3 +537,18 @@ def test_undoing_an_import_restores_the_directory_exactly(bolton):
     trust.refresh_from_db()
     existing.refresh_from_db()
     assert (trust.website, existing.email) == ("", "")
+
+
+def test_new_organisations_get_unique_addresses_beside_existing_ones(bolton):
+    make_organisation(name="Leigh Library", town="Leigh")
+    data = csv_bytes(
+        "Name,Sector,Town\nLeigh Library,Public library,Bolton\nLeigh Library,Public library,"
+        "Wigan\nNew,Public library,Bolton\n"
+    )
+    importer(data, user=make_moderator()).apply()
+    assert sorted(Organisation.objects.values_list("slug", flat=True)) == [
+        "leigh-library",
+        "leigh-library-2",
+        "leigh-library-3",
+        "new-2",
+    ]
