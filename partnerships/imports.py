@@ -73,6 +73,7 @@ from partnerships.models import (
     Sector,
     Status,
 )
+from partnerships.snapshots import snapshot_of_new
 from partnerships.spreadsheets import Formula, read_table
 
 CHUNK = 500
@@ -1364,7 +1365,7 @@ class Importer:
             organisation.match_name = matching.organisation_key(organisation.name)
             self._place_new(organisation, report)
             organisations.append(organisation)
-        self._assign_slugs(organisations)
+        _assign_slugs(Organisation, organisations)
         Organisation.objects.bulk_create(organisations)
         new_identifiers = []
         for row, organisation in zip(rows, organisations, strict=True):
@@ -1396,32 +1397,6 @@ class Importer:
             ]
         )
         self._records_written.extend(record.pk for record in records)
-
-    def _assign_slugs(self, organisations):
-        """Unique slugs for new organisations, in one query for the usual case (a name no other
-        organisation has) and one more for each name that is taken."""
-        bases = [(o, unique_slug_base(o.name)) for o in organisations]
-        taken = set(
-            Organisation.objects.filter(slug__in={base for _o, base in bases}).values_list(
-                "slug", flat=True
-            )
-        )
-        looked_up = set()
-        for organisation, base in bases:
-            if base in taken and base not in looked_up:
-                # Someone has the name already: learn every "<base>-N" in one query.
-                looked_up.add(base)
-                taken.update(
-                    Organisation.objects.filter(slug__startswith=f"{base[:190]}-").values_list(
-                        "slug", flat=True
-                    )
-                )
-            slug, n = base, 2
-            while slug in taken or slug in RESERVED_SLUGS:
-                slug = f"{base[:190]}-{n}"
-                n += 1
-            organisation.slug = slug
-            taken.add(slug)
 
     def _update_organisations(self, rows, change_set, report, taken_identifiers):
         existing = Organisation.objects.in_bulk([r.entry_id for r in rows])
@@ -1866,32 +1841,109 @@ class Importer:
             if not r.sheet and r.outcome in (Outcome.NEW, Outcome.UPDATE, Outcome.UNCHANGED)
         ]
         self._records_written = []
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            self._create_partnerships([r for r in chunk if r.outcome == Outcome.NEW], change_set)
+            for row in chunk:
+                if row.outcome != Outcome.NEW:
+                    self._update_partnership(row, change_set)
+
+    def _create_partnerships(self, rows, change_set):
+        """New partnerships a chunk at a time: inserted together with their members and
+        activities, placed at their area (each area looked up once per import) or else by
+        their members, and their first versions and source records written together."""
+        if not rows:
+            return
         state = PublicationState.PUBLISHED if self.publish else PublicationState.DRAFT
+        partnerships = []
         for row in rows:
-            if row.outcome == Outcome.NEW:
-                partnership = Partnership(publication_state=state)
-            else:
-                partnership = Partnership.objects.get(pk=row.entry_id)
-                history.baseline(partnership)
-            if row.outcome != Outcome.UNCHANGED:
-                self._set_partnership_fields(partnership, row)
-                partnership.save()
-                row.entry_id = partnership.pk
-                partnership.activities.add(*row.activities)
-                roles = {m.organisation_id: m for m in partnership.memberships.all()}
-                for pk, role in row.members:
-                    membership = roles.get(pk)
-                    if membership is None:
-                        Membership.objects.create(
-                            partnership=partnership, organisation_id=pk, role=role
-                        )
-                    elif role == Role.LEAD and membership.role != Role.LEAD:
-                        membership.role = Role.LEAD
-                        membership.save(update_fields=["role"])
-                Partnership.objects.filter(pk=partnership.pk).refresh_member_names()
-                services.place_partnership(partnership)
-                change_set.record(partnership)
-            self._remember(row, partnership=partnership)
+            partnership = Partnership(publication_state=state)
+            self._set_partnership_fields(partnership, row)
+            partnership.match_name = matching.partnership_key(partnership.name)
+            partnerships.append(partnership)
+        members = Organisation.objects.in_bulk({pk for row in rows for pk, _role in row.members})
+        for row, partnership in zip(rows, partnerships, strict=True):
+            self._place_new_partnership(partnership, row, members)
+        _assign_slugs(Partnership, partnerships)
+        Partnership.objects.bulk_create(partnerships)
+        Membership.objects.bulk_create(
+            [
+                Membership(partnership=partnership, organisation_id=pk, role=role)
+                for row, partnership in zip(rows, partnerships, strict=True)
+                for pk, role in row.members
+            ]
+        )
+        Through = Partnership.activities.through
+        Through.objects.bulk_create(
+            [
+                Through(partnership_id=partnership.pk, activity_id=activity)
+                for row, partnership in zip(rows, partnerships, strict=True)
+                for activity in row.activities
+            ]
+        )
+        Partnership.objects.filter(pk__in=[p.pk for p in partnerships]).refresh_member_names()
+        slugs = dict(Activity.objects.values_list("pk", "slug"))
+        snapshots = []
+        for row, partnership in zip(rows, partnerships, strict=True):
+            row.entry_id = partnership.pk
+            snapshots.append(
+                snapshot_of_new(
+                    partnership,
+                    activities=[slugs[pk] for pk in row.activities],
+                    members=row.members,
+                )
+            )
+        history.record_created(change_set, partnerships, snapshots)
+        records = ImportedRecord.objects.bulk_create(
+            [
+                ImportedRecord(
+                    kind=self.kind, source=self.source, key=row.key, partnership=partnership
+                )
+                for row, partnership in zip(rows, partnerships, strict=True)
+            ]
+        )
+        self._records_written.extend(record.pk for record in records)
+
+    def _place_new_partnership(self, partnership, row, organisations):
+        """`services.locate_partnership` for a partnership not saved yet: at its area (each area
+        looked up once per import), else by its members (`organisations`: id → organisation)."""
+        if partnership.area_name:
+            address = geocoding.Address.of(partnership)
+            if address not in self._places:
+                self._places[address] = geocoding.geocode_address(address, online=False)
+            if self._places[address].found:
+                services.apply_location(partnership, self._places[address])
+                return
+        memberships = [
+            Membership(organisation=organisations[pk], role=role)
+            for pk, role in row.members
+            if pk in organisations
+        ]
+        services.apply_location(
+            partnership, services.location_of_members(partnership, memberships=memberships)
+        )
+
+    def _update_partnership(self, row, change_set):
+        partnership = Partnership.objects.get(pk=row.entry_id)
+        if row.outcome == Outcome.UPDATE:
+            history.baseline(partnership)
+            self._set_partnership_fields(partnership, row)
+            partnership.save()
+            partnership.activities.add(*row.activities)
+            roles = {m.organisation_id: m for m in partnership.memberships.all()}
+            for pk, role in row.members:
+                membership = roles.get(pk)
+                if membership is None:
+                    Membership.objects.create(
+                        partnership=partnership, organisation_id=pk, role=role
+                    )
+                elif role == Role.LEAD and membership.role != Role.LEAD:
+                    membership.role = Role.LEAD
+                    membership.save(update_fields=["role"])
+            Partnership.objects.filter(pk=partnership.pk).refresh_member_names()
+            services.place_partnership(partnership)
+            change_set.record(partnership)
+        self._remember(row, partnership=partnership)
 
 
 _CHOICE_ROLE = _choice_index(Role, ROLE_WORDS)
@@ -1918,6 +1970,31 @@ def _identifier_guesses(text):
             except ValidationError:
                 continue
     return guesses
+
+
+def _assign_slugs(model, entries):
+    """Unique slugs for new entries of `model`, in one query for the usual case (names no other
+    entry has) and one more for each name that is taken."""
+    bases = [(entry, unique_slug_base(entry.name)) for entry in entries]
+    taken = set(
+        model.objects.filter(slug__in={base for _e, base in bases}).values_list("slug", flat=True)
+    )
+    looked_up = set()
+    for entry, base in bases:
+        if base in taken and base not in looked_up:
+            # Someone has the name already: learn every "<base>-N" in one query.
+            looked_up.add(base)
+            taken.update(
+                model.objects.filter(slug__startswith=f"{base[:190]}-").values_list(
+                    "slug", flat=True
+                )
+            )
+        slug, n = base, 2
+        while slug in taken or slug in RESERVED_SLUGS:
+            slug = f"{base[:190]}-{n}"
+            n += 1
+        entry.slug = slug
+        taken.add(slug)
 
 
 def unique_slug_base(name):

@@ -199,14 +199,13 @@ def apply_location(entry, result):
     return entry
 
 
-def location_of_members(partnership):
+def location_of_members(partnership, memberships=None):
     """The lead member's location, or else the centre of the located members, as a
-    GeocodeResult with source "members"."""
-    members = [
-        membership
-        for membership in partnership.memberships.select_related("organisation")
-        if membership.organisation.is_located
-    ]
+    GeocodeResult with source "members". `memberships` (with their organisations) saves the
+    query when the caller has them, e.g. for a partnership not saved yet."""
+    if memberships is None:
+        memberships = partnership.memberships.select_related("organisation")
+    members = [membership for membership in memberships if membership.organisation.is_located]
     if not members:
         return GeocodeResult(problems=("no member organisation has a location",))
     leads = [membership for membership in members if membership.role == Role.LEAD]

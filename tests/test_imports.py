@@ -552,3 +552,26 @@ def test_new_organisations_get_unique_addresses_beside_existing_ones(bolton):
         "leigh-library-3",
         "new-2",
     ]
+
+
+def test_an_imported_partnership_has_its_first_version_as_snapshot_of_reads_it(bolton):
+    from partnerships import history
+    from partnerships.snapshots import snapshot_of
+
+    make_organisation(name="Leigh Library", town="Leigh", latitude=53.5, longitude=-2.5)
+    make_organisation(name="Wigan Library", town="Wigan")
+    data = csv_bytes(
+        "Name,Summary,Area,Members,Lead,Activities\n"
+        "Wigan Health Info,Libraries together,Atlantis,Leigh Library; Wigan Library,Wigan Library,"
+        "Health Information Week\n"
+    )
+    importer(data, kind=ImportKind.PARTNERSHIPS, user=make_moderator()).apply()
+
+    partnership = Partnership.objects.get()
+    version = history.versions_of(partnership).get()
+    assert version.snapshot == history.state_of(partnership)[0]
+    assert version.snapshot["members"] == snapshot_of(partnership)["members"]
+    assert version.change_set.kind == "import"
+    # Its area is not in the gazetteer, and its lead has no location: it is placed at the one
+    # member that has.
+    assert (partnership.latitude, partnership.longitude) == (53.5, -2.5)
