@@ -38,7 +38,8 @@ from functools import lru_cache
 import nh3
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db.models import F, FloatField, Sum
+from django.db import transaction
+from django.db.models import F, FloatField, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
@@ -72,6 +73,7 @@ from partnerships.models import (
     Scope,
     Sector,
     Status,
+    Version,
 )
 from partnerships.snapshots import snapshot_of_new
 from partnerships.spreadsheets import Formula, read_table
@@ -2063,11 +2065,13 @@ class UndoRefused(Exception):
 def undo(run, *, user, reason=""):
     """Undo an applied import: entries it created are deleted (an organisation that another
     partnership has named since is kept, and said so), entries it changed go back to the version
-    before it, all as one change set of kind "restore". Returns (change set, kept organisations)."""
-    if run.state != ImportState.APPLIED:
-        raise UndoRefused("Only an applied import that has not been undone can be undone.")
+    before it, all as one change set of kind "restore". Returns (change set, kept organisations).
+    The run's row is locked first, so an import is undone once."""
     reason = reason or f"Undoes the import of {run.file_name} ({run.created_at:%d %B %Y})."
     with history.change(ChangeKind.RESTORE, user, reason) as undoing:
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if run.state != ImportState.APPLIED:
+            raise UndoRefused("Only an import that was applied, and not undone, can be undone.")
         versions = list(run.change_set.versions.all()) if run.change_set_id else []
         created_partnerships = [
             v.partnership_id for v in versions if v.partnership_id and v.number == 1
@@ -2153,13 +2157,21 @@ def preview_run(run):
     return report
 
 
+class ImportClosed(ValueError):
+    """The run was imported (or undone) already; it cannot be imported again."""
+
+
 def apply_run(run, *, user):
     """Import the run's file (see Importer.apply). Raises ImportRefused, writing nothing, when
-    rows have errors and the run does not skip them; the run keeps the fresh preview."""
-    if run.state not in (ImportState.UPLOADED, ImportState.PREVIEWED):
-        raise ImportRefused.__new__(ImportRefused)  # pragma: no cover - guarded by the views
+    rows have errors and the run does not skip them (the run keeps the fresh preview), and
+    ImportClosed when the run was imported already, by another curator in the meantime too:
+    the run's row is locked first, so a file is imported once."""
     try:
-        return importer_for(run, user=user).apply()
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update().get(pk=run.pk)
+            if run.state not in (ImportState.UPLOADED, ImportState.PREVIEWED):
+                raise ImportClosed("This file has been imported already.")
+            return importer_for(run, user=user).apply()
     except ImportRefused as refused:
         run.refresh_from_db()
         run.preview = refused.report.to_dict()
@@ -2168,3 +2180,25 @@ def apply_run(run, *, user):
         run.state = ImportState.PREVIEWED
         run.save()
         raise
+
+
+def later_changes(run, limit=50):
+    """Up to `limit` entries an applied import wrote that have changed since (a version in a
+    later change set), in one query: undoing the import puts them back or deletes them all the
+    same, so the undo page names them first."""
+    if run.change_set_id is None:
+        return []
+    written = run.change_set.versions
+    later = (
+        Version.objects.filter(change_set_id__gt=run.change_set_id)
+        .filter(
+            Q(partnership__in=written.filter(partnership__isnull=False).values("partnership"))
+            | Q(organisation__in=written.filter(organisation__isnull=False).values("organisation"))
+        )
+        .select_related("partnership", "organisation")
+        .order_by("pk")
+    )
+    entries = {}
+    for version in later[: limit * 5]:
+        entries.setdefault((version.partnership_id, version.organisation_id), version.entry)
+    return list(entries.values())[:limit]

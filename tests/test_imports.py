@@ -575,3 +575,24 @@ def test_an_imported_partnership_has_its_first_version_as_snapshot_of_reads_it(b
     # Its area is not in the gazetteer, and its lead has no location: it is placed at the one
     # member that has.
     assert (partnership.latitude, partnership.longitude) == (53.5, -2.5)
+
+
+def test_an_import_is_applied_once_and_undo_names_entries_changed_since(bolton):
+    from partnerships import history
+    from partnerships.models import ChangeKind
+
+    moderator = make_moderator()
+    data = csv_bytes("Name,Sector,Town\nLeigh Library,Public library,Bolton\n")
+    run = imports.start_run(kind="organisations", file_name="a.csv", data=data, user=moderator)
+    imports.apply_run(run, user=moderator)
+    with pytest.raises(imports.ImportClosed):
+        imports.apply_run(run, user=moderator)
+    assert Organisation.objects.count() == 1
+
+    run.refresh_from_db()
+    assert imports.later_changes(run) == []
+    library = Organisation.objects.get()
+    library.website = "https://leigh.example.org"
+    library.save()
+    history.record(library, kind=ChangeKind.ADMIN_EDIT, user=moderator)
+    assert imports.later_changes(run) == [library]
