@@ -562,7 +562,13 @@ def _detail_map(partnership):
 
 
 def organisation_detail(request, slug):
-    organisation = Organisation.objects.public().select_related("region").filter(slug=slug).first()
+    organisation = (
+        Organisation.objects.public()
+        .select_related("region")
+        .prefetch_related("identifiers")
+        .filter(slug=slug)
+        .first()
+    )
     if organisation is None:
         return _no_longer_listed(request, Organisation, slug)
     page = _paginate(request, _listing(organisation.partnerships.all()))

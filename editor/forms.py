@@ -14,7 +14,13 @@ from django.forms.utils import ErrorDict
 from django.utils import timezone
 
 from editor import uploads
-from partnerships.matching import exact_organisation, likely_duplicates
+from partnerships import identifiers, services
+from partnerships.identifiers import Scheme
+from partnerships.matching import (
+    exact_organisation,
+    likely_duplicates,
+    organisations_by_identifier,
+)
 from partnerships.models import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -167,10 +173,30 @@ class PartnershipForm(forms.ModelForm):
         return fields
 
 
+# The identifier types a lead may give. "Other" needs the name of whoever issues it, which the
+# curators add in the admin.
+MEMBER_IDENTIFIER_SCHEMES = [(s.value, s.label) for s in Scheme if s != Scheme.OTHER]
+
+
 class MemberForm(QuietForm):
     organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(label="Organisation name", max_length=200, required=False)
     town = forms.CharField(label="Town or city", max_length=100, required=False)
+    identifier_scheme = forms.ChoiceField(
+        label="Identifier type",
+        choices=[("", "None"), *MEMBER_IDENTIFIER_SCHEMES],
+        required=False,
+    )
+    identifier = forms.CharField(
+        label="Identifier",
+        max_length=100,
+        required=False,
+        help_text=(
+            "Optional: the organisation's ODS code, charity number, company number or the "
+            "like. The directory recognises the organisation by it, and an organisation new "
+            "to the directory is saved with it."
+        ),
+    )
     sector = forms.ChoiceField(
         choices=[("", "Choose a sector"), *Sector.choices],
         required=False,
@@ -196,6 +222,8 @@ class MemberForm(QuietForm):
         self.user = user
         self.is_blank = True
         self.organisation = None
+        # The identifier typed, as (scheme, stored value), once it is valid.
+        self.identifier = None
         self.suggestions = []
         if self.is_bound:
             self._find_organisation()
@@ -223,12 +251,23 @@ class MemberForm(QuietForm):
 
         A hidden organisation id counts only when its name and town are the ones typed, so a
         forged id picks nothing that typing the exact name would not. An answer to the
-        "already in the directory?" question counts only for one of the suggestions."""
+        "already in the directory?" question counts only for one of the suggestions.
+
+        A valid identifier comes first: the organisation that holds it is the one the row
+        means, whatever name was typed, if this user may be shown it. One held by an
+        organisation they may not be shown counts for nothing, like that organisation's name."""
+        self.identifier = self._typed_identifier()
+        if self.identifier is not None:
+            scheme, value = self.identifier
+            holder = organisations_by_identifier([(scheme, "", value)]).get((scheme, "", value))
+            if holder is not None:
+                self.organisation = self._visible().filter(pk=holder).first()
+            if self.organisation is not None:
+                return
         name, town = self._checked("name"), self._checked("town")
         if not name or town is None:
             return
-        organisations = Organisation.objects
-        visible = organisations.visible_to(self.user) if self.user else organisations.public()
+        visible = self._visible()
         pinned_id = self._checked("organisation")
         if pinned_id:
             self.organisation = visible.filter(
@@ -254,6 +293,21 @@ class MemberForm(QuietForm):
             "that the partnership is linked to it, or create a new organisation."
         )
 
+    def _visible(self):
+        organisations = Organisation.objects
+        return organisations.visible_to(self.user) if self.user else organisations.public()
+
+    def _typed_identifier(self):
+        """The identifier typed, as (scheme, stored value), or None: none typed, or not valid
+        (the form says why when it is cleaned)."""
+        scheme, value = self._checked("identifier_scheme"), self._checked("identifier")
+        if not scheme or not value:
+            return None
+        try:
+            return scheme, identifiers.normalise(scheme, value)
+        except ValidationError:
+            return None
+
     @property
     def asks_match(self):
         """Whether the page asks which organisation the row means (not yet answered)."""
@@ -267,27 +321,46 @@ class MemberForm(QuietForm):
     def clean(self):
         data = super().clean()
         name, town = data.get("name", ""), data.get("town", "")
-        self.is_blank = not (name or town or data.get("organisation"))
+        scheme, identifier = data.get("identifier_scheme"), data.get("identifier", "")
+        self.is_blank = not (name or town or data.get("organisation") or identifier)
         if self.is_blank:
             return data
-        if not name:
+        self._check_identifier(scheme, identifier)
+        if not name and self.organisation is None:
             self.add_error("name", "Enter the organisation's name, or clear this row.")
             return data
+        shown = []
+        if self.identifier is not None:
+            shown.append(("identifier", self.identifier[1]))  # as the directory stores it
         if self.organisation is not None:
             # Show the chosen organisation as it is named in the directory, and keep its id so
             # that the next submission does not have to ask again.
-            for field, value in [
+            shown += [
                 ("organisation", self.organisation.pk),
                 ("name", self.organisation.name),
                 ("town", self.organisation.town),
-            ]:
-                if hasattr(self.data, "_mutable") and self.data._mutable:
-                    self.data[self.add_prefix(field)] = str(value)
-        elif not self.awaits_answer and not data.get("sector"):
+            ]
+        for field, value in shown:
+            if hasattr(self.data, "_mutable") and self.data._mutable:
+                self.data[self.add_prefix(field)] = str(value)
+        if self.organisation is None and not self.awaits_answer and not data.get("sector"):
             self.add_error(
                 "sector", f"Choose the sector of “{name}”, which is new to the directory."
             )
         return data
+
+    def _check_identifier(self, scheme, identifier):
+        if not identifier:
+            return  # a type chosen with nothing typed says nothing
+        if not scheme:
+            self.add_error(
+                "identifier_scheme", "Choose the type of the identifier, or clear the identifier."
+            )
+            return
+        try:
+            identifiers.normalise(scheme, identifier)
+        except ValidationError as error:
+            self.add_error("identifier", error)
 
     @property
     def label_text(self):
@@ -621,9 +694,18 @@ class PartnershipEditor:
         ]
 
     def _check_duplicate_members(self):
-        seen, unique = set(), True
+        seen, new_identifiers, unique = set(), set(), True
         for form in self.members.live_forms():
             if form.organisation is None:
+                # Two new organisations cannot share an identifier: it names one.
+                if form.identifier is not None and form.identifier in new_identifiers:
+                    form.add_error(
+                        "identifier",
+                        "Another row gives this identifier; an identifier names one organisation.",
+                    )
+                    unique = False
+                if form.identifier is not None:
+                    new_identifiers.add(form.identifier)
                 continue
             if form.organisation.pk in seen:
                 form.add_error("name", "This organisation is listed twice; clear one of the rows.")
@@ -681,10 +763,11 @@ class PartnershipEditor:
         for index, form in enumerate(self.members.forms):
             if form.is_blank or self.members.is_removed(form):
                 continue
-            organisation = form.organisation or Organisation.objects.create(
+            organisation = form.organisation or services.new_member_organisation(
                 name=form.cleaned_data["name"],
                 town=form.cleaned_data["town"],
                 sector=form.cleaned_data["sector"],
+                identifier=form.identifier,
             )
             if organisation.pk in organisation_of_row.values():
                 continue

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from partnerships import erasure, history, services
+from partnerships import erasure, history, identifiers, services
 from partnerships.models import (
     ROLE_ORDER,
     Activity,
@@ -41,6 +41,7 @@ from partnerships.models import (
     ModerationEvent,
     NotDuplicate,
     Organisation,
+    OrganisationIdentifier,
     Partnership,
     Place,
     Region,
@@ -412,6 +413,53 @@ class OrganisationMembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("partnership", "organisation")
 
 
+class IdentifierForm(forms.ModelForm):
+    """An identifier as the curator types it, tidied to its stored form here (not only in the
+    model's `clean`), so that two rows typed differently ("rmc", "RMC") are seen as one by the
+    formset's own check before anything is saved."""
+
+    class Meta:
+        model = OrganisationIdentifier
+        fields = ["scheme", "scheme_name", "value"]
+
+    def clean(self):
+        data = super().clean()
+        scheme, value = data.get("scheme"), data.get("value")
+        if scheme and value:
+            try:
+                data["value"] = identifiers.normalise(scheme, value)
+            except forms.ValidationError as error:
+                self.add_error("value", error)
+        if scheme and scheme != identifiers.Scheme.OTHER:
+            data["scheme_name"] = ""
+        return data
+
+
+def register_link(identifier):
+    """A link to the identifier's entry in its public register, or nothing where it has none."""
+    if not (identifier and identifier.pk and identifier.register_url):
+        return ""
+    return format_html(
+        '<a href="{}" rel="noopener">{}</a>', identifier.register_url, identifier.register_name
+    )
+
+
+class OrganisationIdentifierInline(admin.TabularInline):
+    """An organisation's identifiers: each checked for its scheme's format and unique in the
+    directory, with the register it can be looked up in."""
+
+    model = OrganisationIdentifier
+    form = IdentifierForm
+    fields = ["scheme", "scheme_name", "value", "register_link"]
+    readonly_fields = ["register_link"]
+    extra = 0
+    verbose_name = "identifier"
+
+    @admin.display(description="register")
+    def register_link(self, obj):
+        return register_link(obj)
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, LocatedAdmin):
     form = ReasonForm
@@ -435,8 +483,8 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, L
         NeedsLocationFilter,
         "location_source",
     ]
-    search_fields = ["name", "town", "postcode", "website"]
-    search_help_text = "Search by name, town, postcode or website."
+    search_fields = ["name", "town", "postcode", "website", "=identifiers__value"]
+    search_help_text = "Search by name, town, postcode, website or identifier (exactly)."
     ordering = ["name"]
     list_select_related = ["region"]
     date_hierarchy = "created_at"
@@ -458,11 +506,18 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, L
         ("History", {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
         ("Why", {"fields": ["change_reason"]}),
     ]
-    inlines = [OrganisationMembershipInline]
+    inlines = [OrganisationIdentifierInline, OrganisationMembershipInline]
 
     def also_changed(self, form, formsets):
+        """The partnerships a changed membership belongs to (identifiers are the
+        organisation's own, recorded in its version)."""
         return partnerships_of(
-            [changed for formset in formsets for changed in changed_forms(formset)]
+            [
+                changed
+                for formset in formsets
+                if formset.model is Membership
+                for changed in changed_forms(formset)
+            ]
         )
 
     def delete_model(self, request, obj):
@@ -491,6 +546,38 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, L
     def partnerships_concerned(self, objects, form=None):
         memberships = Membership.objects.filter(organisation__in=objects)
         return set(memberships.values_list("partnership_id", flat=True))
+
+
+@admin.register(OrganisationIdentifier)
+class OrganisationIdentifierAdmin(admin.ModelAdmin):
+    """Every identifier in the directory, to look through by scheme. Read-only here: they are
+    added, corrected and removed on their organisation's page, so that each change is a version
+    of the organisation in its history."""
+
+    list_display = ["value", "scheme_label", "organisation", "register_link"]
+    list_filter = ["scheme"]
+    search_fields = ["value", "scheme_name", "organisation__name"]
+    ordering = ["scheme", "value"]
+    list_select_related = ["organisation"]
+    fields = ["organisation", "scheme", "scheme_name", "value", "register_link"]
+    readonly_fields = fields
+
+    @admin.display(description="scheme", ordering="scheme")
+    def scheme_label(self, obj):
+        return obj.scheme_label
+
+    @admin.display(description="register")
+    def register_link(self, obj):
+        return register_link(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # Partnerships

@@ -3,8 +3,10 @@
 The curator picks the record that survives and, field by field, which value it keeps. Everything
 that hangs off the other record moves to the survivor, so nothing is lost:
 
-- organisations: memberships, contacts (their organisation), agreement parties, and the
-  organisation ids in every open revision's data (members, contacts, agreement parties);
+- organisations: memberships, contacts (their organisation), agreement parties, identifiers
+  (an ODS code, a charity number: each names one organisation, so they cannot already be the
+  survivor's), and the organisation ids in every open revision's data (members, contacts,
+  agreement parties);
 - partnerships: memberships, contacts, agreements, activities, channels and editors, and the
   survivor's open revision is brought up to date with what moved in.
 
@@ -36,6 +38,7 @@ from partnerships.models import (
     Contact,
     Membership,
     Organisation,
+    OrganisationIdentifier,
     Partnership,
     PublicationState,
     Revision,
@@ -398,6 +401,8 @@ def merge_organisations(*, survivor, other, choices, user, reason=""):
                 result.folded += 1
 
         Contact.objects.filter(organisation=other).update(organisation=survivor)
+        # Unique across the directory, so none of them is the survivor's already.
+        OrganisationIdentifier.objects.filter(organisation=other).update(organisation=survivor)
 
         Party = Agreement.parties.through
         for party in Party.objects.filter(organisation=other):

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -21,6 +21,8 @@ from partnerships.models import (
     LocationPrecision,
     LocationSource,
     ModerationEvent,
+    Organisation,
+    OrganisationIdentifier,
     Partnership,
     PublicationState,
     Revision,
@@ -285,6 +287,26 @@ def _record(entry, result, *, commit):
 # A partnership that has never been published is edited in place: nobody but its editors and the
 # moderators can see it. Once published, edits go into a Revision and the public keeps seeing the
 # last approved version until a moderator approves the revision.
+
+
+@transaction.atomic
+def new_member_organisation(*, name, town, sector, identifier=None):
+    """An organisation that a lead names on the registration form and the directory does not
+    have yet, with the identifier they gave for it (a (scheme, value) pair, the value in its
+    stored form), if any. An identifier that another organisation holds is left off: the form
+    has already matched the row to any such organisation the lead may see, so the holder is one
+    they may not (another lead's draft), and the page behaves as if it did not exist. When the
+    curators merge the two, the identifier comes to the survivor."""
+    organisation = Organisation.objects.create(name=name, town=town, sector=sector)
+    if identifier:
+        scheme, value = identifier
+        if not OrganisationIdentifier.objects.filter(scheme=scheme, value=value).exists():
+            try:
+                with transaction.atomic():
+                    organisation.identifiers.create(scheme=scheme, value=value)
+            except IntegrityError:
+                pass  # given to another organisation a moment ago: the same as above
+    return organisation
 
 
 @transaction.atomic

@@ -4,8 +4,8 @@ A partnership's snapshot is a JSON-ready dict of everything an editor can change
 its activities and channels, its members, contacts and agreements. The editing form reads and
 writes snapshots; an edit to a published partnership is kept as a snapshot in a `Revision` until it
 is approved; approving writes it to the live rows with `apply_snapshot`. An organisation's snapshot
-holds its own fields (`snapshot_of_organisation`, `apply_organisation_snapshot`); its memberships
-belong to the partnerships' snapshots.
+holds its own fields and its identifiers (`snapshot_of_organisation`,
+`apply_organisation_snapshot`); its memberships belong to the partnerships' snapshots.
 
 The history (`partnerships.history`) keeps every applied change as a snapshot in this same format,
 so one `diff` describes a pending revision to a moderator and any step of an entry's history to a
@@ -14,9 +14,10 @@ curator: field by field, in words, with members, contacts and agreements matched
 
 from collections import namedtuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
+from partnerships.identifiers import Scheme
 from partnerships.models import (
     Activity,
     Agreement,
@@ -32,6 +33,7 @@ from partnerships.models import (
     MeetingFormat,
     Membership,
     Organisation,
+    OrganisationIdentifier,
     Partnership,
     Region,
     Role,
@@ -256,15 +258,43 @@ ORGANISATION_CHOICES = {
 
 
 def snapshot_of_organisation(organisation):
-    """The live organisation as a snapshot: its own fields (its memberships belong to the
-    partnerships' snapshots)."""
+    """The live organisation as a snapshot: its own fields and, when it has any, its
+    identifiers (its memberships belong to the partnerships' snapshots).
+
+    "identifiers" is left out when there are none, so the snapshot of an organisation without
+    identifiers is exactly what it was before identifiers existed: versions recorded then
+    still compare equal (no empty step in the history) and read as "no identifiers"."""
     fields = {name: getattr(organisation, name) for name in ORGANISATION_FIELDS if name != "region"}
     fields["region"] = organisation.region.slug if organisation.region_id else ""
-    return {"fields": fields}
+    snapshot = {"fields": fields}
+    identifiers = identifiers_of(organisation)
+    if identifiers:
+        snapshot["identifiers"] = identifiers
+    return snapshot
+
+
+def identifiers_of(organisation):
+    """The organisation's identifiers as a snapshot holds them: sorted {scheme, scheme_name,
+    value} dicts."""
+    rows = OrganisationIdentifier.objects.filter(organisation=organisation).values_list(
+        "scheme", "scheme_name", "value"
+    )
+    return [
+        {"scheme": scheme, "scheme_name": scheme_name, "value": value}
+        for scheme, scheme_name, value in sorted(rows)
+    ]
+
+
+def _identifier_key(item):
+    return (item.get("scheme") or "", item.get("scheme_name") or "", item.get("value") or "")
 
 
 def apply_organisation_snapshot(organisation, data):
-    """Write an organisation's snapshot to its live row."""
+    """Write an organisation's snapshot to its live row and its identifiers. A snapshot without
+    "identifiers" means none (see `snapshot_of_organisation`). An identifier that another
+    organisation holds by now stays with it: identifiers are unique, and a restore of one entry
+    never takes from another (an undone merge gives the survivor's back first, see
+    `history.undo`)."""
     fields = data["fields"]
     for name in ORGANISATION_FIELDS:
         if name == "region":
@@ -276,8 +306,33 @@ def apply_organisation_snapshot(organisation, data):
                 value = ""
             setattr(organisation, name, value)
     organisation.save()
+    _apply_identifiers(organisation, data.get("identifiers") or [])
     organisation.partnerships.all().refresh_member_names()  # its name, as search finds them by
     return organisation
+
+
+def _apply_identifiers(organisation, items):
+    wanted = {_identifier_key(item) for item in items if item.get("scheme") and item.get("value")}
+    held = {
+        (row.scheme, row.scheme_name, row.value): row
+        for row in OrganisationIdentifier.objects.filter(organisation=organisation)
+    }
+    for key, row in held.items():
+        if key not in wanted:
+            row.delete()
+    for scheme, scheme_name, value in sorted(wanted - set(held)):
+        taken = OrganisationIdentifier.objects.filter(
+            scheme=scheme, scheme_name=scheme_name, value=value
+        )
+        if taken.exists():
+            continue
+        try:
+            with transaction.atomic():
+                OrganisationIdentifier.objects.create(
+                    organisation=organisation, scheme=scheme, scheme_name=scheme_name, value=value
+                )
+        except IntegrityError:
+            continue  # taken by another organisation a moment ago, or no longer a valid row
 
 
 # Differences, in words ---------------------------------------------------------------------------
@@ -355,12 +410,44 @@ def diff_organisations(before, after, *, labels=None):
     """What changed between two organisation snapshots, as `Change` rows (see `diff`)."""
     before = before or {}
     labels = labels or Labels([before, after])
-    return _field_changes(
+    rows = _field_changes(
         ORGANISATION_FIELDS,
         ORGANISATION_CHOICES,
         before.get("fields") or {},
         after.get("fields") or {},
         labels,
+    )
+    change = _compare_identifiers(
+        "Identifiers", before.get("identifiers") or [], after.get("identifiers") or []
+    )
+    if change is not None:
+        rows.append(change)
+    return rows
+
+
+def identifier_text(item):
+    """An identifier of a snapshot in words: "NHS ODS code RMC"."""
+    scheme = item.get("scheme") or ""
+    if scheme == Scheme.OTHER:
+        label = item.get("scheme_name") or "Other"
+    else:
+        try:
+            label = Scheme(scheme).label
+        except ValueError:
+            label = scheme
+    return f"{label} {item.get('value') or ''}".strip()
+
+
+def _compare_identifiers(label, old, new):
+    """Identifiers are compared whole: a corrected number reads as one removed, one added."""
+    return _compare_items(
+        label,
+        old,
+        new,
+        key=_identifier_key,
+        describe=identifier_text,
+        name_of=identifier_text,
+        fields=[],
     )
 
 

@@ -30,6 +30,7 @@ from partnerships.models import (
     ModerationEvent,
     NotDuplicate,
     Organisation,
+    OrganisationIdentifier,
     Partnership,
     Place,
     PublicationState,
@@ -67,6 +68,9 @@ def make_one(model):
         ),
         CommunicationChannel: lambda: CommunicationChannel.objects.create(name="Carrier pigeon"),
         Organisation: lambda: partnership.memberships.first().organisation,
+        OrganisationIdentifier: lambda: OrganisationIdentifier.objects.create(
+            organisation=partnership.memberships.first().organisation, scheme="ods", value="RMC"
+        ),
         Partnership: lambda: partnership,
         Membership: lambda: partnership.memberships.first(),
         Contact: lambda: make_contact(partnership),
@@ -144,7 +148,9 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # moderation screens; the published-data version is bumped by the services, and the map
     # summary is built from the partnerships. History is written by every write path, never
     # by hand; duplicate pairs come from the scan and the curators' duplicates page.
+    # Identifiers are edited on their organisation's page, so that each change is in its history.
     written_by_the_site = (
+        OrganisationIdentifier,
         Place,
         GeocodeCache,
         Revision,
