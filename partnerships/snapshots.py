@@ -275,10 +275,8 @@ def snapshot_of_organisation(organisation):
 
 def identifiers_of(organisation):
     """The organisation's identifiers as a snapshot holds them: sorted {scheme, scheme_name,
-    value} dicts."""
-    rows = OrganisationIdentifier.objects.filter(organisation=organisation).values_list(
-        "scheme", "scheme_name", "value"
-    )
+    value} dicts. Reads `organisation.identifiers.all()`, so a prefetch saves the query."""
+    rows = [(i.scheme, i.scheme_name, i.value) for i in organisation.identifiers.all()]
     return [
         {"scheme": scheme, "scheme_name": scheme_name, "value": value}
         for scheme, scheme_name, value in sorted(rows)

@@ -510,10 +510,10 @@ def test_undoing_an_import_restores_the_directory_exactly(bolton):
     before = _state()
 
     organisations = csv_bytes(
-        "Name,Sector,Town,Website,Email\n"
-        "Bolton NHS Foundation Trust,NHS,Bolton,www.boltonft.nhs.uk,\n"
-        "Leigh Library,,Bolton,,leigh@example.org\n"
-        "Wigan Library,Public library,Bolton,,\n"
+        "Name,Sector,Town,Website,Email,ODS code\n"
+        "Bolton NHS Foundation Trust,NHS,Bolton,www.boltonft.nhs.uk,,RMC\n"
+        "Leigh Library,,Bolton,,leigh@example.org,\n"
+        "Wigan Library,Public library,Bolton,,,\n"
     )
     partnerships = csv_bytes(
         "Name,Summary,Area,Members,Lead\nBolton HIP,Libraries together,Bolton,"
@@ -529,6 +529,7 @@ def test_undoing_an_import_restores_the_directory_exactly(bolton):
     )
     imports.apply_run(run2, user=moderator)
     assert table and _state() != before
+    assert OrganisationIdentifier.objects.get().organisation == trust
 
     imports.undo(run2, user=moderator)
     imports.undo(run, user=moderator)
