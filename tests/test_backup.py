@@ -24,13 +24,14 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from partnerships import backups, history, matching, services
+from partnerships import backups, history, imports, matching, services
 from partnerships.models import (
     Activity,
     ChangeKind,
     CommunicationChannel,
     Decision,
     GeocodeCache,
+    ImportMapping,
     MapSummary,
     ModerationEvent,
     NotDuplicate,
@@ -136,6 +137,13 @@ def build_a_directory():
         run_after=timezone.now(),
         exception_class_path="",
         traceback="",
+    )
+    # An import (its run, where each entry came from, an identifier) and a saved column mapping.
+    data = b"ID,Name,Sector,Town,ODS code\nW-1,Wirral Libraries,Public library,Birkenhead,RBL\n"
+    run = imports.start_run(kind="organisations", file_name="wirral.csv", data=data, user=curator)
+    imports.apply_run(run, user=curator)
+    ImportMapping.objects.create(
+        name="Wirral", kind="organisations", columns={"id": "source_id"}, created_by=curator
     )
     # A file no row names (an upload whose row was deleted) is kept too.
     stray = Path(settings.MEDIA_ROOT) / "agreements" / "old" / "stray.txt"
