@@ -171,15 +171,17 @@ def import_columns(request, pk):
 
 
 def _entry_links(run, rows):
-    """(public or history address) of each imported entry on this page of rows, by id."""
+    """The history page of each entry on this page of rows that the import wrote, by id. (Not
+    the public page: an organisation has one only while a published partnership names it.)"""
     ids = [row["entry_id"] for row in rows if row.get("entry_id")]
     if run.state != ImportState.APPLIED or not ids:
         return {}
     if run.kind == ImportKind.ORGANISATIONS:
-        found = Organisation.objects.only("slug").in_bulk(ids)
-        return {pk: organisation.get_absolute_url() for pk, organisation in found.items()}
-    found = Partnership.objects.only("pk").in_bulk(ids)
-    return {pk: reverse("curation:partnership_history", args=[pk]) for pk in found}
+        model, url_name = Organisation, "curation:organisation_history"
+    else:
+        model, url_name = Partnership, "curation:partnership_history"
+    found = model.objects.filter(pk__in=ids).values_list("pk", flat=True)
+    return {pk: reverse(url_name, args=[pk]) for pk in found}
 
 
 @moderator_required

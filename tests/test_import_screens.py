@@ -109,7 +109,8 @@ def test_a_curator_uploads_checks_the_columns_previews_imports_and_undoes(curato
     assert library.town == "Bolton"
     page = page_text(curator_client.get(response["Location"]))
     assert "Imported: 2 new, 0 updated, 0 unchanged." in page
-    assert f'<a href="{library.get_absolute_url()}">Bolton Central Library</a>' in page
+    history_url = reverse("curation:organisation_history", args=[library.pk])
+    assert f'<a href="{history_url}">Bolton Central Library</a>' in page
     assert "Undo this import" in page
 
     undo_url = reverse("curation:import_undo", args=[run.pk])
