@@ -79,9 +79,10 @@ def import_list(request):
 def new_import(request):
     """Upload a file: it is checked (by its content, not its name) and kept as a run with a
     guessed column mapping, then the curator checks the columns."""
+    posted = request.method == "POST"
     form = NewImportForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if posted else None,
+        request.FILES if posted else None,
         initial={
             "kind": request.GET.get("kind", ImportKind.ORGANISATIONS),
             "source": request.GET.get("source", ""),
@@ -142,7 +143,9 @@ def import_columns(request, pk):
     run = _run(pk, with_data=True)
     if not _editable(request, run):
         return redirect("curation:import_run", pk=run.pk)
-    form = ColumnsForm(request.POST or None, run=run, samples=_samples(run))
+    form = ColumnsForm(
+        request.POST if request.method == "POST" else None, run=run, samples=_samples(run)
+    )
     if request.method == "POST" and form.is_valid():
         run.mapping = form.cleaned_data["mapping"]
         if run.kind == ImportKind.ORGANISATIONS:
@@ -234,12 +237,12 @@ def apply_import(request, pk):
     try:
         report = imports.apply_run(run, user=request.user)
     except imports.ImportRefused as refused:
+        errors = refused.report.counts["errors"]
         messages.error(
             request,
-            f"Nothing was imported: {refused.report.counts['errors']} "
-            f"row{'s' if refused.report.counts['errors'] != 1 else ''} have errors. Correct "
-            "the file and upload it again, or tick “Skip the rows with errors” to import the "
-            "others.",
+            f"Nothing was imported: {errors} {'row has' if errors == 1 else 'rows have'} errors. "
+            "Correct the file and upload it again, or tick “Skip the rows with errors” to import "
+            "the others.",
         )
     else:
         counts = report.counts
@@ -262,7 +265,7 @@ def undo_import(request, pk):
     if run.state != ImportState.APPLIED:
         messages.info(request, "Only an import that has been applied can be undone.")
         return redirect("curation:import_run", pk=run.pk)
-    form = UndoImportForm(request.POST or None)
+    form = UndoImportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             _change_set, kept = imports.undo(

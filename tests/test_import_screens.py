@@ -14,10 +14,11 @@ from partnerships.models import (
     ImportMapping,
     ImportRun,
     ImportState,
+    Membership,
     Organisation,
     Region,
 )
-from tests.factories import make_moderator, make_place, make_user
+from tests.factories import make_moderator, make_partnership, make_place, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -131,13 +132,29 @@ def test_rows_with_errors_stop_the_import_unless_the_curator_skips_them(curator_
 
     response = curator_client.post(reverse("curation:import_apply", args=[run.pk]))
     page = page_text(curator_client.get(response["Location"]))
-    assert "Nothing was imported: 1 row have errors." in page
+    assert "Nothing was imported: 1 row has errors." in page
     assert Organisation.objects.count() == 0
 
     curator_client.post(reverse("curation:import_apply", args=[run.pk]), {"skip_errors": "on"})
     run.refresh_from_db()
     assert (run.state, run.skip_errors, run.created) == (ImportState.APPLIED, True, 1)
     assert list(Organisation.objects.values_list("name", flat=True)) == ["Bolton Central Library"]
+
+
+def test_undoing_keeps_an_organisation_another_partnership_names_and_says_so(
+    curator_client, bolton
+):
+    run = preview(curator_client, uploaded_run(curator_client, LIBRARIES), {2: "town"})
+    curator_client.post(reverse("curation:import_apply", args=[run.pk]))
+    farnworth = Organisation.objects.get(name="Farnworth Library")
+    Membership.objects.create(partnership=make_partnership(), organisation=farnworth)
+
+    response = curator_client.post(reverse("curation:import_undo", args=[run.pk]))
+
+    page = page_text(curator_client.get(response["Location"]))
+    assert "Undone: 1 organisation the import created is removed" in page
+    assert "Kept, because other partnerships name them: “Farnworth Library”." in page
+    assert list(Organisation.objects.values_list("name", flat=True)) == ["Farnworth Library"]
 
 
 def test_an_import_cannot_be_applied_twice(curator_client, bolton):
