@@ -2,7 +2,9 @@
 
 from django import forms
 
+from partnerships import imports, spreadsheets
 from partnerships.merging import OTHER, SURVIVOR
+from partnerships.models import ImportKind, ImportMapping, Sector
 
 FIRST, SECOND = "first", "second"
 EMPTY = "(empty)"
@@ -74,3 +76,166 @@ class MergeForm(forms.Form):
             value = choice.first_value if source == FIRST else choice.second_value
             rows.append((choice.label, value))
         return rows
+
+
+# Importing ------------------------------------------------------------------------------------
+
+
+class NewImportForm(forms.Form):
+    """The first step of an import: what the file holds, the file, where it comes from, and
+    optionally a mapping saved from an earlier file of the same shape."""
+
+    kind = forms.ChoiceField(
+        label="What does the file list?",
+        choices=ImportKind.choices,
+        initial=ImportKind.ORGANISATIONS,
+        widget=forms.RadioSelect,
+    )
+    file = forms.FileField(
+        label="Spreadsheet",
+        help_text="A CSV file or an Excel workbook (.xlsx), with the column headings in the "
+        "first row.",
+    )
+    source = forms.CharField(
+        label="Source (optional)",
+        required=False,
+        max_length=100,
+        help_text="Where the list comes from, e.g. “North West networks spreadsheet”. Importing "
+        "a corrected file under the same source updates what the first one created; left empty, "
+        "the file's name is used.",
+    )
+    saved_mapping = forms.ModelChoiceField(
+        label="Saved column mapping (optional)",
+        queryset=ImportMapping.objects.all(),
+        required=False,
+        empty_label="None: guess from the headings",
+        help_text="How an earlier file of the same shape was read; headings it does not know "
+        "are guessed.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # The module's value at call time, so that a test can lower it.
+        if upload.size > spreadsheets.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; the most that can be imported "
+                f"at once is {spreadsheets.MAX_UPLOAD_BYTES / 1024 / 1024:g} MB. Split it into "
+                "smaller files."
+            )
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        saved, kind = cleaned.get("saved_mapping"), cleaned.get("kind")
+        if saved and kind and saved.kind != kind:
+            self.add_error(
+                "saved_mapping",
+                f"“{saved.name}” is a mapping for {saved.get_kind_display().lower()}; choose one "
+                f"for {ImportKind(kind).label.lower()}, or none.",
+            )
+        return cleaned
+
+
+PUBLISH_CHOICES = [
+    ("draft", "As drafts, for a curator to publish"),
+    ("published", "Published at once"),
+]
+
+
+class ColumnsForm(forms.Form):
+    """Which field each column of an uploaded file fills, with the run's options. A column's
+    help shows a few of its values, so that a curator can tell what it holds."""
+
+    def __init__(self, *args, run, samples, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.run = run
+        self.headings = []
+        choices = imports.field_choices(run.kind)
+        self.field_labels = dict(choices)
+        mapping = list(run.mapping) + [""] * (len(run.headers) - len(run.mapping))
+        for index, heading in enumerate(run.headers):
+            label = heading or f"Column {index + 1} (no heading)"
+            self.headings.append(label)
+            values = samples[index] if index < len(samples) else []
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=label,
+                choices=choices,
+                required=False,
+                initial=mapping[index],
+                help_text=(
+                    "For example: " + "; ".join(f"“{value}”" for value in values)
+                    if values
+                    else "Empty in the first rows."
+                ),
+            )
+        if run.kind == ImportKind.ORGANISATIONS:
+            self.fields["default_sector"] = forms.ChoiceField(
+                label="Sector of rows that give none (optional)",
+                choices=[("", "None: leave it empty"), *Sector.choices],
+                required=False,
+                initial=run.default_sector,
+            )
+        else:
+            self.fields["publish"] = forms.ChoiceField(
+                label="Import the partnerships",
+                choices=PUBLISH_CHOICES,
+                widget=forms.RadioSelect,
+                initial="published" if run.publish else "draft",
+            )
+        self.fields["save_as"] = forms.CharField(
+            label="Save this mapping as (optional)",
+            required=False,
+            max_length=100,
+            help_text="A name, e.g. “NW networks list”, to choose this mapping for the next file "
+            "of the same shape. A saved mapping of the same name is replaced.",
+        )
+
+    def column_fields(self):
+        return [self[f"column_{index}"] for index in range(len(self.run.headers))]
+
+    def option_fields(self):
+        return [
+            self[name] for name in ("default_sector", "publish", "save_as") if name in self.fields
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        mapping = [cleaned.get(f"column_{i}", "") or "" for i in range(len(self.run.headers))]
+        columns_of = {}
+        for index, name in enumerate(mapping):
+            if name:
+                columns_of.setdefault(name, []).append(index)
+        for name, indexes in columns_of.items():
+            if len(indexes) > 1:
+                headings = " and ".join(f"“{self.headings[i]}”" for i in indexes)
+                for index in indexes:
+                    self.add_error(
+                        f"column_{index}",
+                        f"{headings} both fill {self.field_labels[name]}; choose one column for "
+                        "it and ignore the other.",
+                    )
+        if "name" not in columns_of:
+            raise forms.ValidationError(
+                "No column fills Name: choose the column that holds the names, since an entry "
+                "cannot be imported without one."
+            )
+        cleaned["mapping"] = mapping
+        return cleaned
+
+
+class ApplyImportForm(forms.Form):
+    skip_errors = forms.BooleanField(
+        label="Skip the rows with errors and import the others",
+        required=False,
+        help_text="Left unticked, nothing is imported while any row has an error.",
+    )
+
+
+class UndoImportForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for undoing (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the history with the undo.",
+    )

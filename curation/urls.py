@@ -1,9 +1,9 @@
 """Screens for curators (moderators), all under /moderation/: the moderation queue, history and
-restore, duplicates and merge. Only moderators reach them; everyone else gets a 404."""
+restore, duplicates and merge, imports. Only moderators reach them; everyone else gets a 404."""
 
 from django.urls import path
 
-from curation import duplicates, history, moderation
+from curation import duplicates, history, importing, moderation
 
 app_name = "curation"
 
@@ -58,4 +58,16 @@ urlpatterns: list = [
         name="merge",
     ),
     path("moderation/duplicates/<str:kind>/<int:pk>/merged/", duplicates.merged, name="merged"),
+    # Importing spreadsheets (curation/importing.py, partnerships/imports.py).
+    path("moderation/imports/", importing.import_list, name="imports"),
+    path("moderation/imports/new/", importing.new_import, name="import_new"),
+    path(
+        "moderation/imports/template/<slug:kind>.<slug:file_format>",
+        importing.import_template,
+        name="import_template",
+    ),
+    path("moderation/imports/<int:pk>/", importing.import_run, name="import_run"),
+    path("moderation/imports/<int:pk>/columns/", importing.import_columns, name="import_columns"),
+    path("moderation/imports/<int:pk>/apply/", importing.apply_import, name="import_apply"),
+    path("moderation/imports/<int:pk>/undo/", importing.undo_import, name="import_undo"),
 ]

@@ -33,6 +33,8 @@ from partnerships.models import (
     DuplicateCandidate,
     DuplicateScan,
     GeocodeCache,
+    ImportMapping,
+    ImportRun,
     LocationPrecision,
     LocationSource,
     MapGridCell,
@@ -1226,3 +1228,59 @@ class DuplicateScanAdmin(ReadOnlyAdmin):
     ordering = ["-started_at", "-pk"]
     fields = list_display
     readonly_fields = fields
+
+
+# Imports: made on the curators' import screens (curation/importing.py), read here. A run's file and
+# preview are never edited; a saved mapping may be renamed or deleted.
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "file_name",
+        "kind",
+        "source",
+        "state",
+        "rows",
+        "created",
+        "updated",
+        "unchanged",
+        "errors",
+        "not_placed",
+        "run_by",
+        "created_at",
+    ]
+    list_filter = ["kind", "state", "created_at"]
+    search_fields = ["file_name", "source"]
+    ordering = ["-created_at", "-pk"]
+    list_select_related = ["run_by"]
+    fields = [
+        ("file_name", "kind", "source"),
+        "state",
+        ("rows", "created", "updated", "unchanged", "skipped", "errors", "not_placed"),
+        "headers",
+        "mapping",
+        ("default_sector", "publish", "skip_errors"),
+        ("run_by", "created_at"),
+        ("applied_at", "change_set"),
+        ("undone_at", "undo_change_set"),
+    ]
+    readonly_fields = [
+        name for group in fields for name in (group if isinstance(group, tuple) else (group,))
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data", "preview")
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "created_by", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    list_select_related = ["created_by"]
+    fields = ["name", "kind", "columns", "created_by", "updated_at"]
+    readonly_fields = ["kind", "columns", "created_by", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False

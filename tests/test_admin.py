@@ -24,6 +24,8 @@ from partnerships.models import (
     DuplicateKind,
     DuplicateScan,
     GeocodeCache,
+    ImportMapping,
+    ImportRun,
     MapGridCell,
     MapSummary,
     Membership,
@@ -111,6 +113,17 @@ def make_one(model):
             partnership_b=make_partnership(),
         ),
         DuplicateScan: lambda: DuplicateScan.objects.create(finished_at=timezone.now()),
+        ImportRun: lambda: ImportRun.objects.create(
+            kind="organisations",
+            source="NW list",
+            file_name="nw.csv",
+            data=b"Name\nBolton Library\n",
+            headers=["Name"],
+            mapping=["name"],
+        ),
+        ImportMapping: lambda: ImportMapping.objects.create(
+            name="NW list", kind="organisations", columns={"name": "name"}
+        ),
     }
     return builders[model]()
 
@@ -147,8 +160,10 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # than being typed in; revisions and moderation events are written by the editing and
     # moderation screens; the published-data version is bumped by the services, and the map
     # summary is built from the partnerships. History is written by every write path, never
-    # by hand; duplicate pairs come from the scan and the curators' duplicates page.
-    # Identifiers are edited on their organisation's page, so that each change is in its history.
+    # by hand; duplicate pairs come from the scan and the curators' duplicates page; imports and
+    # their saved mappings come from the curators' import screens, and where each imported entry
+    # came from from the imports. Identifiers are edited on their organisation's page, so that
+    # each change is in its history.
     written_by_the_site = (
         OrganisationIdentifier,
         Place,
@@ -163,6 +178,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         DuplicateCandidate,
         NotDuplicate,
         DuplicateScan,
+        ImportRun,
+        ImportMapping,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)

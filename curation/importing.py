@@ -1,0 +1,330 @@
+"""The curators' import screens: upload a spreadsheet, check how its columns are read, preview
+what importing it would do, import it, and undo an import. They only call the import engine
+(`partnerships.imports`, `partnerships.spreadsheets`); what a row becomes is decided there.
+
+Only moderators reach them (`moderator_required`): someone signed out is sent to sign in and
+anyone else gets a 404."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from curation.forms import ApplyImportForm, ColumnsForm, NewImportForm, UndoImportForm
+from curation.permissions import moderator_required
+from partnerships import imports, spreadsheets
+from partnerships.models import (
+    ImportKind,
+    ImportMapping,
+    ImportRun,
+    ImportState,
+    Organisation,
+    Partnership,
+)
+
+RUNS_PER_PAGE = 20
+ROWS_PER_PAGE = 100
+# Error sentences listed at the top of a preview; every row's errors are also in the table.
+ERRORS_LISTED = 200
+SAMPLES = 3
+SAMPLE_LENGTH = 60
+TEMPLATE_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MEMBERS_EXAMPLE_MEMBER = "Bolton Central Library"
+
+
+def _trail(*extra):
+    return [
+        ("Moderation queue", reverse("curation:queue")),
+        ("Imports", reverse("curation:imports")),
+        *extra,
+    ]
+
+
+def _run(pk, *, with_data=False):
+    runs = ImportRun.objects.select_related("run_by")
+    if not with_data:
+        runs = runs.defer("data")
+    return get_object_or_404(runs, pk=pk)
+
+
+@moderator_required
+@require_safe
+def import_list(request):
+    """Past imports, newest first, with what each did."""
+    runs = ImportRun.objects.select_related("run_by").defer("data", "preview", "headers")
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "curation/imports.html",
+        {
+            "page": page,
+            "templates": [
+                (kind, label, file_format)
+                for kind, label in ImportKind.choices
+                for file_format in TEMPLATE_FORMATS
+            ],
+            "trail": [("Moderation queue", reverse("curation:queue"))],
+        },
+    )
+
+
+@moderator_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def new_import(request):
+    """Upload a file: it is checked (by its content, not its name) and kept as a run with a
+    guessed column mapping, then the curator checks the columns."""
+    posted = request.method == "POST"
+    form = NewImportForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial={
+            "kind": request.GET.get("kind", ImportKind.ORGANISATIONS),
+            "source": request.GET.get("source", ""),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            run = imports.start_run(
+                kind=form.cleaned_data["kind"],
+                file_name=upload.name,
+                data=upload.read(),
+                source=form.cleaned_data["source"].strip(),
+                user=request.user,
+                saved_mapping=form.cleaned_data["saved_mapping"],
+            )
+        except spreadsheets.SpreadsheetError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("curation:import_columns", pk=run.pk)
+    return render(
+        request,
+        "curation/import_new.html",
+        {"form": form, "trail": _trail()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _samples(run):
+    """A few non-empty values of each column, from the first rows of the file."""
+    table = spreadsheets.read_table(bytes(run.data), run.file_name)
+    samples = [[] for _ in run.headers]
+    for _number, cells in table.rows:
+        for index, cell in enumerate(cells[: len(samples)]):
+            text = " ".join(str(cell if cell is not None else "").split())
+            if text and len(samples[index]) < SAMPLES and text not in samples[index]:
+                if len(text) > SAMPLE_LENGTH:
+                    text = text[: SAMPLE_LENGTH - 1] + "…"
+                samples[index].append(text)
+        if all(len(values) == SAMPLES for values in samples):
+            break
+    return samples
+
+
+def _editable(request, run):
+    """Whether the run can still be changed; if not, say so."""
+    if run.state in (ImportState.UPLOADED, ImportState.PREVIEWED):
+        return True
+    messages.info(request, "This file has been imported: start a new import to change it.")
+    return False
+
+
+@moderator_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def import_columns(request, pk):
+    """Which field each column fills (the guess, or a saved mapping's, preselected), and the
+    run's options; on POST, the dry run, then the preview."""
+    run = _run(pk, with_data=True)
+    if not _editable(request, run):
+        return redirect("curation:import_run", pk=run.pk)
+    form = ColumnsForm(
+        request.POST if request.method == "POST" else None, run=run, samples=_samples(run)
+    )
+    if request.method == "POST" and form.is_valid():
+        run.mapping = form.cleaned_data["mapping"]
+        if run.kind == ImportKind.ORGANISATIONS:
+            run.default_sector = form.cleaned_data["default_sector"]
+        else:
+            run.publish = form.cleaned_data["publish"] == "published"
+        name = form.cleaned_data["save_as"].strip()
+        if name:
+            ImportMapping.objects.update_or_create(
+                kind=run.kind,
+                name=name,
+                defaults={
+                    "columns": imports.mapping_to_save(run.headers, run.mapping),
+                    "created_by": request.user,
+                },
+            )
+            messages.success(request, f"The mapping is saved as “{name}”.")
+        imports.preview_run(run)
+        return redirect("curation:import_run", pk=run.pk)
+    return render(
+        request,
+        "curation/import_columns.html",
+        {"run": run, "form": form, "trail": _trail()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _entry_links(run, rows):
+    """The history page of each entry on this page of rows that the import wrote, by id. (Not
+    the public page: an organisation has one only while a published partnership names it.)"""
+    ids = [row["entry_id"] for row in rows if row.get("entry_id")]
+    if run.state != ImportState.APPLIED or not ids:
+        return {}
+    if run.kind == ImportKind.ORGANISATIONS:
+        model, url_name = Organisation, "curation:organisation_history"
+    else:
+        model, url_name = Partnership, "curation:partnership_history"
+    found = model.objects.filter(pk__in=ids).values_list("pk", flat=True)
+    return {pk: reverse(url_name, args=[pk]) for pk in found}
+
+
+@moderator_required
+@require_safe
+def import_run(request, pk):
+    """A run's preview (before it is imported) or its result (after): the counts, every error
+    as a sentence, and each row with what it would do or did, a page at a time."""
+    run = _run(pk)
+    if run.state == ImportState.UPLOADED:
+        return redirect("curation:import_columns", pk=run.pk)
+    rows = run.preview.get("rows", [])
+    error_messages = [message for row in rows for message in row.get("messages", [])]
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    links = _entry_links(run, page.object_list)
+    return render(
+        request,
+        "curation/import_run.html",
+        {
+            "run": run,
+            "page": page,
+            "rows": [(row, links.get(row.get("entry_id"))) for row in page.object_list],
+            "error_messages": error_messages[:ERRORS_LISTED],
+            "more_errors": max(len(error_messages) - ERRORS_LISTED, 0),
+            "placed_at_region": run.preview.get("placed_at_region", 0),
+            "outcomes": imports.Outcome.LABELS,
+            "form": ApplyImportForm(initial={"skip_errors": run.skip_errors}),
+            "can_apply": run.state == ImportState.PREVIEWED,
+            "can_undo": run.state == ImportState.APPLIED,
+            "reupload_url": reverse("curation:import_new")
+            + "?"
+            + urlencode({"kind": run.kind, "source": run.source}),
+            "trail": _trail(),
+        },
+    )
+
+
+@moderator_required
+@require_POST
+def apply_import(request, pk):
+    """Import the run's file as previewed: all of it, or nothing when rows have errors and the
+    curator did not ask to skip them."""
+    run = _run(pk, with_data=True)
+    if run.state != ImportState.PREVIEWED:
+        messages.error(request, "This file cannot be imported again: start a new import.")
+        return redirect("curation:import_run", pk=run.pk)
+    form = ApplyImportForm(request.POST)
+    form.is_valid()  # a checkbox: always valid
+    run.skip_errors = form.cleaned_data.get("skip_errors", False)
+    run.save(update_fields=["skip_errors"])
+    try:
+        report = imports.apply_run(run, user=request.user)
+    except imports.ImportRefused as refused:
+        errors = refused.report.counts["errors"]
+        messages.error(
+            request,
+            f"Nothing was imported: {errors} {'row has' if errors == 1 else 'rows have'} errors. "
+            "Correct the file and upload it again, or tick “Skip the rows with errors” to import "
+            "the others.",
+        )
+    else:
+        counts = report.counts
+        messages.success(
+            request,
+            f"Imported: {counts['created']} new, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged"
+            + (f", {counts['errors']} rows with errors skipped" if counts["errors"] else "")
+            + ".",
+        )
+    return redirect("curation:import_run", pk=run.pk)
+
+
+@moderator_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def undo_import(request, pk):
+    """What undoing an import does (GET), then undo it (POST): what it created is removed,
+    unless another partnership names it since, and what it changed goes back."""
+    run = _run(pk)
+    if run.state != ImportState.APPLIED:
+        messages.info(request, "Only an import that has been applied can be undone.")
+        return redirect("curation:import_run", pk=run.pk)
+    form = UndoImportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _change_set, kept = imports.undo(
+                run, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except imports.UndoRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            removed = run.created - len(kept)
+            text = (
+                f"Undone: {removed} {_entries(run, removed)} the import created "
+                f"{'is' if removed == 1 else 'are'} removed and {run.updated} it changed "
+                f"{'is' if run.updated == 1 else 'are'} back as before."
+            )
+            if kept:
+                names = "; ".join(f"“{organisation.name}”" for organisation in kept)
+                text += f" Kept, because other partnerships name them: {names}."
+            messages.success(request, text)
+        return redirect("curation:import_run", pk=run.pk)
+    return render(
+        request,
+        "curation/import_undo.html",
+        {
+            "run": run,
+            "form": form,
+            "trail": _trail((run.file_name, reverse("curation:import_run", args=[run.pk]))),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _entries(run, count):
+    word = "organisation" if run.kind == ImportKind.ORGANISATIONS else "partnership"
+    return word if count == 1 else f"{word}s"
+
+
+@moderator_required
+@require_safe
+def import_template(request, kind, file_format):
+    """An empty spreadsheet to fill in: every column the import understands, one example row;
+    a partnerships workbook has a second sheet of members."""
+    if kind not in ImportKind.values or file_format not in TEMPLATE_FORMATS:
+        raise Http404
+    headings, example = imports.template(kind)
+    if file_format == "csv":
+        content = spreadsheets.csv_bytes(headings, [example])
+    else:
+        sheets = [(ImportKind(kind).label, headings, [example])]
+        if kind == ImportKind.PARTNERSHIPS:
+            sheets.append(_members_sheet(headings, example))
+        content = spreadsheets.xlsx_bytes(sheets)
+    response = HttpResponse(content, content_type=TEMPLATE_FORMATS[file_format])
+    response["Content-Disposition"] = f'attachment; filename="{kind}-import-template.{file_format}"'
+    return response
+
+
+def _members_sheet(headings, example):
+    """The "Members" sheet: a row per member of a partnership named on the first sheet."""
+    partnership = example[headings.index("Name")] if "Name" in headings else ""
+    labels = [f.label for f in imports.MEMBER_SHEET_FIELDS]
+    examples = {"partnership": partnership, "member": MEMBERS_EXAMPLE_MEMBER, "role": "Member"}
+    return ("Members", labels, [[examples[f.name] for f in imports.MEMBER_SHEET_FIELDS]])
