@@ -97,11 +97,13 @@ class Command(BaseCommand):
                 )
             )
         if report.has_errors:
+            errors = counts["errors"]
+            wrong = "1 row has an error" if errors == 1 else f"{errors} rows have errors"
             if options["dry_run"] or report.applied:
-                raise CommandError(f"{counts['errors']} rows have errors.")
+                raise CommandError(f"{wrong}.")
             raise CommandError(
-                f"{counts['errors']} rows have errors; nothing was imported. Correct them, or "
-                "use --skip-errors to import the other rows."
+                f"{wrong}; nothing was imported. Correct the file, or use --skip-errors to "
+                "import the other rows."
             )
 
     def _saved_mapping(self, kind, name):
