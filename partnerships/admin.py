@@ -33,6 +33,7 @@ from partnerships.models import (
     DuplicateCandidate,
     DuplicateScan,
     GeocodeCache,
+    ImportedRecord,
     ImportMapping,
     ImportRun,
     LocationPrecision,
@@ -1284,3 +1285,15 @@ class ImportMappingAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ImportedRecord)
+class ImportedRecordAdmin(ReadOnlyAdmin):
+    """Where each imported entry came from: written by imports, read here."""
+
+    list_display = ["source", "key", "kind", "organisation", "partnership", "last_run"]
+    list_filter = ["kind", "source"]
+    search_fields = ["source", "key", "organisation__name", "partnership__name"]
+    list_select_related = ["organisation", "partnership", "last_run"]
+    fields = ["kind", "source", "key", "organisation", "partnership", "first_run", "last_run"]
+    readonly_fields = fields

@@ -24,6 +24,7 @@ from partnerships.models import (
     DuplicateKind,
     DuplicateScan,
     GeocodeCache,
+    ImportedRecord,
     ImportMapping,
     ImportRun,
     MapGridCell,
@@ -124,6 +125,9 @@ def make_one(model):
         ImportMapping: lambda: ImportMapping.objects.create(
             name="NW list", kind="organisations", columns={"name": "name"}
         ),
+        ImportedRecord: lambda: ImportedRecord.objects.create(
+            kind="organisations", source="NW list", key="NW-1", organisation=make_organisation()
+        ),
     }
     return builders[model]()
 
@@ -180,6 +184,7 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         DuplicateScan,
         ImportRun,
         ImportMapping,
+        ImportedRecord,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)
