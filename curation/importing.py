@@ -236,6 +236,9 @@ def apply_import(request, pk):
     run.save(update_fields=["skip_errors"])
     try:
         report = imports.apply_run(run, user=request.user)
+    except imports.ImportClosed:
+        # Another curator imported it a moment ago.
+        messages.error(request, "This file has been imported already; nothing was written.")
     except imports.ImportRefused as refused:
         errors = refused.report.counts["errors"]
         messages.error(
@@ -291,10 +294,17 @@ def undo_import(request, pk):
         {
             "run": run,
             "form": form,
+            "changed_since": [(entry, _history_url(entry)) for entry in imports.later_changes(run)],
             "trail": _trail((run.file_name, reverse("curation:import_run", args=[run.pk]))),
         },
         status=400 if form.errors else 200,
     )
+
+
+def _history_url(entry):
+    if isinstance(entry, Partnership):
+        return reverse("curation:partnership_history", args=[entry.pk])
+    return reverse("curation:organisation_history", args=[entry.pk])
 
 
 def _entries(run, count):

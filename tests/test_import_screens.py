@@ -157,6 +157,26 @@ def test_undoing_keeps_an_organisation_another_partnership_names_and_says_so(
     assert list(Organisation.objects.values_list("name", flat=True)) == ["Farnworth Library"]
 
 
+def test_the_undo_page_names_entries_edited_since_the_import(curator_client, bolton):
+    from partnerships import history
+    from partnerships.models import ChangeKind
+
+    run = preview(curator_client, uploaded_run(curator_client, LIBRARIES), {2: "town"})
+    curator_client.post(reverse("curation:import_apply", args=[run.pk]))
+    page = page_text(curator_client.get(reverse("curation:import_undo", args=[run.pk])))
+    assert "Changed since the import" not in page
+
+    farnworth = Organisation.objects.get(name="Farnworth Library")
+    farnworth.website = "https://farnworth.example.org"
+    farnworth.save()
+    history.record(farnworth, kind=ChangeKind.ADMIN_EDIT)
+
+    response = curator_client.get(reverse("curation:import_undo", args=[run.pk]))
+    page = page_text(response)
+    assert "Changed since the import" in page
+    assert reverse("curation:organisation_history", args=[farnworth.pk]) in page
+
+
 def test_an_import_cannot_be_applied_twice(curator_client, bolton):
     run = preview(curator_client, uploaded_run(curator_client, LIBRARIES))
     curator_client.post(reverse("curation:import_apply", args=[run.pk]))
