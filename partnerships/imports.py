@@ -76,7 +76,7 @@ from partnerships.models import (
     Version,
 )
 from partnerships.snapshots import snapshot_of_new
-from partnerships.spreadsheets import Formula, read_table
+from partnerships.spreadsheets import Formula, SpreadsheetError, read_table
 
 CHUNK = 500
 
@@ -2109,16 +2109,35 @@ def undo(run, *, user, reason=""):
 # Runs: what the screens and the command call ----------------------------------------------------
 
 
-def start_run(*, kind, file_name, data, source="", user=None, saved_mapping=None):
-    """Check and read an uploaded file and keep it as an ImportRun with a guessed column
-    mapping (a saved mapping's choices first). Raises SpreadsheetError for a file that cannot
-    be read."""
+def start_run(
+    *,
+    kind,
+    file_name,
+    data,
+    source="",
+    user=None,
+    saved_mapping=None,
+    members_file_name="",
+    members_data=b"",
+):
+    """Check and read an uploaded file (and, for partnerships, an optional second file listing
+    members a row each) and keep it as an ImportRun with a guessed column mapping (a saved
+    mapping's choices first). Raises SpreadsheetError for a file that cannot be read."""
     table = read_table(data, file_name)
+    if members_data:
+        if kind != ImportKind.PARTNERSHIPS:
+            raise SpreadsheetError("Only a partnerships import can take a file of members.")
+        try:
+            read_table(members_data, members_file_name)
+        except SpreadsheetError as error:
+            raise SpreadsheetError(f"The members file: {error}") from error
     return ImportRun.objects.create(
         kind=kind,
         source=(source or default_source(file_name))[:100],
         file_name=file_name[:255],
         data=data,
+        members_file_name=members_file_name[:255] if members_data else "",
+        members_data=members_data or b"",
         headers=table.headers,
         mapping=guess_mapping(kind, table.headers, saved_mapping),
         run_by=user if getattr(user, "is_authenticated", False) else None,
@@ -2133,6 +2152,9 @@ def default_source(file_name):
 
 def importer_for(run, *, user=None):
     table = read_table(bytes(run.data), run.file_name)
+    if run.members_data:
+        # A second file of members takes the place of a workbook's "Members" sheet.
+        table.members = read_table(bytes(run.members_data), run.members_file_name)
     return Importer(
         run.kind,
         table,

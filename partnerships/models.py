@@ -1645,6 +1645,10 @@ class ImportRun(models.Model):
     )
     file_name = models.CharField(max_length=255)
     data = models.BinaryField(editable=False)
+    members_file_name = models.CharField(
+        max_length=255, blank=True, help_text="A second file listing members, a row each."
+    )
+    members_data = models.BinaryField(default=b"", blank=True, editable=False)
     headers = models.JSONField(default=list, editable=False)
     mapping = models.JSONField(default=list, editable=False, help_text="Field of each column.")
     default_sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)

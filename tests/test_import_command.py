@@ -170,3 +170,28 @@ def test_publish_publishes_the_imported_partnerships(tmp_path, bolton):
     partnership = Partnership.objects.get()
     assert partnership.publication_state == PublicationState.PUBLISHED
     assert partnership.memberships.count() == 2
+
+
+def test_members_may_come_in_a_second_file(tmp_path, bolton):
+    make_organisation(name="Bolton Library Service", town="Bolton")
+    trust = make_organisation(name="Bolton NHS Foundation Trust", town="Bolton")
+    networks = write(tmp_path, "ID,Name,Summary,Area\nN1,Bolton HIP,Together,Bolton\n", "n.csv")
+    members = write(
+        tmp_path,
+        "Partnership,Member,Role\nN1,Bolton Library Service,\n"
+        "N1,Bolton NHS Foundation Trust,Lead\n",
+        "m.csv",
+    )
+
+    out, error = run_command(networks, kind="partnerships", members=members, dry_run=True)
+    assert error is None, out
+    assert "1 row: 1 new" in out
+
+    out, error = run_command(networks, kind="partnerships", members=members)
+    assert error is None, out
+    partnership = Partnership.objects.get()
+    assert partnership.memberships.get(role="lead").organisation == trust
+    assert partnership.memberships.count() == 2
+
+    _out, error = run_command(networks, kind="organisations", members=members)
+    assert "--members is for a partnerships import" in str(error)

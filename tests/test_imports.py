@@ -597,3 +597,61 @@ def test_an_import_is_applied_once_and_undo_names_entries_changed_since(bolton):
     library.save()
     history.record(library, kind=ChangeKind.ADMIN_EDIT, user=moderator)
     assert imports.later_changes(run) == [library]
+
+
+def _members_fixture():
+    trust = make_organisation(name="Bolton NHS Foundation Trust", town="Bolton")
+    OrganisationIdentifier.objects.create(organisation=trust, scheme="ods", value="RMC")
+    library = make_organisation(name="Bolton Library Service", town="Bolton")
+    return trust, library
+
+
+def test_a_workbook_may_list_members_on_a_second_sheet(bolton):
+    trust, library = _members_fixture()
+    workbook = Workbook()
+    first = workbook.active
+    first.append(["Name", "Summary", "Area"])
+    first.append(["Bolton HIP", "Libraries together", "Bolton"])
+    members = workbook.create_sheet("Members")
+    members.append(["Partnership", "Member", "Role"])
+    members.append(["Bolton HIP", "ODS code: RMC", "Lead"])
+    members.append(["Bolton HIP", "Bolton Library Service", "Member"])
+    members.append(["Nowhere Network", "Bolton Library Service", ""])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    report = importer(out.getvalue(), kind=ImportKind.PARTNERSHIPS).dry_run()
+    assert report.error_messages() == [
+        "Members sheet, row 4: no row of the first sheet is the partnership “Nowhere Network”."
+    ]
+    report = importer(
+        out.getvalue(), kind=ImportKind.PARTNERSHIPS, skip_errors=True, user=make_moderator()
+    ).apply()
+    assert report.counts["created"] == 1
+    roles = dict(Membership.objects.values_list("organisation_id", "role"))
+    assert roles == {trust.pk: "lead", library.pk: "member"}
+
+
+def test_a_csv_of_partnerships_may_come_with_a_second_file_of_members(bolton):
+    trust, library = _members_fixture()
+    moderator = make_moderator()
+    run = imports.start_run(
+        kind="partnerships",
+        file_name="networks.csv",
+        data=csv_bytes("ID,Name,Summary,Area\nN1,Bolton HIP,Libraries together,Bolton\n"),
+        members_file_name="members.csv",
+        members_data=csv_bytes("Partnership,Member,Role\nN1,RMC,lead\nN1,Bolton Libraries,\n"),
+        user=moderator,
+    )
+    imports.apply_run(run, user=moderator)
+    roles = dict(Membership.objects.values_list("organisation_id", "role"))
+    assert roles == {trust.pk: "lead", library.pk: "member"}
+
+    with pytest.raises(spreadsheets.SpreadsheetError, match="The members file: The file is not"):
+        imports.start_run(
+            kind="partnerships",
+            file_name="networks.csv",
+            data=csv_bytes("Name\nX\n"),
+            members_file_name="members.csv",
+            members_data=b"\x00\x01",
+        )

@@ -3,6 +3,7 @@ engine as the curators' import screens (`partnerships/imports.py`).
 
     manage.py import_directory libraries.csv --kind organisations --dry-run
     manage.py import_directory networks.xlsx --kind partnerships --mapping "NW networks" --publish
+    manage.py import_directory networks.csv --kind partnerships --members members.csv
 
 It prints how it read the columns (heading → field, or "ignored"), then the report: how many rows
 are new, updated, unchanged, skipped or wrong, each error as a sentence, and for updates the
@@ -59,6 +60,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--user", help="Username the import is attributed to.")
         parser.add_argument(
+            "--members",
+            metavar="FILE",
+            help="For partnerships: a second CSV or .xlsx file listing members a row each "
+            "(columns Partnership, Member, Role), as a workbook's “Members” sheet would.",
+        )
+        parser.add_argument(
             "--show-updates",
             type=int,
             default=UPDATES_SHOWN,
@@ -72,15 +79,16 @@ class Command(BaseCommand):
             data = path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror or error}.") from error
+        members = self._members(kind, options["members"])
         saved = self._saved_mapping(kind, options["mapping"])
         user = self._user(options["user"])
         source = options["source"] or imports.default_source(path.name)
 
         try:
             if options["dry_run"]:
-                report = self._dry_run(kind, data, path.name, saved, source, options)
+                report = self._dry_run(kind, data, path.name, saved, source, members, options)
             else:
-                report = self._apply(kind, data, path.name, saved, source, user, options)
+                report = self._apply(kind, data, path.name, saved, source, user, members, options)
         except SpreadsheetError as error:
             raise CommandError(f"{path}: {error}") from error
 
@@ -106,6 +114,18 @@ class Command(BaseCommand):
                 "import the other rows."
             )
 
+    def _members(self, kind, name):
+        """(file name, bytes) of the members file, or ("", b"")."""
+        if not name:
+            return "", b""
+        if kind != ImportKind.PARTNERSHIPS:
+            raise CommandError("--members is for a partnerships import.")
+        path = Path(name)
+        try:
+            return path.name, path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror or error}.") from error
+
     def _saved_mapping(self, kind, name):
         if not name:
             return None
@@ -126,8 +146,13 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user “{username}”.") from None
 
-    def _dry_run(self, kind, data, file_name, saved, source, options):
+    def _dry_run(self, kind, data, file_name, saved, source, members, options):
         table = read_table(data, file_name)
+        if members[1]:
+            try:
+                table.members = read_table(members[1], members[0])
+            except SpreadsheetError as error:
+                raise SpreadsheetError(f"The members file: {error}") from error
         mapping = imports.guess_mapping(kind, table.headers, saved)
         self._print_mapping(kind, table.headers, mapping)
         importer = imports.Importer(
@@ -141,7 +166,7 @@ class Command(BaseCommand):
         )
         return importer.dry_run()
 
-    def _apply(self, kind, data, file_name, saved, source, user, options):
+    def _apply(self, kind, data, file_name, saved, source, user, members, options):
         run = imports.start_run(
             kind=kind,
             file_name=file_name,
@@ -149,6 +174,8 @@ class Command(BaseCommand):
             source=source,
             user=user,
             saved_mapping=saved,
+            members_file_name=members[0],
+            members_data=members[1],
         )
         run.default_sector = options["default_sector"]
         run.publish = options["publish"]
@@ -174,7 +201,8 @@ class Command(BaseCommand):
     def _print_report(self, report, show_updates):
         counts = report.counts
         self.stdout.write(
-            f"{counts['rows']} rows: {counts['created']} new, {counts['updated']} updated, "
+            f"{counts['rows']} {'row' if counts['rows'] == 1 else 'rows'}: "
+            f"{counts['created']} new, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged, {counts['skipped']} skipped, "
             f"{counts['errors']} errors, {counts['not_placed']} not placed."
         )
