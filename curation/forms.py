@@ -96,6 +96,13 @@ class NewImportForm(forms.Form):
         help_text="A CSV file or an Excel workbook (.xlsx), with the column headings in the "
         "first row.",
     )
+    members_file = forms.FileField(
+        label="Members file (optional, partnerships only)",
+        required=False,
+        help_text="A second CSV or .xlsx file listing the partnerships' members a row each, "
+        "with the columns Partnership (its name or ID), Member (a name or an identifier such as "
+        "“ODS code: RMC”) and Role; instead of a Members column or a workbook's Members sheet.",
+    )
     source = forms.CharField(
         label="Source (optional)",
         required=False,
@@ -114,7 +121,13 @@ class NewImportForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
+        return self._within_limit(self.cleaned_data["file"])
+
+    def clean_members_file(self):
+        upload = self.cleaned_data.get("members_file")
+        return self._within_limit(upload) if upload else upload
+
+    def _within_limit(self, upload):
         # The module's value at call time, so that a test can lower it.
         if upload.size > spreadsheets.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
@@ -127,6 +140,11 @@ class NewImportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         saved, kind = cleaned.get("saved_mapping"), cleaned.get("kind")
+        if cleaned.get("members_file") and kind and kind != ImportKind.PARTNERSHIPS:
+            self.add_error(
+                "members_file",
+                "A members file goes with a list of partnerships, not organisations.",
+            )
         if saved and kind and saved.kind != kind:
             self.add_error(
                 "saved_mapping",

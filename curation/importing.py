@@ -89,7 +89,7 @@ def new_import(request):
         },
     )
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
+        upload, members = form.cleaned_data["file"], form.cleaned_data["members_file"]
         try:
             run = imports.start_run(
                 kind=form.cleaned_data["kind"],
@@ -98,9 +98,12 @@ def new_import(request):
                 source=form.cleaned_data["source"].strip(),
                 user=request.user,
                 saved_mapping=form.cleaned_data["saved_mapping"],
+                members_file_name=members.name if members else "",
+                members_data=members.read() if members else b"",
             )
         except spreadsheets.SpreadsheetError as error:
-            form.add_error("file", str(error))
+            field = "members_file" if str(error).startswith("The members file") else "file"
+            form.add_error(field, str(error))
         else:
             return redirect("curation:import_columns", pk=run.pk)
     return render(

@@ -418,3 +418,31 @@ def test_a_superuser_sees_runs_and_mappings_in_the_admin(admin_client, curator):
         admin_client.get(reverse("admin:partnerships_importmapping_changelist")).status_code == 200
     )
     assert admin_client.get(reverse("admin:partnerships_importrun_add")).status_code == 403
+
+
+def test_a_partnerships_file_may_come_with_a_members_file(curator_client, bolton):
+    Organisation.objects.create(
+        name="Bolton Library Service", town="Bolton", sector="public-library"
+    )
+    networks = "ID,Name,Summary,Area\nN1,Bolton HIP,Libraries together,Bolton\n"
+    members = SimpleUploadedFile("members.csv", b"Partnership,Member,Role\nN1,Bolton Libraries,\n")
+    run = uploaded_run(curator_client, networks, kind="partnerships", members_file=members)
+    assert run.members_file_name == "members.csv"
+    preview(curator_client, run)
+    curator_client.post(reverse("curation:import_apply", args=[run.pk]))
+    assert Membership.objects.get().organisation.name == "Bolton Library Service"
+
+    refused = upload(
+        curator_client,
+        networks,
+        kind="partnerships",
+        members_file=SimpleUploadedFile("members.csv", b"\x00\x01\x02"),
+    )
+    assert refused.status_code == 400
+    assert "The members file: The file is not a CSV" in page_text(refused)
+    wrong_kind = upload(
+        curator_client,
+        LIBRARIES,
+        members_file=SimpleUploadedFile("members.csv", b"Partnership,Member\nA,B\n"),
+    )
+    assert "A members file goes with a list of partnerships" in page_text(wrong_kind)
