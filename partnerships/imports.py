@@ -905,6 +905,45 @@ class Report:
         }
 
 
+# The fields an import copies to an entry (an organisation's address lines are joined first).
+ORGANISATION_COPIED = (
+    "name",
+    "sector",
+    "address",
+    "town",
+    "postcode",
+    "country",
+    "region",
+    "website",
+    "email",
+)
+PARTNERSHIP_COPIED = (
+    "name",
+    "summary",
+    "description",
+    "aims",
+    "area_name",
+    "region",
+    "kind",
+    "formality",
+    "status",
+    "scope",
+    "established_year",
+    "website",
+    "mailing_list",
+    "meeting_frequency",
+)
+FIELD_LABELS = {"address": "Address"}
+
+
+def _copy_new(entry, row, fields):
+    """A new entry takes every value the row gives."""
+    for name in fields:
+        value = row.values.get(name)
+        if value not in ("", None):
+            setattr(entry, name, value)
+
+
 class ImportRefused(Exception):
     """`apply()` wrote nothing: rows have errors and skipping them was not asked for."""
 
@@ -1292,41 +1331,7 @@ class Importer:
                 row.matched_by = "name"
 
     def _organisation_changes(self, row, organisation):
-        changes = []
-        for name in (
-            "name",
-            "sector",
-            "address",
-            "town",
-            "postcode",
-            "country",
-            "region",
-            "website",
-            "email",
-        ):
-            new = row.values.get(name)
-            if new in ("", None):
-                continue  # an empty cell never empties a field
-            old = getattr(organisation, name)
-            if (
-                name == "name"
-                and old
-                and (
-                    row.matched_by == "name"
-                    or matching.organisation_key(new) == organisation.match_name
-                )
-            ):
-                # Matched by its name, or the same name written differently ("BOLTON
-                # LIBRARY"): the directory's spelling stays.
-                continue
-            if _differs(old, new):
-                changes.append(
-                    (
-                        self.fields[name].label if name in self.fields else "Address",
-                        _shown(old),
-                        _shown(new),
-                    )
-                )
+        changes = self._changes(row, organisation, ORGANISATION_COPIED, matching.organisation_key)
         have = {(i.scheme, i.scheme_name, i.value) for i in organisation.identifiers.all()}
         for identifier in row.identifiers:
             if identifier not in have:
@@ -1428,39 +1433,52 @@ class Importer:
         return matching.organisations_by_identifier([i for row in rows for i in row.identifiers])
 
     def _set_organisation_fields(self, organisation, row, *, new):
-        for name in (
-            "name",
-            "sector",
-            "address",
-            "town",
-            "postcode",
-            "country",
-            "region",
-            "website",
-            "email",
-        ):
-            value = row.values.get(name)
-            if value in ("", None):
-                continue
-            if (
-                name == "name"
-                and not new
-                and matching.organisation_key(value) == organisation.match_name
-            ):
-                continue
-            setattr(organisation, name, value)
-        if new and not organisation.sector:
-            organisation.sector = self.default_sector
-        if (
-            not new
-            and any(
-                label in ("Town or city", "Postcode", "Address", "Country", "Region")
-                for label, _b, _a in row.changes
-            )
-            and not services.is_set_by_hand(organisation)
-        ):
+        if new:
+            _copy_new(organisation, row, ORGANISATION_COPIED)
+            organisation.sector = organisation.sector or self.default_sector
+            return
+        changed = self._copy_changes(
+            row, organisation, ORGANISATION_COPIED, matching.organisation_key
+        )
+        moved = changed & {"address", "town", "postcode", "country", "region"}
+        if moved and not services.is_set_by_hand(organisation):
+            # Placed again from its new address.
             organisation.latitude = organisation.longitude = None
             organisation.location_precision = organisation.location_source = ""
+
+    # An existing entry: the fields a row would change, and changing them
+
+    def _changed_values(self, row, entry, fields, key_of):
+        """(field, old, new) for each field of `fields` that the row changes: a cell with a
+        value that differs. An empty cell never empties a field, and the name of an entry
+        matched by its name, or the same name written differently ("BOLTON LIBRARY"), stays as
+        the directory spells it."""
+        for name in fields:
+            new = row.values.get(name)
+            if new in ("", None):
+                continue
+            old = getattr(entry, name)
+            if (
+                name == "name"
+                and old
+                and (row.matched_by == "name" or key_of(new) == entry.match_name)
+            ):
+                continue
+            if _differs(old, new):
+                yield name, old, new
+
+    def _changes(self, row, entry, fields, key_of):
+        return [
+            (FIELD_LABELS.get(name) or self.fields[name].label, _shown(old), _shown(new))
+            for name, old, new in self._changed_values(row, entry, fields, key_of)
+        ]
+
+    def _copy_changes(self, row, entry, fields, key_of):
+        changed = set()
+        for name, _old, new in list(self._changed_values(row, entry, fields, key_of)):
+            setattr(entry, name, new)
+            changed.add(name)
+        return changed
 
     def _place(self, organisation, report):
         """Place an organisation offline: its town (or postcode), else its region's centre,
@@ -1776,41 +1794,8 @@ class Importer:
             row.changes = self._partnership_changes(row, partnership)
             row.outcome = Outcome.UPDATE if row.changes else Outcome.UNCHANGED
 
-    PARTNERSHIP_COPIED = (
-        "name",
-        "summary",
-        "description",
-        "aims",
-        "area_name",
-        "region",
-        "kind",
-        "formality",
-        "status",
-        "scope",
-        "established_year",
-        "website",
-        "mailing_list",
-        "meeting_frequency",
-    )
-
     def _partnership_changes(self, row, partnership):
-        changes = []
-        for name in self.PARTNERSHIP_COPIED:
-            new = row.values.get(name)
-            if new in ("", None):
-                continue
-            old = getattr(partnership, name)
-            if (
-                name == "name"
-                and old
-                and (
-                    row.matched_by == "name"
-                    or matching.partnership_key(new) == partnership.match_name
-                )
-            ):
-                continue
-            if _differs(old, new):
-                changes.append((self.fields[name].label, _shown(old), _shown(new)))
+        changes = self._changes(row, partnership, PARTNERSHIP_COPIED, matching.partnership_key)
         have_activities = {a.pk for a in partnership.activities.all()}
         added = [pk for pk in row.activities if pk not in have_activities]
         if added:
@@ -1824,17 +1809,10 @@ class Importer:
         return changes
 
     def _set_partnership_fields(self, partnership, row):
-        for name in self.PARTNERSHIP_COPIED:
-            value = row.values.get(name)
-            if value in ("", None):
-                continue
-            if (
-                name == "name"
-                and partnership.pk
-                and matching.partnership_key(value) == partnership.match_name
-            ):
-                continue
-            setattr(partnership, name, value)
+        if partnership.pk is None:
+            _copy_new(partnership, row, PARTNERSHIP_COPIED)
+        else:
+            self._copy_changes(row, partnership, PARTNERSHIP_COPIED, matching.partnership_key)
 
     def _write_partnerships(self, report, change_set):
         rows = [

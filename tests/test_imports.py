@@ -655,3 +655,12 @@ def test_a_csv_of_partnerships_may_come_with_a_second_file_of_members(bolton):
             members_file_name="members.csv",
             members_data=b"\x00\x01",
         )
+
+
+def test_an_entry_matched_by_its_name_keeps_its_spelling_when_updated(bolton):
+    library = make_organisation(name="Bolton Library and Museum Services", town="Bolton")
+    data = csv_bytes("Name,Town,Email\nBolton Libraries & Museum Service,Bolton,b@example.org\n")
+    report = importer(data, user=make_moderator()).apply()
+    assert report.rows[0].changes == [("Email", "", "b@example.org")]
+    library.refresh_from_db()
+    assert (library.name, library.email) == ("Bolton Library and Museum Services", "b@example.org")
