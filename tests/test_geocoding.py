@@ -621,6 +621,8 @@ def test_coordinates_typed_into_the_admin_are_marked_as_set_by_hand(admin_client
         "longitude": "-2.4297",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
+        "identifiers-TOTAL_FORMS": "0",
+        "identifiers-INITIAL_FORMS": "0",
     }
 
     response = admin_client.post(url, form)

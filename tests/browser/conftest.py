@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.test import Client
+
+from tests.factories import make_moderator
 
 # Playwright's sync API runs an event loop in the test thread; Django's guard against ORM calls
 # from async contexts would otherwise refuse the test's own database calls.
@@ -135,3 +138,19 @@ def console_errors(page):
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     return errors
+
+
+def sign_in(page, live_server, user):
+    """Sign `user` in to the browser: the test client's session cookie, handed to the page."""
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return user
+
+
+@pytest.fixture
+def curator(page, live_server):
+    """A signed-in curator."""
+    return sign_in(page, live_server, make_moderator())

@@ -5,23 +5,17 @@ agreement parties as they are typed. It passes the accessibility checks, with an
 import re
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from partnerships.models import Organisation, Partnership, PublicationState
+from tests.browser.conftest import sign_in
 from tests.factories import make_organisation, make_user
 
 
 @pytest.fixture
 def signed_in(page, live_server):
-    """A signed-in editor: the test client's session cookie, handed to the browser."""
-    user = make_user()
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return user
+    """A signed-in editor."""
+    return sign_in(page, live_server, make_user())
 
 
 def test_an_editor_registers_a_partnership_without_javascript(

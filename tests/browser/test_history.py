@@ -1,24 +1,9 @@
 """A curator restores an old version of a partnership in real Chromium: from the review page to
 the history, the confirmation and back to the public page, accessible throughout."""
 
-import pytest
-from django.test import Client
-
 from partnerships import history
 from partnerships.models import ChangeKind, Membership, Role
-from tests.factories import make_agreement, make_moderator, make_organisation, make_partnership
-
-
-@pytest.fixture
-def curator(page, live_server):
-    """A signed-in curator: the test client's session cookie, handed to the browser."""
-    user = make_moderator()
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return user
+from tests.factories import make_agreement, make_organisation, make_partnership
 
 
 def test_a_curator_restores_an_old_version_of_a_partnership(

@@ -2,11 +2,8 @@
 columns and preview pages are accessible, an error is shown before anything is written, and
 what was imported is then public in the directory."""
 
-import pytest
-from django.test import Client
-
 from partnerships.models import ImportRun, ImportState, Organisation, Region
-from tests.factories import make_moderator, make_place
+from tests.factories import make_place
 
 LIBRARIES = (
     "Library name,Sector,Borough,E-mail\n"
@@ -18,18 +15,6 @@ PARTNERSHIPS = (
     "Bolton Libraries Together,Public libraries sharing health information,Bolton,"
     "Bolton Central Library; Farnworth Library\n"
 )
-
-
-@pytest.fixture
-def curator(page, live_server):
-    """A signed-in curator: the test client's session cookie, handed to the browser."""
-    user = make_moderator()
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return user
 
 
 def choose_file(page, name, text):

@@ -1,24 +1,9 @@
 """A curator merges two organisations from the possible duplicates page, in real Chromium:
 every page on the way is accessible, and the old address ends at the survivor."""
 
-import pytest
-from django.test import Client
-
 from partnerships import matching
 from partnerships.models import Membership, Organisation, Role
-from tests.factories import make_moderator, make_organisation, make_partnership
-
-
-@pytest.fixture
-def curator(page, live_server):
-    """A signed-in curator: the test client's session cookie, handed to the browser."""
-    user = make_moderator()
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return user
+from tests.factories import make_organisation, make_partnership
 
 
 def test_a_curator_merges_two_organisations_from_the_duplicates_page(

@@ -5,11 +5,11 @@ import time
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 
 from partnerships import services
 from partnerships.models import PublicationState
 from partnerships.snapshots import snapshot_of
+from tests.browser.conftest import sign_in
 from tests.factories import make_contact, make_partnership, make_user
 
 
@@ -18,12 +18,7 @@ def moderator(page, live_server):
     """A signed-in moderator: the test client's session cookie, handed to the browser."""
     user = make_user(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="moderate_partnership"))
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return user
+    return sign_in(page, live_server, user)
 
 
 def test_a_moderator_reviews_an_edit_and_approves_it(
