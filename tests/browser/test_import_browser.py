@@ -35,7 +35,7 @@ def test_a_curator_corrects_a_list_imports_it_and_finds_it_in_the_directory(
     page.get_by_role("link", name="New import").click()
     assert page.locator("h1").inner_text() == "Import a spreadsheet"
     assert axe_violations() == []
-    page.get_by_label("Organisations").check()
+    page.get_by_label("Organisations", exact=True).check()
     choose_file(page, "libraries.csv", LIBRARIES.format(email="kbxlh@"))
     page.get_by_label("Source (optional)").fill("Bolton libraries list")
     page.get_by_role("button", name="Upload and check the columns").click()
@@ -76,7 +76,7 @@ def test_a_curator_corrects_a_list_imports_it_and_finds_it_in_the_directory(
     assert axe_violations() == []
 
     site.open("/moderation/imports/new/")
-    page.get_by_label("Partnerships").check()
+    page.get_by_label("Partnerships", exact=True).check()
     choose_file(page, "networks.csv", PARTNERSHIPS)
     page.get_by_role("button", name="Upload and check the columns").click()
     page.wait_for_url("**/columns/")
