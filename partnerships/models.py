@@ -725,6 +725,12 @@ class Partnership(SluggedModel, Located):
         indexes = [
             models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
+            # near() on published partnerships: the state, then the box's latitude range, with
+            # the longitude checked in the index, so only the box's rows are read.
+            models.Index(
+                fields=["publication_state", "latitude", "longitude"],
+                name="partnership_state_lat_lon",
+            ),
             # With the one above, for walking in from each edge of the map (extent_from_edges).
             models.Index(fields=["longitude"], name="partnership_longitude"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
