@@ -36,7 +36,7 @@ from .models import (
     Status,
 )
 
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 2500
 SLUG_PLACEHOLDER = "slug-placeholder"
 
 # The fields of a record, in the order of the CSV's columns.
