@@ -1249,14 +1249,7 @@ class Importer:
         by_identifier = matching.organisations_by_identifier(
             [identifier for row in rows for identifier in row.identifiers]
         )
-        keys = {row.dedupe for row in rows}
-        by_name = defaultdict(list)
-        for values in (
-            Organisation.objects.current()
-            .filter(match_name__in=keys)
-            .values("pk", "match_name", "town", "postcode")
-        ):
-            by_name[values["match_name"]].append(values)
+        by_name = _by_match_name(Organisation, rows, "town", "postcode")
         found = {}
         for row in rows:
             candidates = {by_record.get(row.key)} | {by_identifier.get(i) for i in row.identifiers}
@@ -1752,14 +1745,7 @@ class Importer:
         if not rows:
             return
         by_record = self._records([row.key for row in rows])
-        keys = {row.dedupe for row in rows}
-        by_name = defaultdict(list)
-        for values in (
-            Partnership.objects.current()
-            .filter(match_name__in=keys)
-            .values("pk", "match_name", "area_name", "region_id")
-        ):
-            by_name[values["match_name"]].append(values)
+        by_name = _by_match_name(Partnership, rows, "area_name", "region_id")
         found = {}
         for row in rows:
             pk = by_record.get(row.key)
@@ -1989,6 +1975,18 @@ def _town_words(row):
 def _place_words(name):
     # A list names a few hundred towns thousands of times.
     return normalise_place_name(name)
+
+
+def _by_match_name(model, rows, *fields):
+    """The current entries of `model` whose normalised name is one of the rows', as value dicts
+    grouped by that name, in one query."""
+    by_name = defaultdict(list)
+    names = {row.dedupe for row in rows}
+    for values in (
+        model.objects.current().filter(match_name__in=names).values("pk", "match_name", *fields)
+    ):
+        by_name[values["match_name"]].append(values)
+    return by_name
 
 
 def _same_place(row, candidates):
