@@ -2,6 +2,7 @@
 vocabularies and gazetteer they are described with."""
 
 import secrets
+import uuid
 from functools import reduce
 from operator import and_
 from pathlib import PurePath
@@ -294,6 +295,14 @@ class Organisation(SluggedModel, Located):
         help_text="The organisation this one was merged into; its address redirects there.",
     )
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    uuid = models.UUIDField(
+        "public id",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The organisation's id in the Open Referral UK feed: never changes, even when "
+        "the name or address does.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -705,6 +714,14 @@ class Partnership(SluggedModel, Located):
         help_text="The partnership this one was merged into; its address redirects there.",
     )
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    uuid = models.UUIDField(
+        "public id",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The partnership's id in the Open Referral UK feed: never changes, even when "
+        "the name or address does.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The member organisations' names, one a line, for search: written only by
@@ -734,6 +751,10 @@ class Partnership(SluggedModel, Located):
             # With the one above, for walking in from each edge of the map (extent_from_edges).
             models.Index(fields=["longitude"], name="partnership_longitude"),
             models.Index(fields=["last_verified_at"], name="partnership_verified"),
+            # The Open Referral UK feed's `modified_after`, on published partnerships.
+            models.Index(
+                fields=["publication_state", "updated_at"], name="partnership_state_updated"
+            ),
             models.Index(fields=["match_name"], name="partnership_match_name"),
             SearchIndex(fields=["search_document"], name="partnership_search"),
             # Map clusters at national and regional zoom (directory.mapdata).
