@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "editor",
     "curation",
     "accounts",
+    "openreferral",
 ]
 
 MIDDLEWARE = [
