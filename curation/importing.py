@@ -67,6 +67,7 @@ def import_list(request):
             "templates": [
                 (kind, label, file_format)
                 for kind, label in ImportKind.choices
+                if kind in imports.SPREADSHEET_KINDS
                 for file_format in TEMPLATE_FORMATS
             ],
             "trail": [("Moderation queue", reverse("curation:queue"))],
@@ -320,7 +321,7 @@ def _entries(run, count):
 def import_template(request, kind, file_format):
     """An empty spreadsheet to fill in: every column the import understands, one example row;
     a partnerships workbook has a second sheet of members."""
-    if kind not in ImportKind.values or file_format not in TEMPLATE_FORMATS:
+    if kind not in imports.SPREADSHEET_KINDS or file_format not in TEMPLATE_FORMATS:
         raise Http404
     headings, example = imports.template(kind)
     if file_format == "csv":

@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from rapidfuzz import fuzz, process
 
+from directory.mapdata import UK_EXTENT
 from partnerships import geocoding, history, identifiers, matching, services
 from partnerships.geocoding import normalise_place_name
 from partnerships.models import (
@@ -53,6 +54,8 @@ from partnerships.models import (
     RESERVED_SLUGS,
     Activity,
     ChangeKind,
+    CommunicationChannel,
+    Contact,
     Country,
     Formality,
     ImportedRecord,
@@ -62,6 +65,7 @@ from partnerships.models import (
     Kind,
     LocationPrecision,
     LocationSource,
+    MeetingFormat,
     Membership,
     Organisation,
     OrganisationIdentifier,
@@ -126,6 +130,23 @@ WEBSITE = ImportField(
     "url",
     200,
     example="https://www.bolton.gov.uk/libraries",
+)
+LATITUDE = ImportField(
+    "latitude",
+    "Latitude",
+    "latitude, lat",
+    "latitude",
+    help="Decimal degrees, north positive (53.578 for Bolton). Given with a longitude, the point "
+    "places the entry instead of its town or area; it must be in the UK or Ireland.",
+    example="53.578",
+)
+LONGITUDE = ImportField(
+    "longitude",
+    "Longitude",
+    "longitude, long, lon, lng",
+    "longitude",
+    help="Decimal degrees, east positive (-2.429 for Bolton).",
+    example="-2.429",
 )
 REGION = ImportField(
     "region",
@@ -211,6 +232,8 @@ ORGANISATION_FIELDS = [
     ),
     REGION,
     WEBSITE,
+    LATITUDE,
+    LONGITUDE,
     ImportField(
         "email",
         "Email",
@@ -312,6 +335,22 @@ PARTNERSHIP_FIELDS = [
         example="Quarterly",
     ),
     ImportField(
+        "meeting_format",
+        "Meeting format",
+        "meeting format, how it meets, format of meetings, meeting type",
+        "meeting-format",
+        example="Hybrid",
+    ),
+    ImportField(
+        "channels",
+        "Ways of keeping in touch",
+        "channels, communication channels, ways of keeping in touch, keeps in touch by",
+        "channels",
+        help="Names from the directory's list of ways of keeping in touch, separated by "
+        "semicolons.",
+        example="Mailing list; Microsoft Teams",
+    ),
+    ImportField(
         "activities",
         "Activities",
         "activities, activity, what it does, work areas, areas of work",
@@ -332,6 +371,13 @@ PARTNERSHIP_FIELDS = [
         example="Bolton NHS Foundation Trust; Bolton Library and Museum Services",
     ),
     ImportField(
+        "associates",
+        "Associate members",
+        "associates, associate members, associate organisations",
+        "members",
+        help="Organisations that take part as associates, as in Members.",
+    ),
+    ImportField(
         "lead",
         "Lead member",
         (
@@ -342,12 +388,28 @@ PARTNERSHIP_FIELDS = [
         help="The member organisation that leads, by name or identifier.",
         example="Bolton NHS Foundation Trust",
     ),
+    LATITUDE,
+    LONGITUDE,
+    ImportField(
+        "contacts",
+        "Public contacts",
+        "public contacts, published contacts",
+        "contacts",
+        help="People or roles to contact, one a line or separated by semicolons, as “Name "
+        "<email>” (from a program: a list of {name, job_title, email, phone, is_lead}). They are "
+        "imported as published, with consent to publish recorded at the time of the import, "
+        "because the source made them public: import only contacts the source publishes.",
+        example="Library team <library@example.org>",
+    ),
 ]
 
 FIELDS = {
     ImportKind.ORGANISATIONS: ORGANISATION_FIELDS,
     ImportKind.PARTNERSHIPS: PARTNERSHIP_FIELDS,
 }
+# The kinds a spreadsheet holds (an Open Referral UK feed is read by openreferral/importing.py
+# into one table of each).
+SPREADSHEET_KINDS = list(FIELDS)
 
 MEMBER_SHEET_FIELDS = [
     ImportField(
@@ -668,6 +730,64 @@ def clean_year(value, column=""):
     return year
 
 
+# Where an imported point may be: the map's extent of the UK (`directory.mapdata.UK_EXTENT`, west,
+# south, east, north), widened to take in the Channel Islands (St Helier 49.19), the west of
+# Northern Ireland and the Outer Hebrides (St Kilda -8.58), Lowestoft (1.76) and the north of
+# Shetland (Out Stack 60.86) with a margin. Ireland, a country the directory knows, is inside.
+UK_BOUNDS = (
+    min(UK_EXTENT[0], -8.7),
+    min(UK_EXTENT[1], 49.1),
+    max(UK_EXTENT[2], 1.9),
+    max(UK_EXTENT[3], 61.0),
+)
+
+
+def in_uk(latitude, longitude):
+    west, south, east, north = UK_BOUNDS
+    return south <= latitude <= north and west <= longitude <= east
+
+
+def clean_coordinate(value, column="", *, axis="latitude"):
+    """A latitude or longitude in decimal degrees (a number, or text such as "53.578"), rounded
+    to 6 places (about 10 cm), or None when empty."""
+    if isinstance(value, bool):
+        raise CellError(f"“{value}” is not a {axis}.")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = clean_text(value, column).replace("°", "").replace(",", ".")
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            raise CellError(
+                f"“{_short(text)}” is not a {axis}; write it in decimal degrees, e.g. "
+                f"{'53.578' if axis == 'latitude' else '-2.429'}."
+            ) from None
+    limit = 90 if axis == "latitude" else 180
+    if number != number or not -limit <= number <= limit:  # NaN, or off the globe
+        raise CellError(f"{value} is not a {axis}: it must be between -{limit} and {limit}.")
+    return round(number, 6)
+
+
+def point_problem(latitude, longitude):
+    """Why the point cannot place an entry in this directory ("" when it can): outside the UK,
+    and when swapping the two numbers would put it in the UK, that they look swapped."""
+    if in_uk(latitude, longitude):
+        return ""
+    where = f"latitude {latitude:g}, longitude {longitude:g}"
+    if -90 <= longitude <= 90 and in_uk(longitude, latitude):
+        return (
+            f"the point ({where}) is outside the UK; latitude and longitude look swapped "
+            f"(latitude {longitude:g}, longitude {latitude:g} would be in the UK)."
+        )
+    return (
+        f"the point ({where}) is outside the UK and Ireland, which this directory covers; "
+        "check the coordinates."
+    )
+
+
 def _choice_index(choices, extra):
     index = {}
     for value, label in choices.choices:
@@ -744,6 +864,12 @@ KIND_WORDS = {
 }
 STATUS_WORDS = {Status.CLOSED: ["closed", "ended", "inactive"], Status.ACTIVE: ["current", "yes"]}
 SCOPE_WORDS = {Scope.COUNTY: ["county", "city"], Scope.REGIONAL: ["region"]}
+MEETING_FORMAT_WORDS = {
+    MeetingFormat.IN_PERSON: ["face to face", "in person meetings"],
+    MeetingFormat.ONLINE: ["virtual", "online meetings", "teams", "zoom"],
+    MeetingFormat.HYBRID: ["blended", "mixed"],
+    MeetingFormat.NONE: ["does not meet", "no meetings", "none"],
+}
 ROLE_WORDS = {Role.LEAD: ["lead", "host", "chair", "coordinator"], Role.ASSOCIATE: ["associate"]}
 
 CHOICE_FIELDS = {
@@ -753,6 +879,7 @@ CHOICE_FIELDS = {
     "formality": (Formality, {}, "formality"),
     "status": (Status, STATUS_WORDS, "status"),
     "scope": (Scope, SCOPE_WORDS, "scope"),
+    "meeting-format": (MeetingFormat, MEETING_FORMAT_WORDS, "meeting format"),
 }
 _CHOICE_INDEXES = {key: _choice_index(c, w) for key, (c, w, _n) in CHOICE_FIELDS.items()}
 
@@ -767,6 +894,42 @@ def clean_choice(kind, value, column=""):
         allowed = ", ".join(label for _value, label in choices.choices)
         raise CellError(f"“{_short(text)}” is not a {noun} the directory knows ({allowed}).")
     return found
+
+
+_CONTACT_ITEM = re.compile(r"^(?P<name>[^<]*?)\s*(?:<(?P<email>[^>]*)>)?$")
+
+
+def clean_contacts(value, column=""):
+    """Contacts as dicts (name, job_title, email, phone, is_lead), from a list of such dicts (a
+    program's rows) or from text: one a line or separated by semicolons, “Name <email>”. Each
+    needs a name (a person or a role)."""
+    if isinstance(value, list | tuple):
+        items = value
+    else:
+        items = []
+        for item in split_list(clean_text(value, column, multiline=True)):
+            match = _CONTACT_ITEM.match(item)
+            items.append({"name": match.group("name"), "email": match.group("email") or ""})
+    contacts = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise CellError(f"“{_short(str(item))}” is not a contact.")
+        contact = {
+            "name": clean_text(item.get("name"), column)[:150],
+            "job_title": clean_text(item.get("job_title"), column)[:150],
+            "email": clean_email(item.get("email"), column),
+            "phone": clean_text(item.get("phone"), column)[:40],
+            "is_lead": bool(item.get("is_lead")),
+        }
+        if not contact["name"]:
+            if not (contact["email"] or contact["phone"]):
+                continue
+            raise CellError(
+                "a contact needs a name (a person or a role, e.g. “Library team”) as well as "
+                f"{'an email address' if contact['email'] else 'a phone number'}."
+            )
+        contacts.append(contact)
+    return contacts
 
 
 def split_list(text):
@@ -834,6 +997,9 @@ class Row:
     activities: list = field(default_factory=list)  # activity ids
     dedupe: str = ""
     matched_by: str = ""  # "source id", "identifier" or "name"
+    channels: list = field(default_factory=list)  # channel ids
+    # Where the row is, as its messages name it ("Service 3 “Bolton HIP”"); "Row 14" if empty.
+    where: str = ""
 
     @property
     def name(self):
@@ -845,11 +1011,11 @@ class Row:
 
     def messages(self):
         """Each error as a sentence: "Row 14, Email: “kbxlh@” is not an email address." """
-        where = f"{self.sheet} sheet, row" if self.sheet else "Row"
+        where = self.where or (
+            f"{self.sheet} sheet, row {self.number}" if self.sheet else f"Row {self.number}"
+        )
         return [
-            f"{where} {self.number}, {column}: {message}"
-            if column
-            else f"{where} {self.number}: {message}"
+            f"{where}, {column}: {message}" if column else f"{where}: {message}"
             for column, message in self.errors
         ]
 
@@ -864,6 +1030,7 @@ class Row:
             "errors": [list(error) for error in self.errors],
             "messages": self.messages(),
             "note": self.note,
+            "where": self.where,
         }
 
 
@@ -932,6 +1099,7 @@ PARTNERSHIP_COPIED = (
     "website",
     "mailing_list",
     "meeting_frequency",
+    "meeting_format",
 )
 FIELD_LABELS = {"address": "Address"}
 
@@ -1001,7 +1169,11 @@ class Importer:
         columns = self._columns()
         rows = []
         for number, cells in self.table.rows:
-            if not any(str(cell).strip() for cell in cells if cell is not None):
+            if not any(
+                (cell if isinstance(cell, list | tuple) else str(cell).strip())
+                for cell in cells
+                if cell is not None
+            ):
                 continue
             row = Row(number=number)
             for index, import_field, heading in columns:
@@ -1015,8 +1187,30 @@ class Importer:
                 and not row.identifiers
             ) and not row.errors:
                 continue  # only ignored columns have anything in them
+            self._check_point(row)
             rows.append(row)
         return rows
+
+    def _check_point(self, row):
+        """Coordinates come in pairs and must be in the UK; a row with a point that is not is
+        an error, never imported somewhere wrong."""
+        latitude, longitude = row.values.get("latitude"), row.values.get("longitude")
+        if latitude is None and longitude is None:
+            return
+        heading = self._heading("latitude") or "Latitude"
+        if latitude is None or longitude is None:
+            missing = "longitude" if longitude is None else "latitude"
+            heading = self._heading(missing) or missing.capitalize()
+            if not any(column == heading for column, _message in row.errors):
+                row.error(
+                    heading,
+                    f"A {'latitude' if missing == 'longitude' else 'longitude'} needs a "
+                    f"{missing} too; give both or neither.",
+                )
+            return
+        problem = point_problem(latitude, longitude)
+        if problem:
+            row.error(heading, problem[0].upper() + problem[1:])
 
     def _read_cell(self, row, import_field, value, heading):
         kind = import_field.kind
@@ -1048,8 +1242,16 @@ class Importer:
             cleaned = self._region(clean_text(value, heading))
         elif kind in CHOICE_FIELDS:
             cleaned = clean_choice(kind, value, heading)
-        elif kind in ("activities", "members"):
-            cleaned = split_list(clean_text(value, heading, multiline=True))
+        elif kind in ("latitude", "longitude"):
+            cleaned = clean_coordinate(value, heading, axis=kind)
+        elif kind in ("activities", "members", "channels"):
+            cleaned = (
+                [clean_text(item, heading) for item in value if clean_text(item, heading)]
+                if isinstance(value, list | tuple)
+                else split_list(clean_text(value, heading, multiline=True))
+            )
+        elif kind == "contacts":
+            cleaned = clean_contacts(value, heading)
         elif kind == "member":
             cleaned = clean_text(value, heading)
         else:  # pragma: no cover - every kind is listed above
@@ -1099,21 +1301,31 @@ class Importer:
             self._check_partnerships(rows)
         return Report(self.kind, rows, run=self.run)
 
-    def apply(self):
+    def apply(self, change_set=None):
         """Import the file: every row in one transaction, as one change set of kind "import",
         or nothing at all when rows have errors and `skip_errors` is not set (ImportRefused,
-        carrying the report). Returns the Report; with `run`, the run is updated too."""
+        carrying the report). Returns the Report; with `run`, the run is updated too.
+
+        `change_set`: an open change set (inside its `history.change` block) to write into
+        instead of a new one, so that two imports (organisations, then the partnerships that
+        name them) are one change in the history."""
+        if change_set is not None:
+            with transaction.atomic():
+                return self._apply_in(change_set)
         with history.change(ChangeKind.IMPORT, self.user, self._reason()) as change_set:
-            report = self.dry_run()
-            if report.has_errors and not self.skip_errors:
-                raise ImportRefused(report)
-            if self.kind == ImportKind.ORGANISATIONS:
-                self._write_organisations(report, change_set)
-            else:
-                self._write_partnerships(report, change_set)
-            report.applied = True
-            services.published_data_changed()
-            self._finish_run(report, change_set)
+            return self._apply_in(change_set)
+
+    def _apply_in(self, change_set):
+        report = self.dry_run()
+        if report.has_errors and not self.skip_errors:
+            raise ImportRefused(report)
+        if self.kind == ImportKind.ORGANISATIONS:
+            self._write_organisations(report, change_set)
+        else:
+            self._write_partnerships(report, change_set)
+        report.applied = True
+        services.published_data_changed()
+        self._finish_run(report, change_set)
         return report
 
     def _reason(self):
@@ -1131,6 +1343,11 @@ class Importer:
         run.applied_at = timezone.now()
         run.change_set = change_set if change_set.pk else None
         run.save()
+        self.link_records(run)
+
+    def link_records(self, run):
+        """Mark the source records this import wrote as written by `run` (and first written by
+        it, where new), so that undoing the run forgets the ones it made."""
         if run.pk:
             ImportedRecord.objects.filter(pk__in=self._records_written).update(last_run=run)
             ImportedRecord.objects.filter(
@@ -1329,6 +1546,7 @@ class Importer:
         for identifier in row.identifiers:
             if identifier not in have:
                 changes.append(("Identifier", "", _identifier_text(identifier)))
+        changes.extend(_point_changes(row, organisation))
         return changes
 
     def _write_organisations(self, report, change_set):
@@ -1363,7 +1581,8 @@ class Importer:
             organisation = Organisation()
             self._set_organisation_fields(organisation, row, new=True)
             organisation.match_name = matching.organisation_key(organisation.name)
-            self._place_new(organisation, report)
+            if not _place_at_point(organisation, row):
+                self._place_new(organisation, report)
             organisations.append(organisation)
         _assign_slugs(Organisation, organisations)
         Organisation.objects.bulk_create(organisations)
@@ -1418,7 +1637,10 @@ class Importer:
                             value=value,
                         )
                         taken_identifiers[identifier] = organisation.pk
-                self._place(organisation, report)
+                if _place_at_point(organisation, row):
+                    organisation.save()
+                else:
+                    self._place(organisation, report)
                 change_set.record(organisation)
             self._remember(row, organisation=organisation)
 
@@ -1604,7 +1826,8 @@ class Importer:
                     )
                 )
                 continue
-            target.values.setdefault("members", []).append(member)
+            is_associate = role and _CHOICE_ROLE.get(heading_words(role)) == Role.ASSOCIATE
+            target.values.setdefault("associates" if is_associate else "members", []).append(member)
             if (
                 role
                 and _CHOICE_ROLE.get(heading_words(role)) == Role.LEAD
@@ -1633,6 +1856,7 @@ class Importer:
         main = [row for row in rows if not row.sheet]
         self._dedupe(main, lambda row: [("id", row.key)])
         self._resolve_activities(main)
+        self._resolve_channels(main)
         for start in range(0, len(main), CHUNK):
             chunk = [
                 r
@@ -1685,18 +1909,50 @@ class Importer:
                 elif pk not in row.activities:
                     row.activities.append(pk)
 
+    def _resolve_channels(self, rows):
+        names = {}
+        for pk, name, slug in CommunicationChannel.objects.values_list("pk", "name", "slug"):
+            names[heading_words(name)] = names[heading_words(slug)] = pk
+        for row in rows:
+            if row.outcome == Outcome.ERROR:
+                continue
+            for name in row.values.get("channels", []):
+                pk = names.get(heading_words(name))
+                if pk is None:
+                    row.error(
+                        self._heading("channels") or "Ways of keeping in touch",
+                        f"“{_short(name)}” is not a way of keeping in touch the directory "
+                        f"knows ({', '.join(sorted({n for n in names if n}))}).",
+                    )
+                elif pk not in row.channels:
+                    row.channels.append(pk)
+
     def _resolve_members(self, rows):
         """Each member named in the rows (by identifier, "scheme: value", or by name) as an
         organisation id, in a few queries for the whole chunk."""
         names = {}
         identifier_items = []
         for row in rows:
-            for text in [*row.values.get("members", []), row.values.get("lead", "")]:
+            for text in [
+                *row.values.get("members", []),
+                *row.values.get("associates", []),
+                row.values.get("lead", ""),
+            ]:
                 if not text:
                     continue
                 identifier_items.extend(_identifier_guesses(text))
                 names[text] = matching.organisation_key(text)
         by_identifier = matching.organisations_by_identifier(identifier_items)
+        # A member may also be named by its source id in an organisations import of this source.
+        by_source = {
+            key: (pk, name)
+            for key, pk, name in ImportedRecord.objects.filter(
+                kind=ImportKind.ORGANISATIONS,
+                source=self.source,
+                key__in=[text[:200] for text in names],
+                organisation__isnull=False,
+            ).values_list("key", "organisation_id", "organisation__name")
+        }
         by_key = defaultdict(list)
         for pk, key, town in (
             Organisation.objects.current()
@@ -1710,12 +1966,15 @@ class Importer:
             members = {}
             for text, column in [
                 *((m, "members") for m in row.values.get("members", [])),
+                *((m, "associates") for m in row.values.get("associates", [])),
                 *([(lead_text, "lead")] if lead_text else []),
             ]:
-                pk = next(
-                    (by_identifier[i] for i in _identifier_guesses(text) if i in by_identifier),
-                    None,
-                )
+                pk, label = by_source.get(text[:200], (None, text))
+                if pk is None:
+                    pk = next(
+                        (by_identifier[i] for i in _identifier_guesses(text) if i in by_identifier),
+                        None,
+                    )
                 if pk is None:
                     found = by_key.get(names[text], [])
                     if len(found) > 1:
@@ -1735,9 +1994,14 @@ class Importer:
                         )
                         continue
                     pk = found[0][0]
-                role = Role.LEAD if column == "lead" else members.get(pk, Role.MEMBER)
+                if column == "lead":
+                    role = Role.LEAD
+                elif column == "associates":
+                    role = members.get(pk, Role.ASSOCIATE)
+                else:
+                    role = Role.MEMBER if members.get(pk) != Role.LEAD else Role.LEAD
                 members[pk] = role
-                row.member_labels[pk] = text
+                row.member_labels[pk] = label
             row.members = list(members.items())
 
     def _match_partnerships(self, rows):
@@ -1767,7 +2031,7 @@ class Importer:
             p.pk: p
             for p in Partnership.objects.filter(pk__in=set(found.values()))
             .select_related("region")
-            .prefetch_related("activities", "memberships")
+            .prefetch_related("activities", "memberships", "channels", "contacts")
         }
         for row in rows:
             partnership = existing.get(found.get(row.number))
@@ -1786,6 +2050,14 @@ class Importer:
         added = [pk for pk in row.activities if pk not in have_activities]
         if added:
             changes.append(("Activities", "", f"{len(added)} added"))
+        have_channels = {c.pk for c in partnership.channels.all()}
+        added = [pk for pk in row.channels if pk not in have_channels]
+        if added:
+            changes.append(("Ways of keeping in touch", "", f"{len(added)} added"))
+        have_contacts = {_contact_key(c.name, c.email) for c in partnership.contacts.all()}
+        for contact in _new_contacts(row, have_contacts):
+            changes.append(("Public contacts", "", f"{contact['name']} added"))
+        changes.extend(_point_changes(row, partnership))
         roles = {m.organisation_id: m.role for m in partnership.memberships.all()}
         for pk, role in row.members:
             if pk not in roles:
@@ -1829,7 +2101,8 @@ class Importer:
             partnerships.append(partnership)
         members = Organisation.objects.in_bulk({pk for row in rows for pk, _role in row.members})
         for row, partnership in zip(rows, partnerships, strict=True):
-            self._place_new_partnership(partnership, row, members)
+            if not _place_at_point(partnership, row):
+                self._place_new_partnership(partnership, row, members)
         _assign_slugs(Partnership, partnerships)
         Partnership.objects.bulk_create(partnerships)
         Membership.objects.bulk_create(
@@ -1847,8 +2120,23 @@ class Importer:
                 for activity in row.activities
             ]
         )
+        ChannelThrough = Partnership.channels.through
+        ChannelThrough.objects.bulk_create(
+            [
+                ChannelThrough(partnership_id=partnership.pk, communicationchannel_id=channel)
+                for row, partnership in zip(rows, partnerships, strict=True)
+                for channel in row.channels
+            ]
+        )
+        now = timezone.now()
+        contacts = {partnership.pk: [] for partnership in partnerships}
+        for row, partnership in zip(rows, partnerships, strict=True):
+            for item in _new_contacts(row, set()):
+                contacts[partnership.pk].append(_published_contact(partnership, item, now))
+        Contact.objects.bulk_create([c for group in contacts.values() for c in group])
         Partnership.objects.filter(pk__in=[p.pk for p in partnerships]).refresh_member_names()
         slugs = dict(Activity.objects.values_list("pk", "slug"))
+        channel_slugs = dict(CommunicationChannel.objects.values_list("pk", "slug"))
         snapshots = []
         for row, partnership in zip(rows, partnerships, strict=True):
             row.entry_id = partnership.pk
@@ -1857,6 +2145,8 @@ class Importer:
                     partnership,
                     activities=[slugs[pk] for pk in row.activities],
                     members=row.members,
+                    channels=[channel_slugs[pk] for pk in row.channels],
+                    contacts=contacts[partnership.pk],
                 )
             )
         history.record_created(change_set, partnerships, snapshots)
@@ -1894,8 +2184,14 @@ class Importer:
         if row.outcome == Outcome.UPDATE:
             history.baseline(partnership)
             self._set_partnership_fields(partnership, row)
+            _place_at_point(partnership, row)
             partnership.save()
             partnership.activities.add(*row.activities)
+            partnership.channels.add(*row.channels)
+            have = {_contact_key(c.name, c.email) for c in partnership.contacts.all()}
+            now = timezone.now()
+            for item in _new_contacts(row, have):
+                _published_contact(partnership, item, now).save()
             roles = {m.organisation_id: m for m in partnership.memberships.all()}
             for pk, role in row.members:
                 membership = roles.get(pk)
@@ -1913,6 +2209,76 @@ class Importer:
 
 
 _CHOICE_ROLE = _choice_index(Role, ROLE_WORDS)
+
+
+def _row_point(row):
+    latitude, longitude = row.values.get("latitude"), row.values.get("longitude")
+    if latitude is None or longitude is None:
+        return None
+    return latitude, longitude
+
+
+def _place_at_point(entry, row):
+    """Place `entry` at the point the row gives (checked by `point_problem` when read), instead
+    of geocoding its town or area; nothing saved. A point set by hand in the directory is kept.
+    The source is recorded as "imported" and the precision left unknown: the list says where,
+    not how exactly it knew. Returns whether the row gave a point."""
+    point = _row_point(row)
+    if point is None:
+        return False
+    if services.is_set_by_hand(entry):
+        return True
+    entry.latitude, entry.longitude = point
+    entry.location_precision = ""
+    entry.location_source = LocationSource.IMPORTED
+    entry.location_ambiguous = False
+    entry.geocoded_at = timezone.now()
+    entry.geocode_failed_at = None
+    entry.geocode_error = ""
+    return True
+
+
+def _point_changes(row, entry):
+    point = _row_point(row)
+    if point is None or services.is_set_by_hand(entry):
+        return []
+    old = (entry.latitude, entry.longitude)
+    if old[0] is not None and all(
+        round(a, 6) == round(b, 6) for a, b in zip(old, point, strict=True)
+    ):
+        return []
+    shown = "" if old[0] is None else f"{old[0]:g}, {old[1]:g}"
+    return [("Location", shown, f"{point[0]:g}, {point[1]:g}")]
+
+
+def _contact_key(name, email):
+    return (name.strip().casefold(), email.strip().casefold())
+
+
+def _new_contacts(row, have):
+    """The row's contacts that the partnership does not have yet (by name and email)."""
+    found = []
+    for item in row.values.get("contacts", []):
+        key = _contact_key(item["name"], item["email"])
+        if key not in have:
+            have = have | {key}
+            found.append(item)
+    return found
+
+
+def _published_contact(partnership, item, now):
+    """A contact from an imported list, published: the source made it public, so consent to
+    publish is recorded as given at the time of the import."""
+    return Contact(
+        partnership=partnership,
+        name=item["name"],
+        job_title=item["job_title"],
+        email=item["email"],
+        phone=item["phone"],
+        is_lead=item["is_lead"],
+        consent_to_publish=True,
+        consented_at=now,
+    )
 
 
 def _identifier_guesses(text):

@@ -70,6 +70,7 @@ class LocationSource(models.TextChoices):
     NOMINATIM = "nominatim", "Nominatim (OpenStreetMap)"
     MANUAL = "manual", "Entered by hand"
     MEMBERS = "members", "Derived from member organisations"
+    IMPORTED = "imported", "Given by an imported list or feed"
 
 
 # Slugs that would be shadowed by a fixed URL beside them (/partnerships/new/).
@@ -1628,6 +1629,9 @@ class DuplicateScan(models.Model):
 class ImportKind(models.TextChoices):
     ORGANISATIONS = "organisations", "Organisations"
     PARTNERSHIPS = "partnerships", "Partnerships"
+    # A feed of services (openreferral/importing.py): its organisations, then its partnerships,
+    # through the two kinds above, as one run and one change set.
+    OPEN_REFERRAL = "open-referral", "Open Referral UK feed (JSON)"
 
 
 class ImportMapping(models.Model):

@@ -509,8 +509,9 @@ def place_partnership(partnership):
 
 def needs_online_refinement(entry):
     """Whether the online geocoder may still improve where `entry` is: it was not set by hand,
-    and it was not placed online already (unless that attempt is flagged for a retry)."""
-    if is_set_by_hand(entry):
+    and it was not placed online already (unless that attempt is flagged for a retry). A point
+    an imported list or feed gave is kept too: it says more than a town's centre."""
+    if is_set_by_hand(entry) or entry.location_source == LocationSource.IMPORTED:
         return False
     return entry.location_source != LocationSource.NOMINATIM or entry.geocode_failed_at is not None
 

@@ -87,21 +87,30 @@ def _own_fields(partnership):
     return fields
 
 
-def snapshot_of_new(partnership, *, activities, members):
-    """The snapshot of a partnership just created with only these activities (slugs) and
-    members ((organisation id, role), in the order their rows were inserted) and no channels,
-    contacts or agreements: what `snapshot_of` would read back, without the reading (an import
-    creates thousands at once)."""
+def snapshot_of_new(partnership, *, activities, members, channels=(), contacts=()):
+    """The snapshot of a partnership just created with only these activities and channels
+    (slugs), members ((organisation id, role), in the order their rows were inserted) and
+    contacts (saved Contact objects, in the order they were inserted) and no agreements: what
+    `snapshot_of` would read back, without the reading (an import creates thousands at once)."""
     return {
         "fields": _own_fields(partnership),
         "activities": sorted(activities),
-        "channels": [],
+        "channels": sorted(channels),
         "members": [
             {"organisation": organisation, "role": role, "joined_year": None}
             for organisation, role in members
         ],
-        "contacts": [],
+        "contacts": [_contact_snapshot(c) for c in contacts],
         "agreements": [],
+    }
+
+
+def _contact_snapshot(contact):
+    return {
+        "id": contact.pk,
+        "organisation": contact.organisation_id,
+        **{name: getattr(contact, name) for name in CONTACT_FIELDS},
+        "consented_at": contact.consented_at.isoformat() if contact.consented_at else None,
     }
 
 
@@ -116,15 +125,7 @@ def snapshot_of(partnership):
             {"organisation": m.organisation_id, "role": m.role, "joined_year": m.joined_year}
             for m in partnership.memberships.order_by("pk")
         ],
-        "contacts": [
-            {
-                "id": c.pk,
-                "organisation": c.organisation_id,
-                **{name: getattr(c, name) for name in CONTACT_FIELDS},
-                "consented_at": c.consented_at.isoformat() if c.consented_at else None,
-            }
-            for c in partnership.contacts.order_by("pk")
-        ],
+        "contacts": [_contact_snapshot(c) for c in partnership.contacts.order_by("pk")],
         "agreements": [
             {
                 "id": a.pk,

@@ -664,3 +664,120 @@ def test_an_entry_matched_by_its_name_keeps_its_spelling_when_updated(bolton):
     assert report.rows[0].changes == [("Email", "", "b@example.org")]
     library.refresh_from_db()
     assert (library.name, library.email) == ("Bolton Library and Museum Services", "b@example.org")
+
+
+# Coordinates, channels, meeting format, contacts, associates; one change set for two imports
+
+
+def test_given_coordinates_place_an_organisation_instead_of_its_town(bolton):
+    data = csv_bytes(
+        "Name,Sector,Town,Lat,Lng\nBolton Central Library,Public library,Bolton,53.5785,-2.4299\n"
+    )
+    importer(data).apply()
+    library = Organisation.objects.get()
+    assert (library.latitude, library.longitude) == (53.5785, -2.4299)
+    assert library.location_source == "imported"
+    assert library.location_precision == ""
+
+
+def test_coordinates_outside_the_uk_are_an_error_and_swapped_ones_are_named(bolton):
+    data = csv_bytes(
+        "Name,Sector,Latitude,Longitude\n"
+        "Swapped Library,Public library,-2.43,53.58\n"
+        "Paris Library,Public library,48.8566,2.3522\n"
+        "Half Library,Public library,53.5,\n"
+        "Word Library,Public library,north,-2.4\n"
+    )
+    report = importer(data).dry_run()
+    messages = report.error_messages()
+    assert len(messages) == 4
+    assert "latitude and longitude look swapped" in messages[0]
+    assert "outside the UK" in messages[1] and "swapped" not in messages[1]
+    assert "give both or neither" in messages[2]
+    assert "“north” is not a latitude" in messages[3]
+    with pytest.raises(ImportRefused):
+        importer(data).apply()
+    assert Organisation.objects.count() == 0
+
+
+def test_lerwick_jersey_and_fermanagh_are_in_the_uk():
+    for latitude, longitude in [(60.15, -1.15), (49.19, -2.11), (54.35, -8.15), (49.92, -6.3)]:
+        assert imports.point_problem(latitude, longitude) == ""
+
+
+def test_a_partnership_row_brings_its_point_channels_meeting_format_contacts_and_associates(
+    bolton,
+):
+    from partnerships.models import CommunicationChannel, Contact, Role
+
+    CommunicationChannel.objects.get_or_create(name="Mailing list", slug="mailing-list")
+    lead = make_organisation(name="Bolton NHS Foundation Trust", town="Bolton")
+    associate = make_organisation(name="Bolton Healthwatch", town="Bolton")
+    table = spreadsheets.Table(
+        headers=[
+            "name",
+            "summary",
+            "lead",
+            "associates",
+            "latitude",
+            "longitude",
+            "meeting_format",
+            "channels",
+            "contacts",
+        ],
+        rows=[
+            (
+                2,
+                [
+                    "Bolton HIP",
+                    "Libraries together.",
+                    lead.name,
+                    [associate.name],
+                    53.6,
+                    -2.4,
+                    "Hybrid",
+                    ["mailing-list"],
+                    [
+                        {
+                            "name": "Ann Lee",
+                            "job_title": "Librarian",
+                            "email": "ann@example.org",
+                            "phone": "01204 000000",
+                            "is_lead": True,
+                        }
+                    ],
+                ],
+            )
+        ],
+    )
+    report = Importer(ImportKind.PARTNERSHIPS, table, table.headers, source="program").apply()
+    assert not report.has_errors
+    partnership = Partnership.objects.get()
+    assert (partnership.latitude, partnership.longitude) == (53.6, -2.4)
+    assert partnership.meeting_format == "hybrid"
+    assert list(partnership.channels.values_list("slug", flat=True)) == ["mailing-list"]
+    roles = dict(partnership.memberships.values_list("organisation__name", "role"))
+    assert roles == {lead.name: Role.LEAD, associate.name: Role.ASSOCIATE}
+    contact = Contact.objects.get()
+    assert contact.consent_to_publish and contact.consented_at and contact.is_lead
+    first = partnership.versions.get() if hasattr(partnership, "versions") else None
+    from partnerships.models import Version
+
+    first = Version.objects.get(partnership=partnership)
+    assert first.snapshot["contacts"][0]["email"] == "ann@example.org"
+    assert first.snapshot["channels"] == ["mailing-list"]
+
+
+def test_two_importers_can_write_one_change_set(bolton):
+    from partnerships import history
+    from partnerships.models import ChangeKind, ChangeSet
+
+    organisations = csv_bytes("Name,Sector,Town\nBolton Central Library,Public library,Bolton\n")
+    partnerships = csv_bytes(
+        "Name,Summary,Members\nBolton HIP,Libraries together.,Bolton Central Library\n"
+    )
+    with history.change(ChangeKind.IMPORT) as change_set:
+        importer(organisations).apply(change_set)
+        importer(partnerships, ImportKind.PARTNERSHIPS).apply(change_set)
+    assert ChangeSet.objects.count() == 1
+    assert change_set.versions.count() == 2

@@ -88,8 +88,9 @@ class Command(BaseCommand):
             self.summarise(model, outcomes, dry_run)
 
     def select(self, model, which):
+        # Points set by hand, and points an import was given, are kept.
         entries = model.objects.exclude(location_precision=LocationPrecision.MANUAL).exclude(
-            location_source=LocationSource.MANUAL
+            location_source__in=[LocationSource.MANUAL, LocationSource.IMPORTED]
         )
         if which == "missing":
             return entries.filter(latitude__isnull=True)

@@ -36,7 +36,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="The CSV or .xlsx file to import.")
-        parser.add_argument("--kind", required=True, choices=ImportKind.values)
+        parser.add_argument("--kind", required=True, choices=imports.SPREADSHEET_KINDS)
         parser.add_argument(
             "--mapping", help="Name of a column mapping saved on the import screens."
         )
