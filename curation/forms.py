@@ -92,9 +92,10 @@ class NewImportForm(forms.Form):
         widget=forms.RadioSelect,
     )
     file = forms.FileField(
-        label="Spreadsheet",
+        label="File",
         help_text="A CSV file or an Excel workbook (.xlsx), with the column headings in the "
-        "first row.",
+        "first row; or, for an Open Referral UK feed, a JSON file of services (a list, a page "
+        "with “contents”, or one service a line).",
     )
     members_file = forms.FileField(
         label="Members file (optional, partnerships only)",
@@ -120,6 +121,16 @@ class NewImportForm(forms.Form):
         "are guessed.",
     )
 
+    feed_default_sector = forms.ChoiceField(
+        label="Sector of organisations the feed gives none for (Open Referral UK feeds only)",
+        choices=[("", "None: such organisations are errors"), *Sector.choices],
+        required=False,
+    )
+    feed_publish = forms.BooleanField(
+        label="Publish the feed's partnerships at once (Open Referral UK feeds only)",
+        required=False,
+    )
+
     def clean_file(self):
         return self._within_limit(self.cleaned_data["file"])
 
@@ -140,6 +151,9 @@ class NewImportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         saved, kind = cleaned.get("saved_mapping"), cleaned.get("kind")
+        if saved and kind == ImportKind.OPEN_REFERRAL:
+            self.add_error("saved_mapping", "An Open Referral UK feed has no columns to map.")
+            saved = None
         if cleaned.get("members_file") and kind and kind != ImportKind.PARTNERSHIPS:
             self.add_error(
                 "members_file",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from curation.forms import ApplyImportForm, ColumnsForm, NewImportForm, UndoImportForm
 from curation.permissions import moderator_required
+from openreferral import importing as openreferral_importing
 from partnerships import imports, spreadsheets
 from partnerships.models import (
     ImportKind,
@@ -89,7 +90,23 @@ def new_import(request):
             "source": request.GET.get("source", ""),
         },
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _is_feed(form.cleaned_data["kind"]):
+        upload = form.cleaned_data["file"]
+        try:
+            run = openreferral_importing.start_run(
+                file_name=upload.name,
+                data=upload.read(),
+                source=form.cleaned_data["source"].strip(),
+                user=request.user,
+                default_sector=form.cleaned_data["feed_default_sector"],
+                publish=form.cleaned_data["feed_publish"],
+            )
+        except openreferral_importing.FeedError as error:
+            form.add_error("file", str(error))
+        else:
+            # A feed has no columns to check: its preview is ready.
+            return redirect("curation:import_run", pk=run.pk)
+    elif request.method == "POST" and form.is_valid():
         upload, members = form.cleaned_data["file"], form.cleaned_data["members_file"]
         try:
             run = imports.start_run(
@@ -113,6 +130,10 @@ def new_import(request):
         {"form": form, "trail": _trail()},
         status=400 if form.errors else 200,
     )
+
+
+def _is_feed(kind):
+    return kind == ImportKind.OPEN_REFERRAL
 
 
 def _samples(run):
@@ -145,7 +166,7 @@ def import_columns(request, pk):
     """Which field each column fills (the guess, or a saved mapping's, preselected), and the
     run's options; on POST, the dry run, then the preview."""
     run = _run(pk, with_data=True)
-    if not _editable(request, run):
+    if not _editable(request, run) or _is_feed(run.kind):
         return redirect("curation:import_run", pk=run.pk)
     form = ColumnsForm(
         request.POST if request.method == "POST" else None, run=run, samples=_samples(run)
@@ -183,6 +204,17 @@ def _entry_links(run, rows):
     ids = [row["entry_id"] for row in rows if row.get("entry_id")]
     if run.state != ImportState.APPLIED or not ids:
         return {}
+    if _is_feed(run.kind):
+        # Rows of both steps: each says which kind of entry it wrote.
+        found = {}
+        for step, model, url_name in (
+            ("organisations", Organisation, "curation:organisation_history"),
+            ("partnerships", Partnership, "curation:partnership_history"),
+        ):
+            wanted = [row["entry_id"] for row in rows if row.get("step") == step]
+            for pk in model.objects.filter(pk__in=wanted).values_list("pk", flat=True):
+                found[(step, pk)] = reverse(url_name, args=[pk])
+        return found
     if run.kind == ImportKind.ORGANISATIONS:
         model, url_name = Organisation, "curation:organisation_history"
     else:
@@ -209,7 +241,17 @@ def import_run(request, pk):
         {
             "run": run,
             "page": page,
-            "rows": [(row, links.get(row.get("entry_id"))) for row in page.object_list],
+            "rows": [
+                (
+                    row,
+                    links.get(
+                        (row.get("step"), row.get("entry_id"))
+                        if _is_feed(run.kind)
+                        else row.get("entry_id")
+                    ),
+                )
+                for row in page.object_list
+            ],
             "error_messages": error_messages[:ERRORS_LISTED],
             "more_errors": max(len(error_messages) - ERRORS_LISTED, 0),
             "placed_at_region": run.preview.get("placed_at_region", 0),
@@ -239,7 +281,10 @@ def apply_import(request, pk):
     run.skip_errors = form.cleaned_data.get("skip_errors", False)
     run.save(update_fields=["skip_errors"])
     try:
-        report = imports.apply_run(run, user=request.user)
+        if _is_feed(run.kind):
+            report = openreferral_importing.apply_run(run, user=request.user)
+        else:
+            report = imports.apply_run(run, user=request.user)
     except imports.ImportClosed:
         # Another curator imported it a moment ago.
         messages.error(request, "This file has been imported already; nothing was written.")
@@ -312,6 +357,8 @@ def _history_url(entry):
 
 
 def _entries(run, count):
+    if _is_feed(run.kind):
+        return "entry" if count == 1 else "entries"
     word = "organisation" if run.kind == ImportKind.ORGANISATIONS else "partnership"
     return word if count == 1 else f"{word}s"
 
