@@ -472,8 +472,11 @@ _service_at_location_index = {"version": None, "owners": {}}
 
 
 def _owner_of_service_at_location(sal_id):
+    # With the time of the change: a number alone can come back after a rolled-back write.
     version = (
-        DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list("value", flat=True).first()
+        DataVersion.objects.filter(pk=DataVersion.SINGLETON)
+        .values_list("value", "changed_at")
+        .first()
     )
     if _service_at_location_index["version"] != version:
         owners = {}
