@@ -19,5 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("editor.urls")),
     path("", include("curation.urls")),
+    # The Open Referral UK API and feed (before the directory's catch-all slugs).
+    path("openreferral/", include("openreferral.urls")),
     path("", include("directory.urls")),
 ]

@@ -4,6 +4,13 @@ Every download (CSV, GeoJSON, and the feeds built on them) reads partnerships th
 `public_records()`. It drops contacts who have not agreed to be published, names only the lead
 contact, and lists only public agreements.
 
+With `detail=True` each record also carries what the Open Referral UK feed needs (`openreferral`
+builds its records from these and from nothing else): the stored uuid, the full description and
+aims, the choices' codes, the region's slug, each member organisation as a dict (uuid, name,
+sector, role, town, region, country, point, website, identifiers), every published contact, and
+the activities' and channels' slugs with their names. Still a fixed number of queries per chunk
+(one more, for the identifiers); without it the records and queries are those of the exports.
+
 It is built for the whole directory at once: it reads plain values in chunks of `CHUNK_SIZE`
 partnerships, with a fixed number of queries per chunk and no model instances, so an export of
 100,000 entries costs seconds and constant memory. Each record's page address is the reversed
@@ -20,15 +27,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .agreements import status_and_dates
+from .identifiers import Scheme
 from .models import (
     Agreement,
     AgreementKind,
     AgreementStatus,
     Contact,
+    Country,
     Formality,
     Kind,
     Membership,
     Organisation,
+    OrganisationIdentifier,
     Partnership,
     Region,
     Role,
@@ -84,6 +94,21 @@ _PARTNERSHIP_VALUES = [
     "longitude",
     "last_verified_at",
 ]
+# Read as well for a detailed record (`detail=True`).
+_DETAIL_VALUES = ["uuid", "updated_at", "description", "aims", "meeting_format"]
+_ORGANISATION_DETAIL_VALUES = [
+    "pk",
+    "name",
+    "uuid",
+    "slug",
+    "sector",
+    "town",
+    "region_id",
+    "country",
+    "latitude",
+    "longitude",
+    "website",
+]
 
 
 # Choice labels by value, looked up per row (cheaper than building an enum member each time).
@@ -99,12 +124,13 @@ _AGREEMENT_STATUSES = dict(AgreementStatus.choices)
 
 
 class PageAddress:
-    """A partnership's page address from its slug, with `base` (e.g. "https://host") before it."""
+    """A partnership's page address from its slug, with `base` (e.g. "https://host") before it
+    (or, with `url_name`, another public page named by a slug: an organisation's, a region's)."""
 
-    def __init__(self, base=""):
-        prefix, _, suffix = reverse(
-            "directory:partnership", kwargs={"slug": SLUG_PLACEHOLDER}
-        ).partition(SLUG_PLACEHOLDER)
+    def __init__(self, base="", url_name="directory:partnership"):
+        prefix, _, suffix = reverse(url_name, kwargs={"slug": SLUG_PLACEHOLDER}).partition(
+            SLUG_PLACEHOLDER
+        )
         self.prefix = base.rstrip("/") + prefix
         self.suffix = suffix
 
@@ -123,16 +149,21 @@ def _in_chunk(model, field, ids):
     return RawSQL(f"{column} IN ({placeholders})", ids, output_field=BooleanField())  # noqa: S611
 
 
-def _names_by_partnership(through_model, target, ids):
-    """{partnership id: [names in the target's own order]} for an M2M through table."""
+def _names_by_partnership(through_model, target, ids, *, with_slugs=False):
+    """{partnership id: [names in the target's own order]} for an M2M through table, or with
+    `with_slugs` [(slug, name), ...]."""
     names = defaultdict(list)
     rows = (
         through_model.objects.filter(_in_chunk(through_model, "partnership", ids))
         .order_by(*[f"{target}__{field}" for field in _ordering(through_model, target)])
+        .values_list("partnership_id", f"{target}__name", f"{target}__slug")
+        if with_slugs
+        else through_model.objects.filter(_in_chunk(through_model, "partnership", ids))
+        .order_by(*[f"{target}__{field}" for field in _ordering(through_model, target)])
         .values_list("partnership_id", f"{target}__name")
     )
-    for partnership_id, name in rows:
-        names[partnership_id].append(name)
+    for partnership_id, name, *slug in rows:
+        names[partnership_id].append((slug[0], name) if with_slugs else name)
     return names
 
 
@@ -140,14 +171,14 @@ def _ordering(through_model, target):
     return through_model._meta.get_field(target).related_model._meta.ordering or ["name"]
 
 
-def _chunk_records(ids, page_address, regions):
+def _chunk_records(ids, page_address, regions, detail=None):
     """The records of the partnerships `ids`, in that order: seven queries whatever their
-    number."""
+    number (eight with `detail`, a `_Detail`)."""
     rows = {
         row[0]: row
         for row in Partnership.objects.filter(_in_chunk(Partnership, "id", ids))
         .order_by()
-        .values_list(*_PARTNERSHIP_VALUES)
+        .values_list(*_PARTNERSHIP_VALUES, *(_DETAIL_VALUES if detail else ()))
     }
     # Memberships, then their organisations' names by id, in the database's order of names:
     # joined (or ordered by name) in one query, the planner reads every organisation per chunk.
@@ -157,33 +188,66 @@ def _chunk_records(ids, page_address, regions):
         .values_list("partnership_id", "role", "organisation_id")
     )
     organisation_ids = list({organisation_id for *_, organisation_id in memberships})
-    names = (
+    organisations = (
         list(
             Organisation.objects.filter(_in_chunk(Organisation, "id", organisation_ids))
             .order_by("name", "pk")
-            .values_list("pk", "name")
+            .values_list(*(_ORGANISATION_DETAIL_VALUES if detail else ("pk", "name")))
         )
         if organisation_ids
         else []
     )
-    place = {pk: index for index, (pk, _) in enumerate(names)}
-    names = dict(names)
+    place = {row[0]: index for index, row in enumerate(organisations)}
+    names = {row[0]: row[1] for row in organisations}
     members = defaultdict(list)
+    member_details = defaultdict(list)
+    if detail:
+        organisation_details = detail.organisations(organisations)
     # Leads first, then members, then associates (`Membership.Meta.ordering`), each by name.
-    for partnership_id, _role, organisation_id in sorted(
+    for partnership_id, role, organisation_id in sorted(
         memberships, key=lambda m: (m[0], _ROLE_RANK.get(m[1], 2), place[m[2]])
     ):
         members[partnership_id].append(names[organisation_id])
-    activities = _names_by_partnership(Partnership.activities.through, "activity", ids)
-    channels = _names_by_partnership(Partnership.channels.through, "communicationchannel", ids)
+        if detail:
+            member_details[partnership_id].append(
+                {**organisation_details[organisation_id], "role": role}
+            )
+    activities = _names_by_partnership(
+        Partnership.activities.through, "activity", ids, with_slugs=bool(detail)
+    )
+    channels = _names_by_partnership(
+        Partnership.channels.through, "communicationchannel", ids, with_slugs=bool(detail)
+    )
     leads = {}
-    for partnership_id, name, email, phone in (
-        Contact.objects.public()
-        .filter(_in_chunk(Contact, "partnership", ids), is_lead=True)
-        .order_by("partnership_id", *Contact._meta.ordering)
-        .values_list("partnership_id", "name", "email", "phone")
-    ):
-        leads.setdefault(partnership_id, (name, email, phone))
+    contacts = defaultdict(list)
+    if detail:
+        # Every published contact, the lead first (`Contact.Meta.ordering`).
+        for partnership_id, pk, name, job_title, email, phone, is_lead in (
+            Contact.objects.public()
+            .filter(_in_chunk(Contact, "partnership", ids))
+            .order_by("partnership_id", *Contact._meta.ordering, "pk")
+            .values_list("partnership_id", "pk", "name", "job_title", "email", "phone", "is_lead")
+        ):
+            contacts[partnership_id].append(
+                {
+                    "pk": pk,
+                    "name": name,
+                    "job_title": job_title,
+                    "email": email,
+                    "phone": phone,
+                    "is_lead": is_lead,
+                }
+            )
+            if is_lead:
+                leads.setdefault(partnership_id, (name, email, phone))
+    else:
+        for partnership_id, name, email, phone in (
+            Contact.objects.public()
+            .filter(_in_chunk(Contact, "partnership", ids), is_lead=True)
+            .order_by("partnership_id", *Contact._meta.ordering)
+            .values_list("partnership_id", "name", "email", "phone")
+        ):
+            leads.setdefault(partnership_id, (name, email, phone))
     agreements = defaultdict(list)
     today = timezone.localdate()
     for partnership_id, kind, title, status, signed_on, review_due in (
@@ -223,9 +287,10 @@ def _chunk_records(ids, page_address, regions):
             latitude,
             longitude,
             verified,
+            *details,
         ) = row
         lead_name, lead_email, lead_phone = leads.get(pk, ("", "", ""))
-        yield {
+        record = {
             "id": pk,
             "name": name,
             "summary": summary,
@@ -238,8 +303,12 @@ def _chunk_records(ids, page_address, regions):
             "region": regions.get(region_id, ""),
             "members": "; ".join(members[pk]),
             "member_count": len(members[pk]),
-            "activities": "; ".join(activities[pk]),
-            "channels": "; ".join(channels[pk]),
+            "activities": "; ".join(name for _, name in activities[pk])
+            if detail
+            else "; ".join(activities[pk]),
+            "channels": "; ".join(name for _, name in channels[pk])
+            if detail
+            else "; ".join(channels[pk]),
             "meeting_frequency": meeting_frequency,
             "agreements": "; ".join(agreements[pk]),
             "website": website,
@@ -251,16 +320,144 @@ def _chunk_records(ids, page_address, regions):
             "longitude": longitude,
             "last_confirmed": verified.date().isoformat() if verified else "",
         }
+        if detail:
+            uuid, updated_at, description, aims, meeting_format = details
+            region_slug, region_name, _country = detail.regions.get(region_id, ("", "", ""))
+            record.update(
+                {
+                    "uuid": uuid,
+                    "slug": slug,
+                    "updated_at": updated_at,
+                    "last_verified_at": verified,
+                    "description": description,
+                    "aims": aims,
+                    "meeting_format": meeting_format,
+                    "codes": {
+                        "kind": kind,
+                        "formality": formality,
+                        "status": status,
+                        "scope": scope,
+                    },
+                    "region_slug": region_slug,
+                    "region_name": region_name,
+                    "region_url": detail.region_address(region_slug) if region_slug else "",
+                    "member_list": member_details[pk],
+                    "contacts": contacts[pk],
+                    "activity_list": activities[pk],
+                    "channel_list": channels[pk],
+                }
+            )
+        yield record
 
 
-def public_records(partnerships, *, base_url="", chunk_size=CHUNK_SIZE):
+class _Detail:
+    """What a detailed record needs besides its chunk: the regions, the organisations' page
+    addresses, and their identifiers (one query per chunk)."""
+
+    def __init__(self, base_url):
+        self.regions = {
+            pk: (slug, name, country)
+            for pk, slug, name, country in Region.objects.values_list(
+                "pk", "slug", "name", "country"
+            )
+        }
+        self.region_address = PageAddress(base_url, "directory:region")
+        self.organisation_address = PageAddress(base_url, "directory:organisation")
+
+    def organisations(self, rows):
+        """{organisation id: public details} for rows of `_ORGANISATION_DETAIL_VALUES`."""
+        return organisation_details(
+            rows, self.regions, self.organisation_address, _identifiers([row[0] for row in rows])
+        )
+
+
+_COUNTRIES = dict(Country.choices)
+
+
+def _identifiers(organisation_ids):
+    """{organisation id: [(scheme, label, value), ...]}, in the identifiers' own order."""
+    found = defaultdict(list)
+    if not organisation_ids:
+        return found
+    for organisation_id, scheme, scheme_name, value in (
+        OrganisationIdentifier.objects.filter(
+            _in_chunk(OrganisationIdentifier, "organisation", organisation_ids)
+        )
+        .order_by("organisation_id", *OrganisationIdentifier._meta.ordering)
+        .values_list("organisation_id", "scheme", "scheme_name", "value")
+    ):
+        label = scheme_name if scheme == Scheme.OTHER else _SCHEMES.get(scheme, scheme)
+        found[organisation_id].append((scheme, label, value))
+    return found
+
+
+_SCHEMES = dict(Scheme.choices)
+
+
+def organisation_details(rows, regions, organisation_address, identifiers):
+    """{organisation id: dict} of what the public pages show of each organisation."""
+    details = {}
+    for (
+        pk,
+        name,
+        uuid,
+        slug,
+        sector,
+        town,
+        region_id,
+        country,
+        latitude,
+        longitude,
+        website,
+    ) in rows:
+        _slug, region_name, _country = regions.get(region_id, ("", "", ""))
+        details[pk] = {
+            "id": pk,
+            "uuid": uuid,
+            "name": name,
+            "url": organisation_address(slug),
+            "sector": sector,
+            "town": town,
+            "region": region_name,
+            "country": country,
+            "country_name": _COUNTRIES.get(country, ""),
+            "latitude": latitude,
+            "longitude": longitude,
+            "website": website,
+            "identifiers": identifiers.get(pk, []),
+        }
+    return details
+
+
+def public_records(partnerships, *, base_url="", chunk_size=CHUNK_SIZE, detail=False):
     """The public record of each partnership in `partnerships` (a filtered, ordered queryset), in
-    its order, as dicts with the keys of `FIELDS` plus "id". Lazy: reads the matching ids in one
-    query when first iterated, then `chunk_size` partnerships at a time."""
+    its order, as dicts with the keys of `FIELDS` plus "id" (and with `detail`, those of the Open
+    Referral feed: see the module's docstring). Lazy: reads the matching ids in one query when
+    first iterated, then `chunk_size` partnerships at a time."""
     page_address = PageAddress(base_url)
     regions = dict(Region.objects.values_list("pk", "name"))
+    details = _Detail(base_url) if detail else None
     # The ids, in the queryset's order, are a few megabytes even for the whole directory; holding
     # them keeps the order (name, distance) without a cursor left open across the chunks.
     ids = list(partnerships.values_list("pk", flat=True))
     for first in range(0, len(ids), chunk_size):
-        yield from _chunk_records(ids[first : first + chunk_size], page_address, regions)
+        yield from _chunk_records(ids[first : first + chunk_size], page_address, regions, details)
+
+
+def public_organisations(organisations, *, base_url="", chunk_size=CHUNK_SIZE):
+    """What the public pages show of each organisation in `organisations` (a queryset of
+    `Organisation.objects.public()`, ordered), in its order, as the dicts of a detailed record's
+    members (without a role). Lazy, like `public_records`: three queries a chunk."""
+    detail = _Detail(base_url)
+    ids = list(organisations.values_list("pk", flat=True))
+    for first in range(0, len(ids), chunk_size):
+        chunk = ids[first : first + chunk_size]
+        rows = list(
+            Organisation.objects.filter(_in_chunk(Organisation, "id", chunk))
+            .order_by()
+            .values_list(*_ORGANISATION_DETAIL_VALUES)
+        )
+        found = detail.organisations(rows)
+        for pk in chunk:
+            if pk in found:
+                yield found[pk]
