@@ -71,6 +71,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The site's public address (scheme and host), for links made without a request: emails sent by
 # commands and background tasks. Links made in a request use the request's own host.
 SITE_URL = env_str("SITE_URL").rstrip("/")
+# The licence the directory's open data (downloads and the Open Referral UK API) is published
+# under: the publisher's choice, shown on the open data page.
+OPEN_DATA_LICENCE_NAME = env_str(
+    "OPEN_DATA_LICENCE_NAME", "Creative Commons Attribution 4.0 International (CC BY 4.0)"
+)
+OPEN_DATA_LICENCE_URL = env_str(
+    "OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"
+)
 if not SITE_URL:
     if not DEBUG:
         raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off.")

@@ -11,7 +11,11 @@ field.
 """
 
 from partnerships.models import MeetingFormat, Role, Sector
-from partnerships.public_records import public_organisations, public_records
+from partnerships.public_records import (
+    public_organisations,
+    public_records,
+    public_records_in_id_order,
+)
 
 from . import ids
 from .taxonomy import LEAD_CONTACT, TermIndex
@@ -190,26 +194,27 @@ def _member_location(member, index, *, full=True):
     return without_empty(location)
 
 
-def locations(record, index, *, full=True):
-    """The service's locations: its own point (when located), then each member's."""
+def service_at_locations(record, index, *, full=True):
+    service_id = ids.service(record["uuid"])
     found = []
     own = _partnership_location(record)
     if own is not None:
-        found.append(without_empty(own))
-    found.extend(_member_location(member, index, full=full) for member in record["member_list"])
-    return found
-
-
-def service_at_locations(record, index, *, full=True):
-    service_id = ids.service(record["uuid"])
+        found.append((ids.service_at_location(record["uuid"]), without_empty(own)))
+    found.extend(
+        (
+            ids.service_at_location(record["uuid"], member["uuid"]),
+            _member_location(member, index, full=full),
+        )
+        for member in record["member_list"]
+    )
     return [
         {
-            "id": ids.service_at_location(service_id, location["id"]),
+            "id": sal_id,
             "service_id": service_id,
             "location_id": location["id"],
             "location": location,
         }
-        for location in locations(record, index, full=full)
+        for sal_id, location in found
     ]
 
 
@@ -351,6 +356,17 @@ def services(partnerships, *, base_url="", full=True, index=None, chunk_size=Non
     options = {} if chunk_size is None else {"chunk_size": chunk_size}
     for record in public_records(partnerships, base_url=base_url, detail=True, **options):
         yield service(record, index) if full else service_list_item(record, index)
+
+
+def every_service(partnerships, *, base_url="", chunk_size=None):
+    """The full service of each partnership in `partnerships`, in the order of their ids, read
+    by keyset chunks (`public_records_in_id_order`): the bulk feed, in memory that does not grow
+    with the directory."""
+    index = TermIndex()
+    options = {} if chunk_size is None else {"chunk_size": chunk_size}
+    records = public_records_in_id_order(partnerships, base_url=base_url, detail=True, **options)
+    for record in records:
+        yield service(record, index)
 
 
 def service_at_location_list_items(record, index):

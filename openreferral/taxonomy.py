@@ -12,6 +12,7 @@ code (`ids.taxonomy_term`), so ids never change when a label is reworded.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from partnerships.models import (
     Activity,
@@ -37,7 +38,7 @@ class Term:
     name: str
     description: str = ""
 
-    @property
+    @cached_property
     def id(self):
         return ids.taxonomy_term(self.taxonomy_key, self.code)
 
@@ -49,7 +50,7 @@ class Taxonomy:
     description: str
     terms: list = field(default_factory=list)
 
-    @property
+    @cached_property
     def id(self):
         return ids.taxonomy(self.key)
 
@@ -133,6 +134,7 @@ class TermIndex:
         self.taxonomy_by_id = {taxonomy.id: taxonomy for taxonomy in self.taxonomies}
         self.term_by_id = {}
         self.term_by_code = {}
+        self._term_records = {}
         for taxonomy in self.taxonomies:
             for term in taxonomy.terms:
                 self.term_by_id[term.id] = term
@@ -146,7 +148,14 @@ class TermIndex:
         return [term for taxonomy in self.taxonomies for term in taxonomy.terms]
 
     def term_record(self, term):
-        """A term as the feed shows it (HSDS `taxonomy_term`)."""
+        """A term as the feed shows it (HSDS `taxonomy_term`): made once per index and shared,
+        so callers must not change it."""
+        record = self._term_records.get(term.id)
+        if record is None:
+            record = self._term_records[term.id] = self._make_term_record(term)
+        return record
+
+    def _make_term_record(self, term):
         taxonomy = self.by_key[term.taxonomy_key]
         record = {
             "id": term.id,

@@ -18,6 +18,8 @@ from datetime import datetime, time
 from functools import wraps
 from pathlib import Path
 
+from django.conf import settings
+from django.db.models import Q
 from django.http import JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -36,6 +38,7 @@ from partnerships.models import (
     Membership,
     Organisation,
     Partnership,
+    Role,
 )
 from partnerships.postcodes import place_of_postcode_area, postcode_area
 from partnerships.public_records import public_organisations, public_records
@@ -288,8 +291,14 @@ def matching_partnerships(params, index):
         queryset = _term_filter(queryset, taxonomy.key, None)
     organization_id = _uuid(params, "organization_id")
     if organization_id:
+        # The partnerships the organisation belongs to, or the partnership without a lead that
+        # is its own organization (`ids.partnership_as_organization`).
         members = Membership.objects.filter(organisation__uuid=organization_id)
-        queryset = queryset.filter(pk__in=members.values("partnership_id"))
+        leads = Membership.objects.filter(role=Role.LEAD).values("partnership_id")
+        queryset = queryset.filter(
+            Q(pk__in=members.values("partnership_id"))
+            | (Q(uuid=organization_id) & ~Q(pk__in=leads))
+        )
     modified_after = _moment(params, "modified_after")
     if modified_after:
         queryset = queryset.filter(updated_at__gte=modified_after)
@@ -338,6 +347,18 @@ def service_list(request):
     full = _flag(request.GET, "full")
     index = TermIndex()
     partnerships, _search = matching_partnerships(request.GET, index)
+    output = request.GET.get("format", "").strip().lower()
+    if output == "ndjson":
+        # The standard's `format=ndjson`: every matching service in full, one a line, unpaged.
+        lines = (
+            "\n".join(json.dumps(item, separators=(",", ":")) for item in batch) + "\n"
+            for batch in _batched(
+                serialise.services(partnerships, base_url=site_url(request), index=index)
+            )
+        )
+        return StreamingHttpResponse(lines, content_type="application/x-ndjson")
+    if output not in ("", "json"):
+        raise BadRequest("format", "format must be json or ndjson.")
     total = partnerships.count()
     start = (page - 1) * per_page
     contents = []
@@ -465,34 +486,23 @@ def service_at_location_list(request):
     return JsonResponse(_page(total, page, per_page, contents))
 
 
-# Service_at_location ids are derived (ids.service_at_location), so finding one means knowing
-# every one: a map from each id to its partnership, built once per published-data version and
-# process, on the first request for one. About 30 MB at 100,000 partnerships.
-_service_at_location_index = {"version": None, "owners": {}}
-
-
 def _owner_of_service_at_location(sal_id):
-    # With the time of the change: a number alone can come back after a rolled-back write.
-    version = (
-        DataVersion.objects.filter(pk=DataVersion.SINGLETON)
-        .values_list("value", "changed_at")
-        .first()
-    )
-    if _service_at_location_index["version"] != version:
-        owners = {}
-        for pk, uuid, latitude, longitude in Partnership.objects.published().values_list(
-            "pk", "uuid", "latitude", "longitude"
-        ):
-            if latitude is not None and longitude is not None:
-                service_id = ids.service(uuid)
-                owners[ids.service_at_location(service_id, ids.partnership_location(uuid))] = pk
-        for pk, uuid, organisation_uuid in Membership.objects.filter(
-            partnership__in=Partnership.objects.published()
-        ).values_list("partnership_id", "partnership__uuid", "organisation__uuid"):
-            location_id = ids.organisation_location(organisation_uuid)
-            owners[ids.service_at_location(ids.service(uuid), location_id)] = pk
-        _service_at_location_index.update(version=version, owners=owners)
-    return _service_at_location_index["owners"].get(sal_id)
+    """The pk of the published partnership that the service_at_location id belongs to, or None:
+    the id names its partnership by an index range (`ids.service_at_location`), then the point
+    or the member it is at is checked among that partnership's few memberships. Two queries."""
+    bounds = ids.partnership_range_of_service_at_location(sal_id)
+    if bounds is None:
+        return None
+    candidates = Partnership.objects.published().filter(uuid__gte=bounds[0], uuid__lte=bounds[1])
+    for pk, uuid, latitude in candidates.values_list("pk", "uuid", "latitude"):
+        if latitude is not None and ids.service_at_location(uuid) == sal_id:
+            return pk
+        members = Membership.objects.filter(partnership_id=pk).values_list(
+            "organisation__uuid", flat=True
+        )
+        if any(ids.service_at_location(uuid, member) == sal_id for member in members):
+            return pk
+    return None
 
 
 @api
@@ -534,7 +544,7 @@ def organization_detail(request, id):
     base_url = site_url(request)
     found = list(public_organisations(organisations, base_url=base_url)) if uuid else []
     if not found:
-        return _not_found("organization")
+        return _partnership_as_organization(request, uuid)
     index = TermIndex()
     partnerships = (
         Partnership.objects.published()
@@ -543,6 +553,24 @@ def organization_detail(request, id):
     )
     services = list(serialise.services(partnerships, base_url=base_url, full=False, index=index))
     return JsonResponse(serialise.organization(found[0], index, services=services))
+
+
+def _partnership_as_organization(request, uuid):
+    """A published partnership without a lead member, as the organization that provides it
+    (`ids.partnership_as_organization`), with its one service; else 404."""
+    leads = Membership.objects.filter(role=Role.LEAD).values("partnership_id")
+    partnerships = (
+        _published_by_uuid(uuid).exclude(pk__in=leads) if uuid else Partnership.objects.none()
+    )
+    index = TermIndex()
+    found = list(serialise.services(partnerships, base_url=site_url(request), index=index))
+    if not found:
+        return _not_found("organization")
+    organization = found[0]["organization"]
+    list_form = serialise.service_list_item
+    records = public_records(partnerships, base_url=site_url(request), detail=True)
+    organization["services"] = [list_form(record, index) for record in records]
+    return JsonResponse(organization)
 
 
 def _listed(request, items):
@@ -603,22 +631,44 @@ def openapi(request):
 
 
 def _published_in_order():
-    return Partnership.objects.published().order_by("name", "pk")
+    # In the order of the ids (the order they were added), which the feed reads by keyset.
+    return Partnership.objects.published()
+
+
+# Services a yield: fewer, larger writes to the connection.
+_BATCH = 100
+
+
+def _batched(items):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _json_lines(partnerships, base_url):
+    """Each full service as compact JSON, in lists of `_BATCH`."""
+    for batch in _batched(serialise.every_service(partnerships, base_url=base_url)):
+        yield [json.dumps(item, separators=(",", ":")) for item in batch]
 
 
 def _json_array(partnerships, base_url):
     """The full services as one JSON array, a service a line, streamed."""
     yield "["
-    first = True
-    for item in serialise.services(partnerships, base_url=base_url):
-        yield ("\n" if first else ",\n") + json.dumps(item, separators=(",", ":"))
-        first = False
+    separator = "\n"
+    for batch in _json_lines(partnerships, base_url):
+        yield separator + ",\n".join(batch)
+        separator = ",\n"
     yield "\n]\n"
 
 
 def _ndjson(partnerships, base_url):
-    for item in serialise.services(partnerships, base_url=base_url):
-        yield json.dumps(item, separators=(",", ":")) + "\n"
+    for batch in _json_lines(partnerships, base_url):
+        yield "\n".join(batch) + "\n"
 
 
 def _bulk(request, lines, content_type, filename):
@@ -649,5 +699,10 @@ def about(request):
     return render(
         request,
         "openreferral/about.html",
-        {"api_base": base, "per_page_limit": MAX_PER_PAGE},
+        {
+            "api_base": base,
+            "per_page_limit": MAX_PER_PAGE,
+            "licence_name": settings.OPEN_DATA_LICENCE_NAME,
+            "licence_url": settings.OPEN_DATA_LICENCE_URL,
+        },
     )

@@ -444,6 +444,24 @@ def public_records(partnerships, *, base_url="", chunk_size=CHUNK_SIZE, detail=F
         yield from _chunk_records(ids[first : first + chunk_size], page_address, regions, details)
 
 
+def public_records_in_id_order(partnerships, *, base_url="", chunk_size=CHUNK_SIZE, detail=False):
+    """`public_records` of `partnerships` (a filtered queryset) in the order of their ids, for a
+    download of the whole directory: each chunk's ids are read after the last one's (keyset
+    paging), so nothing grows with the number of partnerships, not even the list of ids."""
+    page_address = PageAddress(base_url)
+    regions = dict(Region.objects.values_list("pk", "name"))
+    details = _Detail(base_url) if detail else None
+    partnerships = partnerships.order_by("pk")
+    last = None
+    while True:
+        chunk = partnerships if last is None else partnerships.filter(pk__gt=last)
+        ids = list(chunk.values_list("pk", flat=True)[:chunk_size])
+        if not ids:
+            return
+        yield from _chunk_records(ids, page_address, regions, details)
+        last = ids[-1]
+
+
 def public_organisations(organisations, *, base_url="", chunk_size=CHUNK_SIZE):
     """What the public pages show of each organisation in `organisations` (a queryset of
     `Organisation.objects.public()`, ordered), in its order, as the dicts of a detailed record's

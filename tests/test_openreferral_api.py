@@ -13,7 +13,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator, FormatChecker
 
 from directory.filters import PartnershipFilter
-from openreferral import ids
+from openreferral import ids, serialise
 from partnerships.models import (
     Activity,
     CommunicationChannel,
@@ -287,6 +287,41 @@ def test_a_partnership_without_a_lead_is_its_own_organization(client):
     assert service["organization"]["name"] == partnership.name
 
 
+def test_a_partnership_that_is_its_own_organization_is_found_by_that_id(client):
+    partnership = make_partnership(name="No lead network")
+    led = make_partnership(members=1)
+    organization_id = ids.partnership_as_organization(partnership.uuid)
+
+    organization = get_json(client, f"/openreferral/organizations/{organization_id}")
+    assert_valid(validator("compiled/organization.json"), organization)
+    assert organization["name"] == "No lead network"
+    assert [service["id"] for service in organization["services"]] == [str(partnership.uuid)]
+    found = get_json(client, f"/openreferral/services?organization_id={organization_id}")
+    assert [service["id"] for service in found["contents"]] == [str(partnership.uuid)]
+    # A partnership with a lead is provided by that lead, never by itself.
+    assert client.get(f"/openreferral/organizations/{led.uuid}").status_code == 404
+
+
+def test_each_service_at_location_id_finds_its_service_and_no_other(client):
+    located = make_partnership(members=2, latitude=BOLTON[0], longitude=BOLTON[1])
+    other = make_partnership(members=1, latitude=51.5, longitude=-0.1)
+    shared = located.memberships.first().organisation
+    make_membership(other, shared)
+    for partnership in (located, other):
+        service = get_json(client, f"/openreferral/services/{partnership.uuid}")
+        sal_ids = [sal["id"] for sal in service["service_at_locations"]]
+        assert len(sal_ids) == len(set(sal_ids)) == partnership.memberships.count() + 1
+        for sal_id in sal_ids:
+            found = get_json(client, f"/openreferral/service_at_locations/{sal_id}")
+            assert found["id"] == str(partnership.uuid)
+    # The same organisation in two partnerships is two different service_at_locations.
+    assert ids.service_at_location(located.uuid, shared.uuid) != ids.service_at_location(
+        other.uuid, shared.uuid
+    )
+    unknown = ids.service_at_location(located.uuid, make_organisation().uuid)
+    assert client.get(f"/openreferral/service_at_locations/{unknown}").status_code == 404
+
+
 # Pages -----------------------------------------------------------------------------------------
 
 
@@ -548,6 +583,33 @@ def test_the_bulk_json_holds_every_published_entry_in_full(client):
     assert all("service_at_locations" in s or "attributes" in s for s in services)
 
 
+def test_the_bulk_feed_reads_the_directory_a_chunk_at_a_time_in_id_order():
+    build(30)
+    make_partnership(name="Draft", publication_state=PublicationState.DRAFT)
+    published = Partnership.objects.published()
+    expected = [str(u) for u in published.order_by("pk").values_list("uuid", flat=True)]
+    with CaptureQueriesContext(connection) as seven:
+        in_sevens = [s["id"] for s in serialise.every_service(published, chunk_size=7)]
+    with CaptureQueriesContext(connection) as thirty:
+        at_once = [s["id"] for s in serialise.every_service(published, chunk_size=30)]
+    assert in_sevens == at_once == expected
+    # Five chunks of seven (the last one short) and the read that finds no more, against one.
+    queries_per_chunk = (len(seven) - len(thirty)) / 4
+    assert queries_per_chunk == int(queries_per_chunk) and queries_per_chunk > 0
+
+
+def test_format_ndjson_streams_every_matching_service_unpaged(client):
+    build(12)
+    region = Region.objects.get(slug="north-west")
+    expected = Partnership.objects.published().filter(region=region).count()
+    response = client.get("/openreferral/services?format=ndjson&region=north-west&per_page=2")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert 2 < len(lines) == expected
+    assert all(json.loads(line)["service_at_locations"] is not None for line in lines)
+    assert client.get("/openreferral/services?format=xml").status_code == 400
+
+
 def test_the_ndjson_feed_has_one_service_a_line(client):
     build(12)
     response = client.get("/openreferral/services.ndjson")
@@ -567,3 +629,23 @@ def test_the_about_page_has_one_heading_example_urls_and_is_linked_from_the_foot
     assert "/openreferral/services.json" in text
     assert "/openreferral/services.ndjson" in text
     assert "/openreferral/about/" in client.get("/").content.decode()
+
+
+def test_the_about_page_names_the_licence_the_publisher_chose(client, settings):
+    settings.OPEN_DATA_LICENCE_NAME = "Open Government Licence v3.0"
+    settings.OPEN_DATA_LICENCE_URL = (
+        "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+    )
+    text = client.get("/openreferral/about/").content.decode()
+    assert 'rel="license">Open Government Licence v3.0</a>' in text
+    assert "nationalarchives.gov.uk/doc/open-government-licence" in text
+
+
+@pytest.mark.parametrize(
+    "parts", [("taxonomy-term", "sectors", "nhs"), ("contact", 12345), ("location", "x", "ŵ")]
+)
+def test_derived_ids_are_the_name_based_uuids_of_rfc_4122(parts):
+    import uuid
+
+    name = ":".join(str(part) for part in parts)
+    assert ids.derived(*parts) == str(uuid.uuid5(ids.NAMESPACE, name))
