@@ -1345,6 +1345,7 @@ class ChangeKind(models.TextChoices):
     MERGE = "merge", "Merged"
     IMPORT = "import", "Imported"
     CONFIRMATION = "confirmation", "Confirmed as still correct"
+    CLAIM = "claim", "A request to manage it approved"
     ERASURE = "erasure", "A person's details erased"
 
 
@@ -1751,3 +1752,179 @@ class ImportedRecord(models.Model):
 
     def __str__(self):
         return f"{self.source} #{self.key}"
+
+
+# Keeping entries current ------------------------------------------------------------------------
+#
+# `partnerships.freshness` asks editors to confirm their entries (`Reminder`, by email with a
+# `ConfirmationLink` that needs no password), marks entries not confirmed for a year, and takes
+# visitors' `ProblemReport`s and signed-in people's `ClaimRequest`s to manage an entry with no
+# editors, for the curators to decide.
+
+
+class ConfirmationLink(models.Model):
+    """One emailed link that confirms one partnership without signing in. The link carries a
+    signed token naming this row (`partnerships.freshness`), so it confirms only this entry,
+    works once (`used_at`) and not after `expires_at`."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="confirmation_links"
+    )
+    sent_to = models.EmailField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Confirmation link for {self.partnership} to {self.sent_to}"
+
+
+class ReminderKind(models.TextChoices):
+    CONFIRM_FIRST = "confirm-1", "Asked to confirm"
+    CONFIRM_SECOND = "confirm-2", "Asked again after 2 weeks"
+    CONFIRM_LAST = "confirm-3", "Asked a last time after 4 weeks"
+    CURATORS = "curators", "Curators told nobody answered"
+    AGREEMENT_REVIEW = "agreement-review", "Agreement review due in 30 days"
+
+
+class Reminder(models.Model):
+    """A reminder that was sent: to whom, when and about what. `cycle` names what it is about
+    (the confirmation it asks to renew, or an agreement's review date), and each kind of
+    reminder is sent once per cycle; `answered_at` is when the entry was next confirmed or
+    edited."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="reminders")
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    cycle = models.CharField(max_length=60)
+    recipients = models.JSONField(default=list, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "kind", "cycle"], name="one_reminder_per_cycle"
+            )
+        ]
+        indexes = [models.Index(fields=["-sent_at"], name="reminder_newest_first")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.partnership} ({self.sent_at:%Y-%m-%d})"
+
+
+class ReportReason(models.TextChoices):
+    CLOSED = "closed", "It has closed or no longer meets"
+    CONTACT = "contact", "The contact details are wrong"
+    DETAILS = "details", "Other details are wrong"
+    DUPLICATE = "duplicate", "It is a duplicate of another entry"
+    OTHER = "other", "Something else"
+
+
+class ReportState(models.TextChoices):
+    OPEN = "open", "Open"
+    FIXED = "fixed", "Fixed"
+    NOT_A_PROBLEM = "not-a-problem", "Not a problem"
+    MERGED = "merged", "Merged with the other entry"
+
+
+class ProblemReport(models.Model):
+    """A visitor's report that a public entry (a partnership or an organisation) is wrong. Only
+    curators and, by email, the entry's editors see it; the reporter's address is for a reply."""
+
+    partnership = models.ForeignKey(
+        Partnership,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="problem_reports",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="problem_reports",
+    )
+    reason = models.CharField(max_length=20, choices=ReportReason.choices)
+    explanation = models.TextField(max_length=2000)
+    duplicate_of = models.ForeignKey(
+        Partnership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The entry this one duplicates, when that is the problem.",
+    )
+    email = models.EmailField(
+        blank=True, help_text="Where to tell the reporter what was done; never published."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=20, choices=ReportState.choices, default=ReportState.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="What the curator did, told to the reporter.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "-created_at"], name="report_state_newest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(partnership__isnull=False, organisation__isnull=True)
+                | Q(partnership__isnull=True, organisation__isnull=False),
+                name="report_about_one_entry",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.entry}"
+
+    @property
+    def entry(self):
+        return self.partnership or self.organisation
+
+
+class ClaimState(models.TextChoices):
+    PENDING = "pending", "Waiting for a curator"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class ClaimRequest(models.Model):
+    """A signed-in person's request to manage a partnership that has no editors."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="claims")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listing_claims"
+    )
+    reason = models.TextField(
+        max_length=2000, help_text="How the person is involved in the partnership."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=20, choices=ClaimState.choices, default=ClaimState.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="The curator's reason, told to the person.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "user"],
+                condition=Q(state="pending"),
+                name="one_pending_claim_per_person",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} asks to manage {self.partnership}"
