@@ -30,7 +30,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 
 from openreferral import ids
@@ -654,31 +653,16 @@ def feed_import_for(run, *, user=None, services=None):
 
 def preview_run(run, *, services=None):
     report = feed_import_for(run, services=services).dry_run()
-    run.preview = report.to_dict()
-    for name, value in report.counts.items():
-        setattr(run, name, value)
-    run.state = ImportState.PREVIEWED
-    run.save()
+    imports.keep_preview(run, report)
     return report
 
 
 def apply_run(run, *, user):
     """`imports.apply_run` for a feed: ImportClosed when imported already, ImportRefused (the
     run keeping the fresh preview) when records have errors and the run does not skip them."""
-    try:
-        with transaction.atomic():
-            run = ImportRun.objects.select_for_update().get(pk=run.pk)
-            if run.state not in (ImportState.UPLOADED, ImportState.PREVIEWED):
-                raise imports.ImportClosed("This file has been imported already.")
-            return feed_import_for(run, user=user).apply(run)
-    except ImportRefused as refused:
-        run.refresh_from_db()
-        run.preview = refused.report.to_dict()
-        for name, value in refused.report.counts.items():
-            setattr(run, name, value)
-        run.state = ImportState.PREVIEWED
-        run.save()
-        raise
+    return imports.apply_run(
+        run, user=user, importing=lambda run, user: feed_import_for(run, user=user).apply(run)
+    )
 
 
 __all__ = [

@@ -2510,14 +2510,46 @@ def importer_for(run, *, user=None):
     )
 
 
-def preview_run(run):
-    """Dry-run the file as mapped and keep the preview on the run."""
-    report = importer_for(run).dry_run()
+def report_lines(report, *, show_updates, noun=("row", "rows"), where=None):
+    """A report as lines of text for a command's output: the counts, every error, and the first
+    `show_updates` updates with their changes (`where(row)` names a row; by default its number
+    and name)."""
+    counts = report.counts
+    where = where or (lambda row: f"Row {row.number}, {row.name or 'unnamed'}")
+    lines = [
+        f"{counts['rows']} {noun[0] if counts['rows'] == 1 else noun[1]}: "
+        f"{counts['created']} new, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['skipped']} skipped, "
+        f"{counts['errors']} errors, {counts['not_placed']} not placed."
+    ]
+    messages = report.error_messages()
+    if messages:
+        lines.append("Errors:")
+        lines.extend(f"  {message}" for message in messages)
+    updates = [row for row in report.rows if row.outcome == Outcome.UPDATE]
+    if updates:
+        lines.append("Updates:")
+        for row in updates[:show_updates]:
+            lines.append(f"  {where(row)}:")
+            lines.extend(f"    {label}: “{old}” → “{new}”" for label, old, new in row.changes)
+        if len(updates) > show_updates:
+            lines.append(f"  … and {len(updates) - show_updates} more.")
+    return lines
+
+
+def keep_preview(run, report):
+    """Keep a dry run's report on the run, which then waits to be confirmed."""
     run.preview = report.to_dict()
     for name, value in report.counts.items():
         setattr(run, name, value)
     run.state = ImportState.PREVIEWED
     run.save()
+
+
+def preview_run(run):
+    """Dry-run the file as mapped and keep the preview on the run."""
+    report = importer_for(run).dry_run()
+    keep_preview(run, report)
     return report
 
 
@@ -2525,24 +2557,23 @@ class ImportClosed(ValueError):
     """The run was imported (or undone) already; it cannot be imported again."""
 
 
-def apply_run(run, *, user):
-    """Import the run's file (see Importer.apply). Raises ImportRefused, writing nothing, when
-    rows have errors and the run does not skip them (the run keeps the fresh preview), and
-    ImportClosed when the run was imported already, by another curator in the meantime too:
-    the run's row is locked first, so a file is imported once."""
+def apply_run(run, *, user, importing=None):
+    """Import the run's file (see Importer.apply), or with `importing(run, user)` import it
+    another way (an Open Referral feed) and return its report. Raises ImportRefused, writing
+    nothing, when rows have errors and the run does not skip them (the run keeps the fresh
+    preview), and ImportClosed when the run was imported already, by another curator in the
+    meantime too: the run's row is locked first, so a file is imported once."""
     try:
         with transaction.atomic():
             run = ImportRun.objects.select_for_update().get(pk=run.pk)
             if run.state not in (ImportState.UPLOADED, ImportState.PREVIEWED):
                 raise ImportClosed("This file has been imported already.")
+            if importing is not None:
+                return importing(run, user)
             return importer_for(run, user=user).apply()
     except ImportRefused as refused:
         run.refresh_from_db()
-        run.preview = refused.report.to_dict()
-        for name, value in refused.report.counts.items():
-            setattr(run, name, value)
-        run.state = ImportState.PREVIEWED
-        run.save()
+        keep_preview(run, refused.report)
         raise
 
 

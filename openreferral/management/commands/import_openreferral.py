@@ -19,7 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from openreferral import importing
-from partnerships.imports import ImportRefused, Outcome
+from partnerships import imports
+from partnerships.imports import ImportRefused
 from partnerships.models import ImportKind, ImportRun, Sector
 
 UPDATES_SHOWN = 20
@@ -134,24 +135,10 @@ class Command(BaseCommand):
         return user
 
     def _print_report(self, report, show_updates):
-        counts = report.counts
-        self.stdout.write(
-            f"{counts['rows']} {'record' if counts['rows'] == 1 else 'records'}: "
-            f"{counts['created']} new, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged, {counts['skipped']} skipped, "
-            f"{counts['errors']} errors, {counts['not_placed']} not placed."
-        )
-        messages = report.error_messages()
-        if messages:
-            self.stdout.write("Errors:")
-            for message in messages:
-                self.stdout.write(f"  {message}")
-        updates = [row for row in report.rows if row.outcome == Outcome.UPDATE]
-        if updates:
-            self.stdout.write("Updates:")
-            for row in updates[:show_updates]:
-                self.stdout.write(f"  {row.where or f'Record {row.number}'}:")
-                for label, old, new in row.changes:
-                    self.stdout.write(f"    {label}: “{old}” → “{new}”")
-            if len(updates) > show_updates:
-                self.stdout.write(f"  … and {len(updates) - show_updates} more.")
+        for line in imports.report_lines(
+            report,
+            show_updates=show_updates,
+            noun=("record", "records"),
+            where=lambda row: row.where or f"Record {row.number}",
+        ):
+            self.stdout.write(line)

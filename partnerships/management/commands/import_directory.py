@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from partnerships import imports
-from partnerships.imports import ImportRefused, Outcome
+from partnerships.imports import ImportRefused
 from partnerships.models import ImportKind, ImportMapping, Sector
 from partnerships.spreadsheets import SpreadsheetError, read_table
 
@@ -199,24 +199,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {shown} → {labels.get(name, 'ignored')}")
 
     def _print_report(self, report, show_updates):
-        counts = report.counts
-        self.stdout.write(
-            f"{counts['rows']} {'row' if counts['rows'] == 1 else 'rows'}: "
-            f"{counts['created']} new, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged, {counts['skipped']} skipped, "
-            f"{counts['errors']} errors, {counts['not_placed']} not placed."
-        )
-        messages = report.error_messages()
-        if messages:
-            self.stdout.write("Errors:")
-            for message in messages:
-                self.stdout.write(f"  {message}")
-        updates = [row for row in report.rows if row.outcome == Outcome.UPDATE]
-        if updates:
-            self.stdout.write("Updates:")
-            for row in updates[:show_updates]:
-                self.stdout.write(f"  Row {row.number}, {row.name or 'unnamed'}:")
-                for label, old, new in row.changes:
-                    self.stdout.write(f"    {label}: “{old}” → “{new}”")
-            if len(updates) > show_updates:
-                self.stdout.write(f"  … and {len(updates) - show_updates} more.")
+        for line in imports.report_lines(report, show_updates=show_updates):
+            self.stdout.write(line)
