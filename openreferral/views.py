@@ -19,8 +19,9 @@ from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
-from django.http import JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -109,20 +110,51 @@ def _not_found(kind):
 # Conditional requests --------------------------------------------------------------------------
 
 
+def _request_parts(request):
+    return [site_url(request), request.path, caching.normalised_query(request.GET, ignore=())]
+
+
 def _validators(request):
     """(ETag, last-modified time) of this request's answer at the current published-data
-    version: one query."""
+    version: one query. The version is kept on the request for `cached_answer`."""
     version, changed_at = DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list(
         "value", "changed_at"
     ).first() or (0, None)
-    key = caching.version_key(
-        "openreferral",
-        version,
-        site_url(request),
-        request.path,
-        caching.normalised_query(request.GET, ignore=()),
-    )
+    request.published_version = version
+    key = caching.version_key("openreferral", version, *_request_parts(request))
     return f'"{key.rsplit(":", 1)[1][:32]}"', changed_at
+
+
+def cached_answer(view):
+    """The view's 200 JSON answer kept in the cache under the published-data version and the
+    request (as the map data is, see `directory.caching`): asked again before anything public
+    changes, it costs a cache read; after a change the version differs and it is computed
+    afresh. Errors and streamed answers are never kept."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        key = caching.version_key(
+            "openreferral-answer", request.published_version, *_request_parts(request)
+        )
+        body = cache.get(key)
+        if body is not None:
+            return HttpResponse(body, content_type="application/json")
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            cache.set(key, response.content, caching.TIMEOUT)
+        return response
+
+    return wrapped
+
+
+def _count(request, queryset):
+    """How many the request's filters match: counted once per published-data version and
+    filters (not per page)."""
+    parts = [
+        request.path,
+        caching.normalised_query(request.GET, ignore=("page", "per_page", "minimal", "full")),
+    ]
+    return caching.cached("openreferral-count", request.published_version, parts, queryset.count)
 
 
 def conditional(view):
@@ -323,7 +355,7 @@ def _filter_errors_view(view):
 
 
 def api(view):
-    return api_view(_filter_errors_view(conditional(view)))
+    return api_view(_filter_errors_view(conditional(cached_answer(view))))
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -359,7 +391,7 @@ def service_list(request):
         return StreamingHttpResponse(lines, content_type="application/x-ndjson")
     if output not in ("", "json"):
         raise BadRequest("format", "format must be json or ndjson.")
-    total = partnerships.count()
+    total = _count(request, partnerships)
     start = (page - 1) * per_page
     contents = []
     if start < total:
@@ -450,7 +482,13 @@ def service_at_location_list(request):
     page, per_page = _paging(request.GET)
     index = TermIndex()
     points, members = service_at_location_rows(request.GET, index)
-    point_count, member_count = points.count(), members.count()
+    point_count = _count(request, points)
+    member_count = caching.cached(
+        "openreferral-member-count",
+        request.published_version,
+        [request.path, caching.normalised_query(request.GET, ignore=("page", "per_page"))],
+        members.count,
+    )
     total = point_count + member_count
     start, end = (page - 1) * per_page, page * per_page
     base_url = site_url(request)
@@ -521,7 +559,7 @@ def organization_list(request):
     page, per_page = _paging(request.GET)
     full = _flag(request.GET, "full")
     organisations = Organisation.objects.public().order_by("name", "pk")
-    total = organisations.count()
+    total = _count(request, organisations)
     start = (page - 1) * per_page
     contents = []
     if start < total:

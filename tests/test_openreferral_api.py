@@ -552,6 +552,20 @@ def test_a_page_of_services_costs_the_same_queries_for_5_or_50_entries(
         get_json(client, f"/openreferral/services?per_page=100&{query}")
 
 
+def test_an_answer_asked_again_comes_from_the_cache_until_the_data_changes(
+    client, django_assert_num_queries
+):
+    build(5)
+    url = "/openreferral/services?per_page=100&full=true"
+    first = client.get(url).content
+    with django_assert_num_queries(1):  # the published-data version, nothing else
+        assert client.get(url).content == first
+    make_partnership(name="A new one")
+    after = get_json(client, url)
+    assert after["total_items"] == 6
+    assert "A new one" in {service["name"] for service in after["contents"]}
+
+
 def test_every_answer_is_open_to_any_origin(client):
     build(1)
     for url in ["/openreferral/", "/openreferral/services", "/openreferral/services.ndjson"]:
