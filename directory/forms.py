@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core import signing
 from django.db.models import Q
+from django.forms.utils import ErrorDict
 from django.urls import Resolver404, resolve
 
 from partnerships import emails
@@ -206,9 +207,10 @@ class ProblemReportForm(HumanCheckedForm):
         "see it; it is not published or passed on.",
     )
 
-    def __init__(self, *args, entry, **kwargs):
+    def __init__(self, *args, entry, searching=False, **kwargs):
         kwargs.setdefault("auto_id", "report-%s")
         self.entry = entry
+        self.searching = searching
         super().__init__(*args, **kwargs)
         self.order_fields(["reason", "explanation", "find_duplicate", "duplicate_of", "email"])
         if isinstance(entry, Partnership):
@@ -247,6 +249,14 @@ class ProblemReportForm(HumanCheckedForm):
         if chosen and str(chosen).isdigit():
             wanted |= Q(pk=int(chosen))
         return published.filter(wanted).order_by("name")
+
+    def full_clean(self):
+        """A form sent back by "Find" is shown as typed, without errors: it was not sent yet."""
+        if self.searching:
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
 
     def found_nothing(self):
         """Whether the visitor searched for the other entry and nothing matched."""

@@ -52,10 +52,10 @@ def _report(request, entry):
     contact` on proxies)."""
     if request.method != "POST":
         return _page(request, entry, ProblemReportForm(entry=entry))
-    form = ProblemReportForm(request.POST, entry=entry)
     if "find" in request.POST:
         # Only a search: nothing is checked or sent, and the fill-time token keeps running.
-        return _page(request, entry, form)
+        return _page(request, entry, ProblemReportForm(request.POST, entry=entry, searching=True))
+    form = ProblemReportForm(request.POST, entry=entry)
     if not form.is_valid():
         form.prepare_retry()
         return _page(request, entry, form, status=400)
