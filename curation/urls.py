@@ -1,9 +1,10 @@
 """Screens for curators (moderators), all under /moderation/: the moderation queue, history and
-restore, duplicates and merge, imports. Only moderators reach them; everyone else gets a 404."""
+restore, duplicates and merge, imports, visitors' problem reports and requests to manage an entry.
+Only moderators reach them; everyone else gets a 404."""
 
 from django.urls import path
 
-from curation import duplicates, history, importing, moderation
+from curation import claims, duplicates, history, importing, moderation, reports
 
 app_name = "curation"
 
@@ -18,6 +19,13 @@ urlpatterns: list = [
         name="request_changes",
     ),
     path("moderation/<int:pk>/reject/", moderation.reject, name="reject"),
+    # Visitors' problem reports and requests to manage an entry (curation/reports.py, claims.py).
+    path("moderation/reports/", reports.report_list, name="reports"),
+    path("moderation/reports/<int:pk>/", reports.report_detail, name="report"),
+    path("moderation/claims/", claims.claim_list, name="claims"),
+    path("moderation/claims/<int:pk>/", claims.claim_detail, name="claim"),
+    path("moderation/claims/<int:pk>/approve/", claims.approve, name="claim_approve"),
+    path("moderation/claims/<int:pk>/refuse/", claims.refuse, name="claim_refuse"),
     # History and restore (curation/history.py).
     path(
         "moderation/history/partnerships/<int:pk>/",

@@ -1,15 +1,22 @@
-"""The public contact form on a partnership's page.
+"""The public forms: the contact form on a partnership's page, the report of a problem with a
+partnership or organisation, and the request to manage a partnership that has no editors.
 
-Spam is kept out without outside scripts (see NOTES.md): a honeypot field that people never see,
-a signed timestamp that refuses posts made faster than a person could fill the form in, and a
-per-address limit applied by the view (`directory.throttle`)."""
+Spam is kept out of the two forms anyone may send without outside scripts (see NOTES.md): a
+honeypot field that people never see, a signed timestamp that refuses posts made faster than a
+person could fill the form in, and a per-address limit applied by the view (`directory.throttle`).
+`HumanCheckedForm` holds the first two, so every such form checks them the same way."""
 
 import time
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core import signing
+from django.db.models import Q
+from django.forms.utils import ErrorDict
+from django.urls import Resolver404, resolve
 
 from partnerships import emails
+from partnerships.models import ClaimRequest, Partnership, ReportReason
 
 MESSAGE_MAX_LENGTH = 5000
 # Nobody reads a partnership's page and writes a message in less time than this.
@@ -19,24 +26,19 @@ MAX_FILL_SECONDS = 24 * 60 * 60
 TIMESTAMP_SALT = "directory.contact-form"
 
 
-def fill_token(partnership_pk, issued_at=None):
-    """A signed note of when the form for a partnership was shown."""
+def fill_token(subject, issued_at=None):
+    """A signed note of when a form about `subject` was shown: a partnership's pk for the
+    contact form (its original form), or a text naming the form and its entry for the others
+    (`HumanCheckedForm.token_subject`), so a token is good for one form about one entry only."""
     issued_at = time.time() if issued_at is None else issued_at
-    return signing.dumps({"p": partnership_pk, "t": issued_at}, salt=TIMESTAMP_SALT)
+    return signing.dumps({"p": subject, "t": issued_at}, salt=TIMESTAMP_SALT)
 
 
-class ContactForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150)
-    email = forms.EmailField(
-        label="Your email address",
-        help_text="The lead contact sees it so that they can reply to you. It is not published.",
-    )
-    message = forms.CharField(
-        label="Your message",
-        max_length=MESSAGE_MAX_LENGTH,
-        help_text=f"Up to {MESSAGE_MAX_LENGTH:,} characters.",
-        widget=forms.Textarea(attrs={"rows": 8}),
-    )
+class HumanCheckedForm(forms.Form):
+    """A form anyone may send, with a honeypot and a signed fill-time token. Subclasses say what
+    the token is about (`token_subject`) and what is being sent (`noun`, for the messages)."""
+
+    noun = "message"
     # The honeypot: hidden from people by the template (CSS and aria-hidden) and out of the tab
     # order; software that fills in every field fills this one too.
     leave_empty = forms.CharField(
@@ -46,24 +48,20 @@ class ContactForm(forms.Form):
     )
     started = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, partnership, **kwargs):
-        kwargs.setdefault("auto_id", "contact-%s")
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.partnership = partnership
-        self.fields["started"].initial = fill_token(partnership.pk)
+        self.fields["started"].initial = fill_token(self.token_subject)
 
-    def clean_name(self):
-        name = self.cleaned_data["name"]
-        if any(ord(character) < 32 for character in name):
-            raise forms.ValidationError("Enter your name on one line.")
-        return name
+    @property
+    def token_subject(self):
+        raise NotImplementedError
 
     def clean(self):
         cleaned_data = super().clean()
         if cleaned_data.get("leave_empty"):
             self.add_error(
                 None,
-                "Your message looked automated: a field people cannot see was filled in. "
+                f"Your {self.noun} looked automated: a field people cannot see was filled in. "
                 "Please send it again.",
             )
         problem = self._timestamp_problem(cleaned_data.get("started") or "")
@@ -76,16 +74,16 @@ class ContactForm(forms.Form):
             issued = signing.loads(token, salt=TIMESTAMP_SALT)
             issued_at = float(issued["t"])
         except (signing.BadSignature, TypeError, KeyError, ValueError):
-            return "The form could not be checked. Please send your message again."
-        if issued.get("p") != self.partnership.pk:
-            return "The form could not be checked. Please send your message again."
+            return f"The form could not be checked. Please send your {self.noun} again."
+        if issued.get("p") != self.token_subject:
+            return f"The form could not be checked. Please send your {self.noun} again."
         age = time.time() - issued_at
         if age > MAX_FILL_SECONDS:
-            return "This form was opened too long ago. Please send your message again."
+            return f"This form was opened too long ago. Please send your {self.noun} again."
         if age < MIN_FILL_SECONDS:
             return (
                 "That was sent faster than a person can fill in the form. Please check your "
-                "message and send it again."
+                f"{self.noun} and send it again."
             )
         return None
 
@@ -93,8 +91,37 @@ class ContactForm(forms.Form):
         """Make a refused form ready to send again as it is: a fresh timestamp (the old one may
         have expired or been damaged) and an empty honeypot (in case a browser filled it)."""
         self.data = self.data.copy()
-        self.data[self.add_prefix("started")] = fill_token(self.partnership.pk)
+        self.data[self.add_prefix("started")] = fill_token(self.token_subject)
         self.data[self.add_prefix("leave_empty")] = ""
+
+
+class ContactForm(HumanCheckedForm):
+    name = forms.CharField(label="Your name", max_length=150)
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="The lead contact sees it so that they can reply to you. It is not published.",
+    )
+    message = forms.CharField(
+        label="Your message",
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text=f"Up to {MESSAGE_MAX_LENGTH:,} characters.",
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+
+    def __init__(self, *args, partnership, **kwargs):
+        kwargs.setdefault("auto_id", "contact-%s")
+        self.partnership = partnership
+        super().__init__(*args, **kwargs)
+
+    @property
+    def token_subject(self):
+        return self.partnership.pk
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if any(ord(character) < 32 for character in name):
+            raise forms.ValidationError("Enter your name on one line.")
+        return name
 
     def send(self, recipients, *, recipients_published="none"):
         """Email the message to `recipients` with the sender in Reply-To, then a copy to the
@@ -116,3 +143,151 @@ class ContactForm(forms.Form):
         except OSError:  # SMTPException is an OSError
             return False
         return True
+
+
+REPORT_MAX_LENGTH = 2000
+# How many partnerships "Find the other entry" offers to choose from.
+DUPLICATE_MATCHES = 10
+
+
+def partnership_slug_in(text):
+    """The slug of a partnership whose page address (full or from /partnerships/) is `text`,
+    or None: so that a visitor can paste the other entry's address."""
+    path = urlsplit(text.strip()).path
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.view_name != "directory:partnership":
+        return None
+    return match.kwargs["slug"]
+
+
+class ProblemReportForm(HumanCheckedForm):
+    """A visitor's report that a partnership or organisation is wrong. For a partnership reported
+    as a duplicate, the visitor finds the other entry by its name (or pastes its address) with
+    the "Find" button, which sends the form back with the matches as radio buttons: it works
+    without JavaScript and keeps what was typed."""
+
+    noun = "report"
+    reason = forms.ChoiceField(
+        label="What is wrong?",
+        choices=ReportReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what is wrong."},
+    )
+    explanation = forms.CharField(
+        label="Tell us more",
+        max_length=REPORT_MAX_LENGTH,
+        help_text=(
+            "What is wrong, and what is right if you know it. "
+            f"Up to {REPORT_MAX_LENGTH:,} characters."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Tell us what is wrong."},
+    )
+    find_duplicate = forms.CharField(
+        label="Find the other entry",
+        required=False,
+        max_length=200,
+        help_text="If this is a duplicate: type part of the other entry's name, or paste its "
+        "address, then press “Find”.",
+    )
+    duplicate_of = forms.ModelChoiceField(
+        label="The other entry",
+        queryset=Partnership.objects.none(),
+        required=False,
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    email = forms.EmailField(
+        label="Your email address (optional)",
+        required=False,
+        help_text="Only if you would like to hear what we did. Only the directory's curators "
+        "see it; it is not published or passed on.",
+    )
+
+    def __init__(self, *args, entry, searching=False, **kwargs):
+        kwargs.setdefault("auto_id", "report-%s")
+        self.entry = entry
+        self.searching = searching
+        super().__init__(*args, **kwargs)
+        self.order_fields(["reason", "explanation", "find_duplicate", "duplicate_of", "email"])
+        if isinstance(entry, Partnership):
+            self.fields["duplicate_of"].queryset = self._candidates()
+        else:
+            # A duplicate organisation is described in words: the report records partnerships.
+            del self.fields["find_duplicate"]
+            del self.fields["duplicate_of"]
+
+    @property
+    def token_subject(self):
+        return f"report:{self.entry._meta.model_name}:{self.entry.pk}"
+
+    @property
+    def finds_duplicates(self):
+        return "duplicate_of" in self.fields
+
+    def search_text(self):
+        return (self.data.get(self.add_prefix("find_duplicate")) or "").strip()
+
+    def _candidates(self):
+        """The published partnerships the visitor may choose: those matching what they typed
+        in "Find the other entry" (or the one whose address they pasted), and the one they had
+        chosen already, so that a new search does not lose it."""
+        published = Partnership.objects.published().exclude(pk=self.entry.pk)
+        text = self.search_text() if self.is_bound else ""
+        chosen = self.data.get(self.add_prefix("duplicate_of")) if self.is_bound else None
+        wanted = Q(pk__in=[])
+        if text:
+            slug = partnership_slug_in(text)
+            if slug:
+                wanted |= Q(slug=slug)
+            else:
+                matches = published.matching(text).order_by("-search_rank", "name")
+                wanted |= Q(pk__in=list(matches.values_list("pk", flat=True)[:DUPLICATE_MATCHES]))
+        if chosen and str(chosen).isdigit():
+            wanted |= Q(pk=int(chosen))
+        return published.filter(wanted).order_by("name")
+
+    def full_clean(self):
+        """A form sent back by "Find" is shown as typed, without errors: it was not sent yet."""
+        if self.searching:
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+
+    def found_nothing(self):
+        """Whether the visitor searched for the other entry and nothing matched."""
+        return bool(self.search_text()) and not self.fields["duplicate_of"].queryset.exists()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.finds_duplicates:
+            if cleaned_data.get("reason") != ReportReason.DUPLICATE:
+                cleaned_data["duplicate_of"] = None
+            elif not cleaned_data.get("duplicate_of") and "duplicate_of" not in self.errors:
+                self.add_error(
+                    "duplicate_of",
+                    "Find the other entry and choose it, or choose another reason and name it "
+                    "in your explanation.",
+                )
+        return cleaned_data
+
+
+class ClaimForm(forms.Form):
+    """A signed-in person's request to manage a partnership that has no editors."""
+
+    reason = forms.CharField(
+        label="How are you involved in the partnership?",
+        max_length=ClaimRequest._meta.get_field("reason").max_length,
+        help_text="For example your role in it, or who in it can vouch for you. The directory's "
+        "curators read this before they decide.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Say how you are involved in the partnership."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "claim-%s")
+        super().__init__(*args, **kwargs)

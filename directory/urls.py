@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import claims, reports, views
 
 app_name = "directory"
 
@@ -8,7 +8,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("partnerships/<slug:slug>/", views.partnership_detail, name="partnership"),
     path("partnerships/<slug:slug>/contact/", views.contact, name="contact"),
+    path("partnerships/<slug:slug>/report/", reports.report_partnership, name="report_partnership"),
+    path("partnerships/<slug:slug>/claim/", claims.claim_partnership, name="claim_partnership"),
     path("organisations/<slug:slug>/", views.organisation_detail, name="organisation"),
+    path(
+        "organisations/<slug:slug>/report/", reports.report_organisation, name="report_organisation"
+    ),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("activities/<slug:slug>/", views.activity_detail, name="activity"),
     path("places/", views.places, name="places"),

@@ -362,7 +362,8 @@ def _message_recipients():
 
 def _published_partnership(slug):
     """A published partnership with everything its page shows, in a constant number of
-    queries; whether the contact form can reach anyone (`has_contact_email`), and whether the
+    queries; whether the contact form can reach anyone (`has_contact_email`), whether anybody
+    edits it (`has_editors`), and whether the
     addresses it writes to are published on the page (`recipients_published`: all, some or
     none)."""
     recipients = _message_recipients().filter(partnership=OuterRef("pk"))
@@ -371,6 +372,10 @@ def _published_partnership(slug):
         .with_members()
         .annotate(
             has_contact_email=Exists(recipients),
+            # Whether to offer "Ask to manage it" (directory/includes/entry_feedback.html).
+            has_editors=Exists(
+                Partnership.editors.through.objects.filter(partnership=OuterRef("pk"))
+            ),
             recipients_published=Case(
                 When(~Exists(recipients.public()), then=Value("none")),
                 When(~Exists(recipients.exclude(consent_to_publish=True)), then=Value("all")),

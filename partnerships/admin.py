@@ -27,6 +27,7 @@ from partnerships.models import (
     Agreement,
     ChangeKind,
     ChangeSet,
+    ClaimRequest,
     CommunicationChannel,
     Contact,
     DataVersion,
@@ -47,6 +48,7 @@ from partnerships.models import (
     OrganisationIdentifier,
     Partnership,
     Place,
+    ProblemReport,
     Region,
     Revision,
     Version,
@@ -1297,3 +1299,26 @@ class ImportedRecordAdmin(ReadOnlyAdmin):
     list_select_related = ["organisation", "partnership", "last_run"]
     fields = ["kind", "source", "key", "organisation", "partnership", "first_run", "last_run"]
     readonly_fields = fields
+
+
+# Visitors' reports and requests to manage an entry are read here; they are resolved and decided
+# on the curators' screens (/moderation/reports/ and /moderation/claims/), which email the people
+# concerned, so the admin does not change them.
+@admin.register(ProblemReport)
+class ProblemReportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "partnership", "organisation", "reason", "state", "resolved_by"]
+    list_filter = ["state", "reason", "created_at"]
+    search_fields = ["partnership__name", "organisation__name", "explanation", "email", "note"]
+    ordering = ["-created_at"]
+    list_select_related = ["partnership", "organisation", "resolved_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ClaimRequest)
+class ClaimRequestAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "partnership", "user", "state", "decided_by"]
+    list_filter = ["state", "created_at"]
+    search_fields = ["partnership__name", "user__email", "reason", "note"]
+    ordering = ["-created_at"]
+    list_select_related = ["partnership", "user", "decided_by"]
+    date_hierarchy = "created_at"

@@ -16,6 +16,7 @@ from partnerships.models import (
     Agreement,
     ChangeKind,
     ChangeSet,
+    ClaimRequest,
     CommunicationChannel,
     Contact,
     DataVersion,
@@ -36,6 +37,7 @@ from partnerships.models import (
     OrganisationIdentifier,
     Partnership,
     Place,
+    ProblemReport,
     PublicationState,
     Region,
     Revision,
@@ -48,6 +50,7 @@ from tests.factories import (
     make_partnership,
     make_place,
     make_region,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +131,12 @@ def make_one(model):
         ImportedRecord: lambda: ImportedRecord.objects.create(
             kind="organisations", source="NW list", key="NW-1", organisation=make_organisation()
         ),
+        ProblemReport: lambda: ProblemReport.objects.create(
+            partnership=partnership, reason="contact", explanation="The lead has retired."
+        ),
+        ClaimRequest: lambda: ClaimRequest.objects.create(
+            partnership=partnership, user=make_user(), reason="I chair it."
+        ),
     }
     return builders[model]()
 
@@ -166,8 +175,9 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # summary is built from the partnerships. History is written by every write path, never
     # by hand; duplicate pairs come from the scan and the curators' duplicates page; imports and
     # their saved mappings come from the curators' import screens, and where each imported entry
-    # came from from the imports. Identifiers are edited on their organisation's page, so that
-    # each change is in its history.
+    # came from from the imports; visitors' reports and requests to manage an entry from the public
+    # pages (the curators' screens resolve and decide them, emailing the people). Identifiers are
+    # edited on their organisation's page, so that each change is in its history.
     written_by_the_site = (
         OrganisationIdentifier,
         Place,
@@ -185,6 +195,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         ImportRun,
         ImportMapping,
         ImportedRecord,
+        ProblemReport,
+        ClaimRequest,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)
