@@ -18,7 +18,7 @@ PARTNERSHIPS = (
 
 
 def choose_file(page, name, text):
-    page.get_by_label("Spreadsheet").set_input_files(
+    page.get_by_label("File", exact=True).set_input_files(
         {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
     )
 
@@ -33,7 +33,7 @@ def test_a_curator_corrects_a_list_imports_it_and_finds_it_in_the_directory(
     page.wait_for_url("**/moderation/imports/")
     assert axe_violations() == []
     page.get_by_role("link", name="New import").click()
-    assert page.locator("h1").inner_text() == "Import a spreadsheet"
+    assert page.locator("h1").inner_text() == "Import a spreadsheet or feed"
     assert axe_violations() == []
     page.get_by_label("Organisations", exact=True).check()
     choose_file(page, "libraries.csv", LIBRARIES.format(email="kbxlh@"))
