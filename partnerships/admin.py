@@ -28,6 +28,7 @@ from partnerships.models import (
     ChangeKind,
     ChangeSet,
     CommunicationChannel,
+    ConfirmationLink,
     Contact,
     DataVersion,
     DuplicateCandidate,
@@ -48,6 +49,7 @@ from partnerships.models import (
     Partnership,
     Place,
     Region,
+    Reminder,
     Revision,
     Version,
 )
@@ -1296,4 +1298,35 @@ class ImportedRecordAdmin(ReadOnlyAdmin):
     search_fields = ["source", "key", "organisation__name", "partnership__name"]
     list_select_related = ["organisation", "partnership", "last_run"]
     fields = ["kind", "source", "key", "organisation", "partnership", "first_run", "last_run"]
+    readonly_fields = fields
+
+
+# Keeping entries current: the reminders sent and the emailed confirmation links, read-only (sent
+# by `partnerships.reminders`; a link is used on its own page).
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["partnership", "kind", "sent_at", "answered_at", "recipient_list"]
+    list_filter = ["kind", "sent_at", ("answered_at", admin.EmptyFieldListFilter)]
+    search_fields = ["partnership__name"]
+    ordering = ["-sent_at", "-pk"]
+    list_select_related = ["partnership"]
+    date_hierarchy = "sent_at"
+    fields = ["partnership", "agreement", "kind", "cycle", "recipients", "sent_at", "answered_at"]
+    readonly_fields = fields
+
+    @admin.display(description="sent to")
+    def recipient_list(self, obj):
+        return ", ".join(obj.recipients or [])
+
+
+@admin.register(ConfirmationLink)
+class ConfirmationLinkAdmin(ReadOnlyAdmin):
+    list_display = ["partnership", "sent_to", "created_at", "expires_at", "used_at"]
+    list_filter = ["created_at", ("used_at", admin.EmptyFieldListFilter)]
+    search_fields = ["partnership__name", "sent_to"]
+    ordering = ["-created_at", "-pk"]
+    list_select_related = ["partnership"]
+    fields = ["partnership", "sent_to", "created_at", "expires_at", "used_at"]
     readonly_fields = fields
