@@ -80,7 +80,7 @@ class ForCurators:
 
 def send_due_reminders(now=None):
     """Send every reminder due at `now` (default: now). Returns how many of each kind were
-    recorded, as a Counter keyed by `ReminderKind` value."""
+    sent, keyed by `ReminderKind` (kinds with none left out)."""
     now = now or timezone.now()
     sent = Counter()
     for_curators = []
@@ -97,7 +97,7 @@ def send_due_reminders(now=None):
     sent[ReminderKind.CURATORS] += _tell_curators(for_curators, now)
     for agreement in agreement_reviews_due(now):
         sent[ReminderKind.AGREEMENT_REVIEW] += _remind_of_review(agreement, now)
-    return sent
+    return {kind: count for kind, count in sent.items() if count}
 
 
 def cycle_of(partnership):
