@@ -427,3 +427,23 @@ def test_the_command_only_queues_with_a_worker_backend(partnership, curator, set
     [result] = default_task_backend.results
     assert result.task.name == "send_reminders"
     assert "queued" in capsys.readouterr().out
+
+
+# The admin ---------------------------------------------------------------------------------------
+
+
+def test_curators_can_read_reminders_and_links_in_the_admin_but_not_change_them(
+    admin_client, partnership
+):
+    run(DUE)
+    reminder = Reminder.objects.get()
+    link = ConfirmationLink.objects.first()
+
+    for model, row in (("reminder", reminder), ("confirmationlink", link)):
+        changelist = admin_client.get(reverse(f"admin:partnerships_{model}_changelist"))
+        assert changelist.status_code == 200
+        assert "Bolton health libraries" in changelist.content.decode()
+        assert admin_client.get(reverse(f"admin:partnerships_{model}_add")).status_code == 403
+        change = admin_client.get(reverse(f"admin:partnerships_{model}_change", args=[row.pk]))
+        assert change.status_code == 200
+        assert 'name="_save"' not in change.content.decode()
