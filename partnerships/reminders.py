@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 CURATORS_AFTER = timedelta(weeks=1)
 AGREEMENT_NOTICE = timedelta(days=30)
 BATCH = 500
+# The curators' email names at most this many entries; the admin's Reminders list has them all.
+CURATORS_LIST_LIMIT = 200
 
 # The follow-ups: which kind, the reminder it follows, and how long after that one, so that with
 # a daily run they go 2 and 4 weeks after the first, and the curators a week after the last.
@@ -302,8 +304,10 @@ def _send_curators_list(entries, curators):
                     "listed_on": entry.partnership.created_at,
                     "nobody_to_ask": entry.nobody_to_ask,
                 }
-                for entry in entries
+                for entry in entries[:CURATORS_LIST_LIMIT]
             ],
+            "count": len(entries),
+            "more": max(0, len(entries) - CURATORS_LIST_LIMIT),
             "reminders_url": base
             + reverse("admin:partnerships_reminder_changelist")
             + f"?kind__exact={ReminderKind.CURATORS.value}",

@@ -1,5 +1,7 @@
 """The curator's admin: every page renders, search and actions work, lists stay cheap."""
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -17,6 +19,7 @@ from partnerships.models import (
     ChangeKind,
     ChangeSet,
     CommunicationChannel,
+    ConfirmationLink,
     Contact,
     DataVersion,
     Decision,
@@ -38,6 +41,8 @@ from partnerships.models import (
     Place,
     PublicationState,
     Region,
+    Reminder,
+    ReminderKind,
     Revision,
     Version,
 )
@@ -128,6 +133,17 @@ def make_one(model):
         ImportedRecord: lambda: ImportedRecord.objects.create(
             kind="organisations", source="NW list", key="NW-1", organisation=make_organisation()
         ),
+        Reminder: lambda: Reminder.objects.create(
+            partnership=partnership,
+            kind=ReminderKind.CONFIRM_FIRST,
+            cycle="2025-01-10T09:00:00+00:00",
+            recipients=["lead@example.org"],
+        ),
+        ConfirmationLink: lambda: ConfirmationLink.objects.create(
+            partnership=partnership,
+            sent_to="lead@example.org",
+            expires_at=timezone.now() + datetime.timedelta(days=30),
+        ),
     }
     return builders[model]()
 
@@ -166,7 +182,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # summary is built from the partnerships. History is written by every write path, never
     # by hand; duplicate pairs come from the scan and the curators' duplicates page; imports and
     # their saved mappings come from the curators' import screens, and where each imported entry
-    # came from from the imports. Identifiers are edited on their organisation's page, so that
+    # came from from the imports; reminders and confirmation links are sent by the reminders
+    # job. Identifiers are edited on their organisation's page, so that
     # each change is in its history.
     written_by_the_site = (
         OrganisationIdentifier,
@@ -185,6 +202,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         ImportRun,
         ImportMapping,
         ImportedRecord,
+        Reminder,
+        ConfirmationLink,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)

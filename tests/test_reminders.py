@@ -447,3 +447,18 @@ def test_curators_can_read_reminders_and_links_in_the_admin_but_not_change_them(
         change = admin_client.get(reverse(f"admin:partnerships_{model}_change", args=[row.pk]))
         assert change.status_code == 200
         assert 'name="_save"' not in change.content.decode()
+
+
+def test_a_long_list_for_the_curators_names_the_first_and_counts_the_rest(curator, monkeypatch):
+    monkeypatch.setattr(reminders, "CURATORS_LIST_LIMIT", 2)
+    for name in ("First orphan", "Second orphan", "Third orphan"):
+        make_partnership(name=name, last_verified_at=CONFIRMED)
+
+    assert run(DUE) == {ReminderKind.CURATORS: 3}
+
+    [message] = mail.outbox
+    assert message.subject == "3 entries nobody has confirmed"
+    assert "First orphan" in message.body and "Second orphan" in message.body
+    assert "Third orphan" not in message.body
+    assert "and 1 more" in message.body
+    assert Reminder.objects.filter(kind=ReminderKind.CURATORS).count() == 3
