@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from directory.forms import ContactForm
 from editor import invitations, uploads
 from editor.forms import InvitationForm, PartnershipEditor, carry_uploads
-from partnerships import history, services
+from partnerships import confirmation_links, freshness, history, services
 from partnerships.models import (
     Activity,
     Agreement,
@@ -376,6 +376,20 @@ def my_partnerships(request):
     return render(request, "editor/my_partnerships.html", {"entries": entries})
 
 
+@login_required
+@require_POST
+def confirm(request, pk):
+    """ "Confirm it is still right", from "My partnerships": the published entry's "last
+    confirmed" becomes now, recorded as said by the signed-in editor (or moderator)."""
+    partnership = _editable(request, pk)
+    if not partnership.is_published:
+        messages.error(request, "Only a published entry can be confirmed.")
+    else:
+        freshness.confirm(partnership, user=request.user)
+        messages.success(request, f"Thank you: “{partnership.name}” is confirmed as still right.")
+    return redirect("editor:my_partnerships")
+
+
 def can_submit(partnership, revision_state):
     """Whether there is something to send to the moderators (and it is not there already)."""
     if partnership.is_published:
@@ -509,6 +523,52 @@ def accept_invitation(request, token):
 
 def _invitation_problem(request, message):
     return render(request, "editor/invitation_problem.html", {"problem": message}, status=400)
+
+
+# Confirming from an emailed link --------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_link(request, token):
+    """An emailed confirmation link, which works without signing in. GET shows the entry as the
+    public sees it with "Yes, this is still right" and "Something has changed: edit it"; only
+    the POST of the first confirms (mail servers fetch links to scan them, and must not)."""
+    try:
+        link = confirmation_links.read_link(token)
+        if request.method == "POST":
+            confirmation_links.use_link(token, link.partnership)
+            return render(
+                request, "editor/confirm_link_done.html", {"partnership": link.partnership}
+            )
+    except confirmation_links.LinkRefused as refusal:
+        status = 410 if refusal.reason in confirmation_links.GONE else 400
+        return render(
+            request,
+            "editor/confirm_link_problem.html",
+            {"problem": refusal.message, "ask_again": confirmation_links.ASK_AGAIN},
+            status=status,
+        )
+    partnership = (
+        Partnership.objects.with_members()
+        .prefetch_related(
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.public().select_related("organisation"),
+                to_attr="public_contacts",
+            ),
+            Prefetch(
+                "agreements",
+                queryset=Agreement.objects.public().prefetch_related("parties"),
+                to_attr="public_agreements",
+            ),
+        )
+        .get(pk=link.partnership_id)
+    )
+    response = render(
+        request, "editor/confirm_link.html", {"partnership": partnership, "link": link}
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # Documents ------------------------------------------------------------------------------------

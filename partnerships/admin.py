@@ -29,6 +29,7 @@ from partnerships.models import (
     ChangeSet,
     ClaimRequest,
     CommunicationChannel,
+    ConfirmationLink,
     Contact,
     DataVersion,
     DuplicateCandidate,
@@ -50,6 +51,7 @@ from partnerships.models import (
     Place,
     ProblemReport,
     Region,
+    Reminder,
     Revision,
     Version,
 )
@@ -1322,3 +1324,34 @@ class ClaimRequestAdmin(ReadOnlyAdmin):
     ordering = ["-created_at"]
     list_select_related = ["partnership", "user", "decided_by"]
     date_hierarchy = "created_at"
+
+
+# Keeping entries current: the reminders sent and the emailed confirmation links, read-only (sent
+# by `partnerships.reminders`; a link is used on its own page).
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["partnership", "kind", "sent_at", "answered_at", "recipient_list"]
+    list_filter = ["kind", "sent_at", ("answered_at", admin.EmptyFieldListFilter)]
+    search_fields = ["partnership__name"]
+    ordering = ["-sent_at", "-pk"]
+    list_select_related = ["partnership"]
+    date_hierarchy = "sent_at"
+    fields = ["partnership", "agreement", "kind", "cycle", "recipients", "sent_at", "answered_at"]
+    readonly_fields = fields
+
+    @admin.display(description="sent to")
+    def recipient_list(self, obj):
+        return ", ".join(obj.recipients or [])
+
+
+@admin.register(ConfirmationLink)
+class ConfirmationLinkAdmin(ReadOnlyAdmin):
+    list_display = ["partnership", "sent_to", "created_at", "expires_at", "used_at"]
+    list_filter = ["created_at", ("used_at", admin.EmptyFieldListFilter)]
+    search_fields = ["partnership__name", "sent_to"]
+    ordering = ["-created_at", "-pk"]
+    list_select_related = ["partnership"]
+    fields = ["partnership", "sent_to", "created_at", "expires_at", "used_at"]
+    readonly_fields = fields

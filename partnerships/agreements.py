@@ -17,8 +17,8 @@ def _display(agreement, name):
 
 def status_and_dates(agreement, *, today=None):
     """'signed 15 January 2026, review due 15 January 2027', 'expired, signed 3 March 2020,
-    review was due 3 March 2021', 'draft': the status, when it was signed and when it is (or
-    was) due for review."""
+    review was due 3 March 2021', 'signed 3 March 2020, review overdue since 3 March 2021',
+    'draft': the status, when it was signed and when it is (or was) due for review."""
     today = today or timezone.localdate()
     status = _display(agreement, "get_status_display")
     signed_on = getattr(agreement, "signed_on", None)
@@ -31,9 +31,24 @@ def status_and_dates(agreement, *, today=None):
     elif status == AgreementStatus.SIGNED.label:
         phrases.append("signed")
     if review_due:
-        due = "review due" if review_due >= today else "review was due"
+        if is_review_overdue(agreement, today=today):
+            due = "review overdue since"
+        else:
+            due = "review due" if review_due >= today else "review was due"
         phrases.append(f"{due} {format_date(review_due, DATE_FORMAT)}")
     return ", ".join(phrase for phrase in phrases if phrase)
+
+
+def is_review_overdue(agreement, *, today=None):
+    """Whether an agreement still in force (signed, or a draft) has passed its review date: the
+    public page says "Review overdue". An expired or superseded one needs no review."""
+    review_due = getattr(agreement, "review_due", None)
+    status = _display(agreement, "get_status_display")
+    return (
+        review_due is not None
+        and review_due < (today or timezone.localdate())
+        and status not in (AgreementStatus.EXPIRED.label, AgreementStatus.SUPERSEDED.label)
+    )
 
 
 def description(agreement):

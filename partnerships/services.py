@@ -355,7 +355,15 @@ def save_edit(partnership, *, data, user):
     if revision.state == RevisionState.CHANGES_REQUESTED:
         revision.state = RevisionState.DRAFT
     revision.save()
+    # An edit answers the reminders to confirm the entry: its editors are looking after it.
+    _reminders_answered(partnership)
     return revision
+
+
+def _reminders_answered(partnership):
+    from partnerships import freshness  # freshness imports this module
+
+    freshness.mark_answered(partnership)
 
 
 @transaction.atomic
@@ -379,7 +387,21 @@ def submit_for_review(partnership, *, user):
     ModerationEvent.objects.create(
         partnership=partnership, revision=revision, decision=Decision.SUBMITTED, actor=user
     )
-    moderators = (
+    transaction.on_commit(
+        lambda: emails.send(
+            "submitted",
+            {"partnership": partnership, "is_edit": revision is not None, "author": user},
+            [m.email for m in moderators()],
+        )
+    )
+    return revision
+
+
+def moderators():
+    """The curators: active users who may review and publish partnerships (superusers, or the
+    permission given directly or through a group). They are emailed about submissions and
+    about entries nobody confirms."""
+    return (
         get_user_model()
         .objects.filter(
             Q(is_superuser=True)
@@ -389,14 +411,6 @@ def submit_for_review(partnership, *, user):
         )
         .distinct()
     )
-    transaction.on_commit(
-        lambda: emails.send(
-            "submitted",
-            {"partnership": partnership, "is_edit": revision is not None, "author": user},
-            [m.email for m in moderators],
-        )
-    )
-    return revision
 
 
 def awaiting_review():
@@ -436,6 +450,7 @@ def approve(partnership, *, moderator, message=""):
     partnership.save()
     place_partnership(partnership)
     history.record(partnership, kind=ChangeKind.APPROVAL, user=moderator, reason=message)
+    _reminders_answered(partnership)  # confirmed, as `last_verified_at` above says
     published_data_changed()
     _decide(partnership, revision, Decision.APPROVED, moderator, message, "approved")
 

@@ -3,7 +3,7 @@
 
 from django.tasks import task
 
-from partnerships import mapsummary, matching, services
+from partnerships import mapsummary, matching, reminders, services
 from partnerships.models import Partnership
 
 
@@ -34,3 +34,10 @@ def find_duplicates():
     pairs of each it found."""
     scan = matching.refresh_duplicate_candidates()
     return {"organisations": scan.organisation_pairs, "partnerships": scan.partnership_pairs}
+
+
+@task
+def send_reminders():
+    """Send the day's reminders: confirmation requests, follow-ups, the curators' list and
+    agreement reviews (`reminders.send_due_reminders`). Returns how many of each were sent."""
+    return dict(reminders.send_due_reminders())

@@ -1,5 +1,7 @@
 """The curator's admin: every page renders, search and actions work, lists stay cheap."""
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -18,6 +20,7 @@ from partnerships.models import (
     ChangeSet,
     ClaimRequest,
     CommunicationChannel,
+    ConfirmationLink,
     Contact,
     DataVersion,
     Decision,
@@ -40,6 +43,8 @@ from partnerships.models import (
     ProblemReport,
     PublicationState,
     Region,
+    Reminder,
+    ReminderKind,
     Revision,
     Version,
 )
@@ -137,6 +142,17 @@ def make_one(model):
         ClaimRequest: lambda: ClaimRequest.objects.create(
             partnership=partnership, user=make_user(), reason="I chair it."
         ),
+        Reminder: lambda: Reminder.objects.create(
+            partnership=partnership,
+            kind=ReminderKind.CONFIRM_FIRST,
+            cycle="2025-01-10T09:00:00+00:00",
+            recipients=["lead@example.org"],
+        ),
+        ConfirmationLink: lambda: ConfirmationLink.objects.create(
+            partnership=partnership,
+            sent_to="lead@example.org",
+            expires_at=timezone.now() + datetime.timedelta(days=30),
+        ),
     }
     return builders[model]()
 
@@ -176,8 +192,9 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # by hand; duplicate pairs come from the scan and the curators' duplicates page; imports and
     # their saved mappings come from the curators' import screens, and where each imported entry
     # came from from the imports; visitors' reports and requests to manage an entry from the public
-    # pages (the curators' screens resolve and decide them, emailing the people). Identifiers are
-    # edited on their organisation's page, so that each change is in its history.
+    # pages (the curators' screens resolve and decide them, emailing the people); reminders and
+    # confirmation links are sent by the reminders job. Identifiers are edited on their
+    # organisation's page, so that each change is in its history.
     written_by_the_site = (
         OrganisationIdentifier,
         Place,
@@ -197,6 +214,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         ImportedRecord,
         ProblemReport,
         ClaimRequest,
+        Reminder,
+        ConfirmationLink,
     )
     assert can_add == (model not in written_by_the_site)
     assert response.status_code == (200 if can_add else 403)

@@ -33,6 +33,12 @@ def agreement_description(agreement):
 
 
 @register.filter
+def review_overdue(agreement):
+    """Whether an agreement in force has passed its review date ("Review overdue")."""
+    return agreements.is_review_overdue(agreement)
+
+
+@register.filter
 def absolute_uri(request, path):
     """`path` as a full address on the host the page was asked for (for printouts)."""
     return request.build_absolute_uri(path)
