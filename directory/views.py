@@ -36,15 +36,18 @@ from partnerships.models import (
 from partnerships.search import MATCH_LIMIT
 
 from . import caching, exports, mapdata, throttle
-from .filters import PartnershipFilter
+from .filters import PartnershipFilter, current_first
 from .forms import ContactForm
 
 logger = logging.getLogger(__name__)
 
 
 def _listing(partnerships):
-    """The shape every public list of partnerships shares: region and member count, by name."""
-    return partnerships.published().select_related("region").with_member_count().order_by("name")
+    """The shape every public list of partnerships shares: region and member count, by name,
+    current entries before stale ones."""
+    return current_first(
+        partnerships.published().select_related("region").with_member_count(), "name"
+    )
 
 
 class KnownCountPaginator(Paginator):
@@ -87,6 +90,7 @@ REFINEMENTS = [
     "scope",
     "agreement",
     "channel",
+    "confirmed",
 ]
 # Coordinates are for addresses (links from elsewhere), not for typing: the form carries them
 # along as hidden fields, and shows them only to report an error in them.

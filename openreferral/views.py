@@ -63,6 +63,7 @@ DIRECTORY_FILTERS = (
     "status",
     "scope",
     "channel",
+    "confirmed",
     "near",
     "lat",
     "lon",
