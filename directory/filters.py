@@ -2,6 +2,8 @@
 can never disagree about which partnerships match."""
 
 import re
+from collections.abc import Sequence
+from functools import cached_property
 
 import django_filters
 from django import forms
@@ -275,11 +277,23 @@ class PartnershipFilter(django_filters.FilterSet):
         return self._ordered(queryset, "name")
 
     stale_last = False
+    order = ()
 
     def _ordered(self, queryset, *order):
+        self.order = order
         if self.stale_last:
             return current_first(queryset, *order)
         return queryset.order_by(*order)
+
+    def pages(self, queryset, *, total=None):
+        """`queryset` (this filter's `qs` or `listed`, with what the list shows) as a list pages
+        it: in the default order, through `CurrentThenStale`, so that a page costs an index
+        range rather than a sort of every match. `total`: how many, if known."""
+        if not self.stale_last:
+            return queryset
+        pages = CurrentThenStale(queryset, *self.order)
+        pages.total = total
+        return pages
 
     def listed(self, queryset, count):
         """`queryset` (this filter's `qs`, `count` partnerships, or at least that many) in the
@@ -290,6 +304,62 @@ class PartnershipFilter(django_filters.FilterSet):
             self.too_many_to_rank = True
             return self._ordered(queryset, "name")
         return queryset
+
+
+class CurrentThenStale:
+    """The pages of `partnerships` in `order`, current entries first and then stale ones, as
+    `current_first` orders them, read as two ranges in `order`: the current entries from the
+    start, then the stale ones. A sort on "is it stale" first could not use an index (at
+    100,000 the first page by name took 630 ms instead of 5 ms on PostgreSQL); each range can
+    (by name, the index on (publication_state, name)). A page that starts past the current
+    entries counts them (one more query); every other page is one query, or two where it
+    crosses from current to stale. Sliced like a queryset, by a paginator."""
+
+    def __init__(self, partnerships, *order, now=None):
+        cutoff = freshness.months_before(now or timezone.now(), freshness.STALE_AFTER)
+        dated = partnerships.alias(confirmed_at=Coalesce("last_verified_at", "created_at"))
+        self.partnerships = partnerships
+        self.current = dated.filter(confirmed_at__gte=cutoff).order_by(*order)
+        self.stale = dated.filter(confirmed_at__lt=cutoff).order_by(*order)
+
+    # How many there are, when the paginator knows (it then saves the stale range's query on
+    # a last page that holds only current entries).
+    total = None
+
+    def count(self):
+        return self.partnerships.count()
+
+    def __getitem__(self, window):
+        if not isinstance(window, slice) or window.step is not None or window.stop is None:
+            raise TypeError("CurrentThenStale is read by slices with an end, [start:stop].")
+        # Read when first used, like a queryset's slice: a page whose rendering comes from the
+        # cache costs no query.
+        return _Lazy(lambda: self._read(window.start or 0, window.stop))
+
+    def _read(self, start, stop):
+        rows = list(self.current[start:stop])
+        if len(rows) == stop - start or (
+            self.total is not None and start + len(rows) >= self.total
+        ):
+            return rows
+        # Short of a full page: the current entries end here, or ended before `start`.
+        boundary = start + len(rows) if rows or start == 0 else self.current.count()
+        return rows + list(self.stale[max(start - boundary, 0) : stop - boundary])
+
+
+class _Lazy(Sequence):
+    def __init__(self, read):
+        self._read = read
+
+    @cached_property
+    def _rows(self):
+        return self._read()
+
+    def __getitem__(self, index):
+        return self._rows[index]
+
+    def __len__(self):
+        return len(self._rows)
 
 
 def current_first(partnerships, *order, now=None):

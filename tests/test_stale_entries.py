@@ -230,3 +230,22 @@ def test_the_confirmed_filter_agrees_across_list_map_data_and_downloads(client, 
     assert [service["name"] for service in services["contents"]] == expected
     # And without it, everything, the stale ones last.
     assert listed_names(client) == [*expected, "Forgotten forum", "Old forum", "Stale forum"]
+
+
+def test_pages_run_on_from_the_current_entries_into_the_stale_ones(client, settings):
+    settings.DIRECTORY_PAGE_SIZE = 2
+    for name in ("A", "C", "E"):
+        make_partnership(name=f"Current {name}", last_verified_at=confirmed(1))
+    for name in ("B", "D", "F"):
+        make_partnership(name=f"Stale {name}", last_verified_at=confirmed(14))
+    pages = [listed_names(client, f"page={number}") for number in (1, 2, 3)]
+    assert pages == [
+        ["Current A", "Current C"],
+        ["Current E", "Stale B"],
+        ["Stale D", "Stale F"],
+    ]
+    region = Region.objects.get(slug="london")
+    Partnership.objects.update(region=region)
+    services.published_data_changed()
+    content = page_text(client, f"{region.get_absolute_url()}?page=3")
+    assert ">Stale D</a>" in content and ">Stale F</a>" in content
