@@ -1,10 +1,11 @@
 """Screens for curators (moderators), all under /moderation/: the moderation queue, history and
-restore, duplicates and merge, imports, visitors' problem reports and requests to manage an entry.
-Only moderators reach them; everyone else gets a 404."""
+restore, duplicates and merge, imports, visitors' problem reports and requests to manage an entry,
+the entries needing attention and the freshness dashboard. Only moderators reach them; everyone
+else gets a 404."""
 
 from django.urls import path
 
-from curation import claims, duplicates, history, importing, moderation, reports
+from curation import attention, claims, duplicates, history, importing, moderation, reports
 
 app_name = "curation"
 
@@ -78,4 +79,9 @@ urlpatterns: list = [
     path("moderation/imports/<int:pk>/columns/", importing.import_columns, name="import_columns"),
     path("moderation/imports/<int:pk>/apply/", importing.apply_import, name="import_apply"),
     path("moderation/imports/<int:pk>/undo/", importing.undo_import, name="import_undo"),
+    # Keeping entries current (curation/attention.py, partnerships/freshness.py).
+    path("moderation/attention/", attention.attention_list, name="attention"),
+    path("moderation/attention/<int:pk>/confirm/", attention.confirm, name="attention_confirm"),
+    path("moderation/attention/<int:pk>/archive/", attention.archive, name="attention_archive"),
+    path("moderation/freshness/", attention.dashboard, name="freshness"),
 ]

@@ -3,9 +3,10 @@
 What the national views compute from the whole table (the clustered map data, the number of
 results behind the paginator, the map's extent) depends only on the request and on the published
 data. Each is cached under a key made of the two: the normalised request and
-`services.published_data_version()`, which every write path bumps. A cached answer is therefore
-reused until the data changes, and never served after: the next request reads a new version and
-misses. Old entries are never read again and expire on their own.
+`services.published_data_version()`, which every write path bumps, and the day (entries go stale
+with time alone). A cached answer is therefore reused until the data changes or the day ends, and
+never served after: the next request reads a new version (or date) and misses. Old entries are
+never read again and expire on their own.
 
 With several app servers the cache must be shared (Redis or Memcached, see CACHES) for them to
 share answers; with a per-process cache each worker computes its own, still never stale, since
@@ -16,6 +17,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.utils import timezone
 
 # Long enough to carry a busy day; the version, not the timeout, keeps answers fresh.
 TIMEOUT = 24 * 60 * 60
@@ -36,8 +38,11 @@ def normalised_query(params, *, ignore=("page",)):
 
 
 def version_key(kind, version, *parts):
-    """A short, stable key for `kind` of answer at `version` for the request `parts`."""
-    text = "\x1f".join([kind, str(version), *map(str, parts)])
+    """A short, stable key for `kind` of answer at `version` for the request `parts`, on this
+    day: entries go stale with time alone (`partnerships.freshness`), which moves them in the
+    default order and out of the "confirmed in the last 12 months" filter, so an answer is
+    kept for one day at most even when the data does not change."""
+    text = "\x1f".join([kind, str(version), timezone.localdate().isoformat(), *map(str, parts)])
     return f"public:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 

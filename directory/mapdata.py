@@ -26,12 +26,15 @@ database groups them straight into map cells.
 import math
 import operator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import Floor, RowNumber
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from partnerships import mapsummary
+from partnerships import freshness, mapsummary
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
 
 # A response never holds more than 19 x 15 = 285 features, under the 300 the browser should ever
@@ -471,7 +474,16 @@ def _entries_at(partnerships, points):
         .filter(place_rank__lte=MAX_LISTED)
         .with_member_count()
         .order_by("name", "pk")
-        .values("name", "slug", "area_name", "member_count", "latitude", "longitude")
+        .values(
+            "name",
+            "slug",
+            "area_name",
+            "member_count",
+            "latitude",
+            "longitude",
+            "last_verified_at",
+            "created_at",
+        )
     )
     listed = {}
     for row in rows:
@@ -492,10 +504,24 @@ def _point_feature(cell, entries):
                     "area": entry["area_name"],
                     "members": entry["member_count"],
                     "url": reverse("directory:partnership", kwargs={"slug": entry["slug"]}),
+                    **_confirmation(entry),
                 }
                 for entry in entries
             ],
         },
+    }
+
+
+def _confirmation(entry):
+    """What a popup says about how current an entry is: "confirmed", the day it was last
+    confirmed as text ("3 March 2025", None if never), and "stale" (not confirmed, or if never
+    confirmed listed, for `freshness.STALE_AFTER` months)."""
+    verified = entry["last_verified_at"]
+    return {
+        "confirmed": date_format(timezone.localtime(verified), "j F Y") if verified else None,
+        "stale": freshness.is_stale(
+            SimpleNamespace(last_verified_at=verified, created_at=entry["created_at"])
+        ),
     }
 
 

@@ -36,15 +36,18 @@ from partnerships.models import (
 from partnerships.search import MATCH_LIMIT
 
 from . import caching, exports, mapdata, throttle
-from .filters import PartnershipFilter
+from .filters import CurrentThenStale, PartnershipFilter
 from .forms import ContactForm
 
 logger = logging.getLogger(__name__)
 
 
 def _listing(partnerships):
-    """The shape every public list of partnerships shares: region and member count, by name."""
-    return partnerships.published().select_related("region").with_member_count().order_by("name")
+    """The shape every public list of partnerships shares: region and member count, by name,
+    current entries before stale ones."""
+    return CurrentThenStale(
+        partnerships.published().select_related("region").with_member_count(), "name"
+    )
 
 
 class KnownCountPaginator(Paginator):
@@ -55,6 +58,8 @@ class KnownCountPaginator(Paginator):
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count  # fills Paginator.count's cached_property
         self.more = more
+        if isinstance(object_list, CurrentThenStale):
+            object_list.total = count  # so that a last page of current entries ends there
 
 
 def _paginate(request, queryset, version=None, *, everything=False, count=None, more=False):
@@ -87,6 +92,7 @@ REFINEMENTS = [
     "scope",
     "agreement",
     "channel",
+    "confirmed",
 ]
 # Coordinates are for addresses (links from elsewhere), not for typing: the form carries them
 # along as hidden fields, and shows them only to report an error in them.
@@ -196,7 +202,7 @@ def _search(request, template, *, embedded=False):
         context.update(
             page=_paginate(
                 request,
-                listed.select_related("region").with_member_count(),
+                search.pages(listed.select_related("region").with_member_count()),
                 version,
                 everything=not search.narrows(),
                 count=min(count, MATCH_LIMIT) if more else count,
@@ -253,7 +259,7 @@ def print_list(request):
         return render(request, "directory/print.html", context, status=400)
     results = search.qs.select_related("region").with_member_count()
     total = results.count()
-    partnerships = list(search.listed(results, total)[:PRINT_LIMIT])
+    partnerships = list(search.pages(search.listed(results, total), total=total)[:PRINT_LIMIT])
     for partnership in partnerships:
         partnership.full_url = request.build_absolute_uri(partnership.get_absolute_url())
     context.update(
@@ -584,7 +590,7 @@ def organisation_detail(request, slug):
 
 def region_detail(request, slug):
     region = get_object_or_404(Region, slug=slug)
-    partnerships = _listing(region.partnership_set.all())
+    partnerships = region.partnership_set.published()
     query = f"region={region.slug}"
     version = services.published_data_version()
     return render(
@@ -592,7 +598,7 @@ def region_detail(request, slug):
         "directory/region_detail.html",
         {
             "region": region,
-            "page": _paginate(request, partnerships, version),
+            "page": _paginate(request, _listing(partnerships), version),
             "query": query,
             "map_config": _map_config(query, partnerships, version=version),
             "print_url": _print_url(query),

@@ -64,6 +64,7 @@ DIRECTORY_FILTERS = (
     "status",
     "scope",
     "channel",
+    "confirmed",
     "near",
     "lat",
     "lon",

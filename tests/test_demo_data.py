@@ -1,6 +1,7 @@
 """The demo directory (fixtures/demo.json, loaded by `manage.py load_demo`), the town lookup it
 places entries with, and the gazetteer loader it depends on."""
 
+import datetime
 import hashlib
 import json
 from io import StringIO
@@ -9,8 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
-from partnerships import matching
+from partnerships import freshness, matching
 from partnerships.geocoding import find_town, normalise_place_name
 from partnerships.models import (
     Agreement,
@@ -88,6 +90,35 @@ def test_it_loads_at_least_twenty_published_and_verified_partnerships(gazetteer)
     published = Partnership.objects.published()
     assert published.count() >= 20
     assert not published.filter(last_verified_at__isnull=True).exists()
+
+
+def test_its_entries_are_of_several_ages_so_the_stale_notice_and_dashboard_show(gazetteer):
+    load_demo()
+
+    published = list(Partnership.objects.published())
+    stale = [p for p in published if freshness.is_stale(p)]
+    forgotten = [p for p in published if freshness.needs_attention(p)]
+    due = [
+        p
+        for p in published
+        if not freshness.is_stale(p)
+        and p.last_verified_at < freshness.months_before(timezone.now(), 8)
+    ]
+    assert len(forgotten) >= 1
+    assert len(stale) > len(forgotten)
+    assert len(due) >= 1
+    assert len(published) - len(stale) - len(due) >= 10
+
+
+def test_relative_dates_count_from_today_so_the_demo_does_not_age():
+    from partnerships.management.commands.load_demo import Command
+
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    assert Command.parse_moment("-14 months", "x") == freshness.months_before(midnight, 14)
+    assert Command.parse_moment("-3 weeks", "x") == midnight - datetime.timedelta(weeks=3)
+    assert Command.parse_moment("-1 day", "x") == midnight - datetime.timedelta(days=1)
+    with pytest.raises(CommandError):
+        Command.parse_moment("14 months ago", "x")
 
 
 def test_it_keeps_one_draft_to_show_moderation(gazetteer):

@@ -5,7 +5,7 @@ section, where the person is looking, instead of at the top of the page."""
 
 from django import template
 
-from partnerships import agreements
+from partnerships import agreements, freshness
 
 register = template.Library()
 
@@ -42,3 +42,15 @@ def review_overdue(agreement):
 def absolute_uri(request, path):
     """`path` as a full address on the host the page was asked for (for printouts)."""
     return request.build_absolute_uri(path)
+
+
+@register.filter
+def is_stale(partnership):
+    """Whether the entry has gone `freshness.STALE_AFTER` months without a confirmation."""
+    return freshness.is_stale(partnership)
+
+
+@register.filter
+def confirmed_at(partnership):
+    """When the entry was last confirmed or, if never, listed: what "stale" counts from."""
+    return freshness.confirmed_at(partnership)

@@ -8,7 +8,9 @@ reports nothing created or updated. Rows the fixture does not mention are left a
 """
 
 import json
+import re
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -20,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
-from partnerships import services
+from partnerships import freshness, services
 from partnerships.geocoding import match_town
 from partnerships.models import (
     Activity,
@@ -41,6 +43,8 @@ from partnerships.services import is_set_by_hand
 
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 DEFAULT_COUNTRY_CODE = "GB"
+# "-14 months", "-3 weeks", "-1 day": a moment before today (see `Command.parse_moment`).
+RELATIVE_MOMENT = re.compile(r"^-(?P<amount>\d{1,3}) (?P<unit>day|week|month)s?$")
 ADMIN_AREA_COUNTRIES = {
     "England": Country.ENGLAND,
     "Scotland": Country.SCOTLAND,
@@ -171,8 +175,18 @@ class Command(BaseCommand):
 
     @staticmethod
     def parse_moment(value, what):
+        """A date and time with a time zone, or a time relative to today ("-14 months", "-3
+        weeks", "-10 days"), counted from midnight UTC today so that the demo does not age and
+        two loads on one day write the same values."""
         if value is None:
             return None
+        relative = RELATIVE_MOMENT.match(value)
+        if relative:
+            today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            amount, unit = int(relative["amount"]), relative["unit"]
+            if unit == "month":
+                return freshness.months_before(today, amount)
+            return today - timedelta(**{f"{unit}s": amount})
         moment = parse_datetime(value)
         if moment is None or timezone.is_naive(moment):
             raise CommandError(f"{what}: {value!r} is not a date and time with a time zone.")

@@ -26,6 +26,11 @@ if (config && container && window.L) {
         .filter(Boolean)
         .join(" · ");
       item.append(el("span", facts, { class: "map-popup-facts" }));
+      // The date comes formatted from the server; "stale" adds words, not only a colour.
+      const confirmed = partnership.confirmed ? `Last confirmed ${partnership.confirmed}` : "Not yet confirmed";
+      item.append(el("span", partnership.stale ? `${confirmed}: may be out of date` : confirmed, {
+        class: partnership.stale ? "map-popup-facts map-popup-stale" : "map-popup-facts",
+      }));
       list.append(item);
     }
     box.append(list);
