@@ -308,7 +308,10 @@ def matching_partnerships(params, index):
             errors["search"] = errors.pop("q")
         raise _FilterErrors(errors)
     queryset = search.qs
-    order = [*queryset.query.order_by, "pk"]
+    # The directory's order without its "current entries first" (a machine reads every page and
+    # gets `assured_date` with each service; a sort on staleness could not use an index), then
+    # the id, so that pages never overlap.
+    order = [*(search.order or queryset.query.order_by), "pk"]
 
     term_id = _uuid(params, "taxonomy_term_id")
     if term_id:

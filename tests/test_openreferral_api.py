@@ -663,3 +663,12 @@ def test_derived_ids_are_the_name_based_uuids_of_rfc_4122(parts):
 
     name = ":".join(str(part) for part in parts)
     assert ids.derived(*parts) == str(uuid.uuid5(ids.NAMESPACE, name))
+
+
+def test_the_api_lists_by_name_with_stale_entries_in_their_place(client):
+    make_partnership(
+        name="A stale one", last_verified_at=timezone.now() - datetime.timedelta(days=500)
+    )
+    make_partnership(name="B current one", last_verified_at=timezone.now())
+    services = get_json(client, "/openreferral/services")["contents"]
+    assert [service["name"] for service in services] == ["A stale one", "B current one"]
