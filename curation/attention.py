@@ -256,11 +256,11 @@ def dashboard(request):
             "recent_days": RECENT_DAYS,
             "open_reports": (
                 open_reports,
-                _admin_list("problemreport", state__exact=ReportState.OPEN),
+                reverse("curation:reports") + "?state=open",
             ),
             "pending_claims": (
                 pending_claims,
-                _admin_list("claimrequest", state__exact=ClaimState.PENDING),
+                reverse("curation:claims"),
             ),
         },
     )

@@ -218,8 +218,12 @@ def test_the_dashboard_counts_open_reports_and_pending_claims(client, curator):
     )
     ClaimRequest.objects.create(partnership=partnership, user=make_user(), reason="I lead it.")
     content = text(client.get("/moderation/freshness/"))
-    assert re.search(r"Open problem reports</dt><dd>(<a [^>]*>)?1<", content)
-    assert re.search(r"Requests to manage an entry</dt><dd>(<a [^>]*>)?1<", content)
+    assert re.search(
+        r'Open problem reports</dt><dd><a href="/moderation/reports/\?state=open">1<', content
+    )
+    assert re.search(
+        r'Requests to manage an entry</dt><dd><a href="/moderation/claims/">1<', content
+    )
 
 
 @pytest.mark.parametrize("size", [1, 12])
