@@ -55,10 +55,38 @@ def needing_attention(*, now=None):
     ).order_by("confirmed_at", "pk")
 
 
+# The attention list's `within` parameter: the dashboard's other columns, as lists.
+WITHIN_ALL = "all"
+
+
+def _band(within):
+    """(entries, heading, lede) of the list `within` asks for: published entries confirmed in
+    the last N months (N one of the dashboard's WINDOWS), all of them, or by default those
+    needing attention."""
+    published = Partnership.objects.published()
+    if within == WITHIN_ALL:
+        return (
+            freshness.confirmed_since(published).order_by("confirmed_at", "pk"),
+            "Every published entry",
+            "Every published entry, the longest-unconfirmed first.",
+        )
+    if within in {str(months) for months in WINDOWS}:
+        months = int(within)
+        return (
+            freshness.confirmed_within(published, months).order_by("confirmed_at", "pk"),
+            f"Confirmed in the last {months} months",
+            f"Published entries confirmed (or, never confirmed, listed) in the last {months} "
+            "months, the longest-unconfirmed first.",
+        )
+    return needing_attention(), "Needs attention", None
+
+
 @moderator_required
 @require_safe
 def attention_list(request):
-    entries = needing_attention().select_related("region")
+    within = request.GET.get("within", "")
+    entries, heading, lede = _band(within)
+    entries = entries.select_related("region")
     region = request.GET.get("region", "")
     region_name = None
     if region == NO_REGION:
@@ -72,6 +100,9 @@ def attention_list(request):
         "curation/attention.html",
         {
             "page": page,
+            "heading": heading,
+            "band_lede": lede,
+            "within": within if lede else "",
             "region_name": region_name,
             "archive_form": ArchiveForm(),
             "months": freshness.ATTENTION_AFTER,
@@ -139,14 +170,12 @@ def _admin_list(model_name, **filters):
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
-def _public_list(**params):
-    query = urlencode({name: value for name, value in params.items() if value})
-    return reverse("directory:home") + (f"?{query}" if query else "")
-
-
-def _attention_list(region):
+def _attention_list(region, within=""):
     url = reverse("curation:attention")
-    return f"{url}?{urlencode({'region': region})}" if region else url
+    query = urlencode(
+        {name: value for name, value in (("within", within), ("region", region)) if value}
+    )
+    return f"{url}?{query}" if query else url
 
 
 def _freshness_rows(now):
@@ -175,20 +204,14 @@ def _freshness_rows(now):
 
 
 def _freshness_row(label, region, counts):
-    """One row of the freshness table, with the links behind its counts: the public list
-    where it can show them (all published, confirmed in the last 12 months; not for "No
-    region", which the public search cannot ask for) and the attention list for the oldest."""
+    """One row of the freshness table, with the list behind each count: the curators' list of
+    entries confirmed in that window (`within`), needing attention, or all, in that region."""
     counts = {**counts, "older": counts["published"] - counts[f"within_{WINDOWS[-1]}"]}
-    slug = None if region in (None, "all") else region.slug
-    public = region is not None
+    chosen = NO_REGION if region is None else None if region == "all" else region.slug
     links = {
-        "published": _public_list(region=slug) if public else None,
-        f"within_{freshness.STALE_AFTER}": (
-            _public_list(region=slug, confirmed="on") if public else None
-        ),
-        "older": _attention_list(
-            NO_REGION if region is None else None if region == "all" else slug
-        ),
+        **{f"within_{months}": _attention_list(chosen, str(months)) for months in WINDOWS},
+        "older": _attention_list(chosen),
+        "published": _attention_list(chosen, WITHIN_ALL),
     }
     cells = [(counts[f"within_{months}"], links.get(f"within_{months}")) for months in WINDOWS] + [
         (counts["older"], links["older"]),

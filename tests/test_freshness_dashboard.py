@@ -176,15 +176,23 @@ def test_the_dashboard_counts_entries_by_region_and_how_recently_confirmed(clien
 def test_each_count_links_to_the_list_behind_it(client, curator):
     build_directory()
     content = text(client.get("/moderation/freshness/"))
-    assert 'href="/?region=north-west&amp;confirmed=on">3</a>' in content
-    assert 'href="/?region=north-west">6</a>' in content
-    assert 'href="/moderation/attention/?region=north-west">1</a>' in content
-    assert 'href="/moderation/attention/?region=none">1</a>' in content
-    assert 'href="/?confirmed=on">4</a>' in content
-    assert 'href="/moderation/attention/">2</a>' in content
-    # The public lists behind the links hold as many as the dashboard says.
-    listed = text(client.get("/?region=north-west&confirmed=on"))
-    assert len(re.findall(r'<li class="result">', listed)) == 3
+    links = {
+        "/moderation/attention/?within=6&amp;region=north-west": 2,
+        "/moderation/attention/?within=12&amp;region=north-west": 3,
+        "/moderation/attention/?within=18&amp;region=north-west": 5,
+        "/moderation/attention/?region=north-west": 1,
+        "/moderation/attention/?within=all&amp;region=north-west": 6,
+        "/moderation/attention/?within=6&amp;region=none": 1,
+        "/moderation/attention/?within=all&amp;region=none": 2,
+        "/moderation/attention/?within=12": 4,
+        "/moderation/attention/": 2,
+        "/moderation/attention/?within=all": 8,
+    }
+    for url, count in links.items():
+        assert f'href="{url}">{count}</a>' in content, url
+        # The list behind the link holds as many as the dashboard says.
+        listed = text(client.get(url.replace("&amp;", "&")))
+        assert f"{count} {'entry' if count == 1 else 'entries'}" in listed, url
 
 
 def test_the_dashboard_counts_reminders_sent_and_answered_by_kind(client, curator):
