@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Exists, Max, Min, OuterRef, Q, Value, When
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -25,7 +25,6 @@ from partnerships import mapsummary, merging, services
 from partnerships.links import site_url
 from partnerships.models import (
     Activity,
-    Agreement,
     Contact,
     Organisation,
     Partnership,
@@ -388,20 +387,8 @@ def _published_partnership(slug):
                 default=Value("some"),
             ),
         )
-        .prefetch_related(
-            "activities",
-            "channels",
-            Prefetch(
-                "contacts",
-                queryset=Contact.objects.public().select_related("organisation"),
-                to_attr="public_contacts",
-            ),
-            Prefetch(
-                "agreements",
-                queryset=Agreement.objects.public().prefetch_related("parties"),
-                to_attr="public_agreements",
-            ),
-        ),
+        .with_public_contacts_and_agreements()
+        .prefetch_related("activities", "channels"),
         slug=slug,
     )
 

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -550,18 +550,7 @@ def confirm_link(request, token):
         )
     partnership = (
         Partnership.objects.with_members()
-        .prefetch_related(
-            Prefetch(
-                "contacts",
-                queryset=Contact.objects.public().select_related("organisation"),
-                to_attr="public_contacts",
-            ),
-            Prefetch(
-                "agreements",
-                queryset=Agreement.objects.public().prefetch_related("parties"),
-                to_attr="public_agreements",
-            ),
-        )
+        .with_public_contacts_and_agreements()
         .get(pk=link.partnership_id)
     )
     response = render(

@@ -640,6 +640,23 @@ class PartnershipQuerySet(NearQuerySet):
             )
         )
 
+    def with_public_contacts_and_agreements(self):
+        """Prefetches what a public page may show of a partnership's contacts and agreements,
+        and nothing else: `public_contacts` (those who agreed to be published) and
+        `public_agreements` (with their parties)."""
+        return self.prefetch_related(
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.public().select_related("organisation"),
+                to_attr="public_contacts",
+            ),
+            Prefetch(
+                "agreements",
+                queryset=Agreement.objects.public().prefetch_related("parties"),
+                to_attr="public_agreements",
+            ),
+        )
+
     def with_member_count(self):
         """Annotates `member_count`. A subquery, so that it stays right when the queryset is
         already filtered through memberships (e.g. an organisation's partnerships)."""
