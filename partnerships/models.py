@@ -1020,6 +1020,8 @@ class Agreement(models.Model):
 
     class Meta:
         ordering = ["kind", "title"]
+        # The daily reminders look for agreements whose review falls due in 30 days.
+        indexes = [models.Index(fields=["review_due"], name="agreement_review_due")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(signed_on__isnull=True)
