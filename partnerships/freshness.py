@@ -62,7 +62,9 @@ def not_confirmed_within(partnerships, months, *, now=None):
 
 
 def confirmed_at(partnership):
-    return partnership.last_verified_at or partnership.created_at
+    """The last confirmation, or the listing; None for a working copy that has neither (the
+    editors' preview of an entry not saved yet)."""
+    return partnership.last_verified_at or getattr(partnership, "created_at", None)
 
 
 def is_stale(partnership, *, now=None):

@@ -6,7 +6,7 @@ import io
 import json
 import shutil
 import tarfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,9 @@ from partnerships import backups, history, imports, matching, services
 from partnerships.models import (
     Activity,
     ChangeKind,
+    ClaimRequest,
     CommunicationChannel,
+    ConfirmationLink,
     Decision,
     GeocodeCache,
     ImportMapping,
@@ -37,7 +39,11 @@ from partnerships.models import (
     NotDuplicate,
     Organisation,
     Partnership,
+    ProblemReport,
     Region,
+    Reminder,
+    ReminderKind,
+    ReportReason,
     Revision,
     RevisionState,
 )
@@ -145,6 +151,23 @@ def build_a_directory():
     ImportMapping.objects.create(
         name="Wirral", kind="organisations", columns={"id": "source_id"}, created_by=curator
     )
+    # Keeping entries current: a reminder with its confirmation link, a visitor's report and a
+    # request to manage an entry.
+    reminder_link = ConfirmationLink.objects.create(
+        partnership=partnership,
+        sent_to="editor@example.org",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    Reminder.objects.create(
+        partnership=partnership,
+        kind=ReminderKind.CONFIRM_FIRST,
+        cycle=reminder_link.created_at.isoformat(),
+        recipients=["editor@example.org"],
+    )
+    ProblemReport.objects.create(
+        partnership=partnership, reason=ReportReason.CONTACT, explanation="The lead retired."
+    )
+    ClaimRequest.objects.create(partnership=partnership, user=editor, reason="I chair it.")
     # A file no row names (an upload whose row was deleted) is kept too.
     stray = Path(settings.MEDIA_ROOT) / "agreements" / "old" / "stray.txt"
     stray.parent.mkdir(parents=True, exist_ok=True)
