@@ -758,7 +758,11 @@ class Partnership(SluggedModel, Located):
     class Meta:
         ordering = ["name"]
         indexes = [
-            models.Index(fields=["publication_state", "name"], name="partnership_state_name"),
+            # Lists by name; with the id, a deep page of the Open Referral API (ordered by name
+            # and id) is read from the index alone on PostgreSQL instead of sorting every row.
+            models.Index(
+                fields=["publication_state", "name", "id"], name="partnership_state_name_id"
+            ),
             models.Index(fields=["latitude", "longitude"], name="partnership_lat_lon"),
             # near() on published partnerships: the state, then the box's latitude range, with
             # the longitude checked in the index, so only the box's rows are read.
