@@ -32,6 +32,7 @@ from django.views.decorators.http import require_safe
 
 from directory import caching
 from directory.filters import DEFAULT_RADIUS, PartnershipFilter
+from partnerships import mapsummary
 from partnerships.links import site_url
 from partnerships.models import (
     Contact,
@@ -148,14 +149,22 @@ def cached_answer(view):
     return wrapped
 
 
-def _count(request, queryset):
+# Parameters that do not change which services match.
+_NOT_FILTERS = ("page", "per_page", "minimal", "full", "format")
+
+
+def _count(request, queryset, *, everything=False):
     """How many the request's filters match: counted once per published-data version and
-    filters (not per page)."""
-    parts = [
-        request.path,
-        caching.normalised_query(request.GET, ignore=("page", "per_page", "minimal", "full")),
-    ]
-    return caching.cached("openreferral-count", request.published_version, parts, queryset.count)
+    filters (not per page). With `everything` (no filter: every published partnership), the
+    national map's summary knows the number when it is of this version, and nothing is counted."""
+    version = request.published_version
+
+    def counted():
+        known = mapsummary.published_count(version) if everything else None
+        return queryset.count() if known is None else known
+
+    parts = [request.path, caching.normalised_query(request.GET, ignore=_NOT_FILTERS)]
+    return caching.cached("openreferral-count", version, parts, counted)
 
 
 def conditional(view):
@@ -395,7 +404,8 @@ def service_list(request):
         return StreamingHttpResponse(lines, content_type="application/x-ndjson")
     if output not in ("", "json"):
         raise BadRequest("format", "format must be json or ndjson.")
-    total = _count(request, partnerships)
+    everything = not caching.normalised_query(request.GET, ignore=_NOT_FILTERS)
+    total = _count(request, partnerships, everything=everything)
     start = (page - 1) * per_page
     contents = []
     if start < total:

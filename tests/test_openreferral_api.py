@@ -672,3 +672,19 @@ def test_the_api_lists_by_name_with_stale_entries_in_their_place(client):
     make_partnership(name="B current one", last_verified_at=timezone.now())
     services = get_json(client, "/openreferral/services")["contents"]
     assert [service["name"] for service in services] == ["A stale one", "B current one"]
+
+
+def test_an_unfiltered_page_takes_the_number_of_services_from_the_map_summary(client):
+    from partnerships import mapsummary
+
+    build(7)
+    mapsummary.refresh()
+    with CaptureQueriesContext(connection) as queries:
+        answer = get_json(client, "/openreferral/services?per_page=2&page=3")
+    assert (answer["total_items"], answer["total_pages"], answer["size"]) == (7, 4, 2)
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    filtered = get_json(client, "/openreferral/services?region=north-west")
+    assert (
+        filtered["total_items"]
+        == Partnership.objects.published().filter(region__slug="north-west").count()
+    )
