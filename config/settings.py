@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "curation",
     "accounts",
     "openreferral",
+    "toolkit",
 ]
 
 MIDDLEWARE = [

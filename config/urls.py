@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("curation.urls")),
     # The Open Referral UK API and feed (before the directory's catch-all slugs).
     path("openreferral/", include("openreferral.urls")),
+    path("toolkit/", include("toolkit.urls")),
     path("", include("directory.urls")),
 ]

@@ -1951,3 +1951,68 @@ class ClaimRequest(models.Model):
 
     def __str__(self):
         return f"{self.user} asks to manage {self.partnership}"
+
+
+# Asking to join: an organisation asks a partnership's lead to be added as a member ----------------
+
+
+class JoinRequestState(models.TextChoices):
+    PENDING = "pending", "Waiting for the partnership"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+class JoinRequest(models.Model):
+    """A visitor's request, on behalf of their organisation, to join a published partnership. Its
+    editors see it in "My partnerships"; accepting adds the organisation to the working copy
+    through the normal edit path, so a published entry's change is moderated like any other."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    organisation_name = models.CharField(
+        max_length=200, help_text="The organisation that would like to join."
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="join_requests",
+        help_text="The directory's record of the organisation, when it has one.",
+    )
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    town = models.CharField(max_length=100, blank=True)
+    name = models.CharField("your name", max_length=150)
+    email = models.EmailField("your email address")
+    message = models.TextField(
+        max_length=2000, blank=True, help_text="What your organisation would bring or hopes for."
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="join_requests",
+        help_text="Who asked, when they were signed in.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=20, choices=JoinRequestState.choices, default=JoinRequestState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reply = models.TextField(
+        max_length=2000, blank=True, help_text="The partnership's reply, sent to the person."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["partnership", "state", "-created_at"], name="join_request_queue")
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_name} asks to join {self.partnership}"

@@ -1,0 +1,42 @@
+"""The toolkit's guidance: pages curators write and edit in the admin, without a deployment."""
+
+from django.conf import settings
+from django.db import models
+
+
+class GuidancePage(models.Model):
+    """One page of guidance on starting or running a partnership. The body is plain text with
+    simple formatting (see `toolkit.formatting`), stored as typed and sanitised when shown."""
+
+    title = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True)
+    summary = models.CharField(
+        max_length=300, blank=True, help_text="One or two sentences, shown in the toolkit's list."
+    )
+    body = models.TextField(
+        help_text=(
+            "Plain text. A blank line starts a new paragraph; a line starting “## ” is a heading; "
+            "lines starting “- ” make a list; **bold**; [link text](https://example.org)."
+        )
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Pages are listed in this order, lowest first."
+    )
+    is_published = models.BooleanField(
+        "published", default=True, help_text="Untick to hide the page while it is being written."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
