@@ -1,0 +1,46 @@
+"""Retake the README's screenshots from a running directory (`make run` in another terminal).
+
+    .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
+
+Headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) opens each page at a laptop's width
+and saves a full-page PNG beside this file. Requests to other hosts (map tiles) are refused, so
+maps show a plain background, as the README says."""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import sync_playwright
+
+SHOTS = {
+    "directory.png": "/",
+    "stats.png": "/stats/",
+    "coverage.png": "/stats/coverage/",
+}
+HERE = Path(__file__).resolve().parent
+
+
+def main(base):
+    own = urlsplit(base).netloc
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-gpu"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if urlsplit(route.request.url).netloc == own else route.abort()
+            ),
+        )
+        for name, path in SHOTS.items():
+            page.goto(base.rstrip("/") + path, wait_until="networkidle")
+            page.screenshot(path=HERE / name, full_page=name != "directory.png")
+            print(f"{name}: {path}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
