@@ -27,7 +27,7 @@ from tests.factories import (
     make_partnership,
     make_user,
 )
-from toolkit.formatting import render_body
+from toolkit.formatting import render_body, to_html
 from toolkit.models import GuidancePage
 from toolkit.starter_templates import STARTER_TEMPLATES
 from toolkit.views import LIBRARY_PAGE_SIZE
@@ -128,6 +128,16 @@ def test_the_body_never_has_an_h1_and_headings_never_skip_a_level():
 @pytest.mark.parametrize("hostile", HOSTILE_INPUTS)
 def test_curator_input_can_never_run_script(hostile):
     found = MarkupFound(render_body(f"Before\n\n{hostile}\n\nAfter"))
+    assert found.tags <= {"p", "h2", "h3", "ul", "ol", "li", "strong", "a", "br"}
+    assert found.attributes <= {"href"}
+    assert found.comments == []
+    for href in found.hrefs:
+        assert re.match(r"(https?://|mailto:|/(?!/))", href), href
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_INPUTS)
+def test_escaping_alone_already_keeps_script_out_before_nh3_cleans(hostile):
+    found = MarkupFound(to_html(f"Before\n\n{hostile}\n\nAfter"))
     assert found.tags <= {"p", "h2", "h3", "ul", "ol", "li", "strong", "a", "br"}
     assert found.attributes <= {"href"}
     assert found.comments == []
