@@ -997,6 +997,13 @@ class AgreementQuerySet(models.QuerySet):
     def public(self):
         return self.filter(is_public=True)
 
+    def shared_examples(self):
+        """The toolkit's library: public agreements that their partnership offers other networks
+        as examples, on published partnerships only."""
+        return self.public().filter(
+            shareable_example=True, partnership__publication_state=PublicationState.PUBLISHED
+        )
+
 
 class Agreement(models.Model):
     partnership = models.ForeignKey(

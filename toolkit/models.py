@@ -2,6 +2,10 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
+
+# Addresses under /toolkit/ that are not guidance pages; no page may take one as its slug.
+RESERVED_SLUGS = {"agreements", "templates"}
 
 
 class GuidancePage(models.Model):
@@ -40,3 +44,6 @@ class GuidancePage(models.Model):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("toolkit:page", kwargs={"slug": self.slug})
