@@ -16,8 +16,16 @@ from partnerships import coverage, services
 from . import caching, mapdata
 
 
-def _measured(version):
-    return coverage.measure(version).without_towns()
+def _page(version):
+    """Everything the page shows, computed once per version: the figures without the per-town
+    list, the rows of the uncovered towns' table and the map's configuration."""
+    measured = coverage.measure(version).without_towns()
+    return {
+        "coverage": measured,
+        "uncovered": [(town, _start_url(town)) for town in measured.largest_uncovered],
+        "map_config": _map_config(measured) if measured.largest_uncovered else None,
+        "radius_km": f"{measured.radius_km:g}",
+    }
 
 
 def _start_url(town):
@@ -49,14 +57,8 @@ def _map_config(measured):
 @require_safe
 def coverage_page(request):
     version = services.published_data_version()
-    measured = caching.cached("coverage", version, [], lambda: _measured(version))
-    return render(
-        request,
-        "directory/coverage.html",
-        {
-            "coverage": measured,
-            "uncovered": [(town, _start_url(town)) for town in measured.largest_uncovered],
-            "map_config": _map_config(measured) if measured.largest_uncovered else None,
-            "radius_km": f"{measured.radius_km:g}",
-        },
-    )
+    context = caching.cached("coverage", version, [], lambda: _page(version))
+    # Rendering the tables costs more than reading the cached figures: the page's content is
+    # kept too, under the same version (its header still follows who is signed in).
+    context["content_fragment"] = caching.version_key("coverage-page", version)
+    return render(request, "directory/coverage.html", context)
