@@ -212,16 +212,18 @@ def _town_box(latitude, longitude, km):
 
 
 def _cell_keys(latitude, longitude, km):
-    """The fine cells that overlap the town's bounding box, nearest (by index) first."""
+    """The fine cells that overlap the town's bounding box, the town's own cell first (the one
+    most likely to settle it)."""
     south, north, longitudes = _town_box(latitude, longitude, km)
-    home_y, home_x = _fine(latitude), _fine(longitude)
-    keys = [
-        (fine_y, fine_x)
-        for fine_y in range(_fine(south), _fine(north) + 1)
-        for west, east in longitudes
-        for fine_x in range(_fine(west), _fine(east) + 1)
-    ]
-    keys.sort(key=lambda key: abs(key[0] - home_y) + abs(key[1] - home_x))
+    home = (_fine(latitude), _fine(longitude))
+    keys = [home]
+    for fine_y in range(_fine(south), _fine(north) + 1):
+        for west, east in longitudes:
+            keys.extend(
+                (fine_y, fine_x)
+                for fine_x in range(_fine(west), _fine(east) + 1)
+                if (fine_y, fine_x) != home
+            )
     return keys, (south, north, longitudes)
 
 
@@ -275,6 +277,20 @@ def _nearest_km(latitude, longitude, extent):
             foot = north if latitude >= 0 else south
         distances.append(haversine_km(latitude, longitude, min(max(foot, south), north), edge))
     return min(distances)
+
+
+def _lower_bound_km(latitude, longitude, extent):
+    """A cheap lower bound of the distance from the town to the extent, without a haversine:
+    the latitude gap, and the longitude gap at the highest latitude of the two (the haversine's
+    longitude term is at least cos^2 of that latitude times sin^2 of half the gap)."""
+    _count, south, north, west, east = extent
+    latitude_gap = max(south - latitude, latitude - north, 0.0)
+    longitude_gap = max(west - longitude, longitude - east, 0.0)
+    highest = max(abs(latitude), abs(south), abs(north))
+    across = math.sin(math.radians(longitude_gap) / 2) * math.cos(math.radians(highest))
+    return EARTH_RADIUS_KM * max(
+        math.radians(latitude_gap), 2 * math.asin(min(1.0, max(across, 0.0)))
+    )
 
 
 def _classify(rows, cells, radius_km):
@@ -406,6 +422,8 @@ def _find_nearest(rows, cells, indexes, nearest):
                 row, above = row_keys[above], above + 1
             for key in by_row[row]:
                 extent = cells[key]
+                if _lower_bound_km(latitude, longitude, extent) > best:
+                    continue
                 lowest = _nearest_km(latitude, longitude, extent)
                 if lowest <= best:
                     best = min(best, _certain_km(latitude, longitude, extent))
