@@ -3,7 +3,7 @@ every gazetteer town.
 
 Budget: computed afresh from the map summary p50 <= 2 s; the page served from the cache p50 <=
 50 ms; the number of queries does not depend on the number of partnerships (at most
-4 + ceil(ambiguous cells / 200) + ceil(cells read for the nearest distances / 200)); and the same
+3 + ceil(ambiguous cells / 200) + ceil(cells read for the nearest distances / 200)); and the same
 covered towns as the naive baseline.
 
 Builds the same throwaway database as bench/near.py (SQLite in a temporary folder, or

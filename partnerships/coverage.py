@@ -24,7 +24,7 @@ rows at most however many partnerships there are. For each town, only the cells 
 The ambiguous reads are batched: one box per ambiguous cell (its extent cut down to the boxes of
 the towns that need it), `BOXES_PER_QUERY` boxes to a query. The number of ambiguous cells is
 bounded by the number of fine cells (bounded by geography, not by the directory), so the whole
-computation takes 4 + ceil(ambiguous cells / BOXES_PER_QUERY) + ceil(cells read for the nearest
+computation takes 3 + ceil(ambiguous cells / BOXES_PER_QUERY) + ceil(cells read for the nearest
 distances / BOXES_PER_QUERY) queries: a handful, the same at 5 partnerships as at 100,000. The
 Python work is one pass over the towns (about 5,900) with a few cells each, and the rows read are
 those of the ambiguous cells only.
@@ -126,13 +126,13 @@ class Coverage:
 def measure(version, *, radius_km=RADIUS_KM, largest=LARGEST_UNCOVERED):
     """The coverage of the UK gazetteer's towns by the published partnerships at `version` (the
     published-data version, for the map summary)."""
-    queries = 0
+    # Two queries either way: the summary's version and its cells, or its version and the cells
+    # added up from the partnerships.
     summary = mapsummary.cells_in(version, -90.0, -180.0, 90.0, 180.0)
-    queries += 2
+    queries = 2
     from_summary = summary is not None
     if summary is None:
         summary = list(_cells_from_partnerships())
-        queries += 1
     cells = {
         (int(fine_y), int(fine_x)): (count, south, north, west, east)
         for fine_y, fine_x, count, _lat_sum, _lon_sum, south, north, west, east in summary
