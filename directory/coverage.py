@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from partnerships import coverage, services
 
-from . import caching, mapdata
+from . import caching
 
 
 def _page(version):
@@ -34,18 +34,18 @@ def _start_url(town):
 
 
 def _map_config(measured):
-    """What the gap map's script needs: tiles from settings, the UK's extent, and a marker per
-    uncovered town listed on the page, with the address of "Start a partnership here"."""
+    """What the gap map's script needs: tiles from settings and a circle per uncovered town
+    listed on the page, with the address of "Start a partnership here"."""
     return {
         "tileUrl": settings.MAP_TILE_URL,
         "attribution": settings.MAP_TILE_ATTRIBUTION,
         "outlineUrl": static("directory/outline/uk-ireland.geojson"),
-        "extent": list(mapdata.UK_EXTENT),
         "towns": [
             {
                 "name": town.name,
                 "lat": town.latitude,
                 "lon": town.longitude,
+                "population": town.population,
                 "label": f"{town.region}, population {town.population:,}",
                 "startUrl": _start_url(town),
             }
