@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import claims, reports, views
+from . import claims, coverage, reports, views
 
 app_name = "directory"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("activities/<slug:slug>/", views.activity_detail, name="activity"),
     path("places/", views.places, name="places"),
+    path("stats/coverage/", coverage.coverage_page, name="coverage"),
     path("map-data/", views.map_data, name="map_data"),
     path("export.csv", views.export_csv, name="export_csv"),
     path("export.geojson", views.export_geojson, name="export_geojson"),

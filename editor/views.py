@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from directory.forms import ContactForm
 from editor import invitations, uploads
-from editor.forms import InvitationForm, PartnershipEditor, carry_uploads
+from editor.forms import InvitationForm, PartnershipEditor, carry_uploads, empty_snapshot
 from partnerships import confirmation_links, freshness, history, services
 from partnerships.models import (
     Activity,
@@ -35,11 +35,13 @@ from partnerships.models import (
     ModerationEvent,
     Organisation,
     Partnership,
+    Place,
     PublicationState,
     Region,
     Revision,
     RevisionState,
     Role,
+    split_place_text,
 )
 
 ACTION_DRAFT, ACTION_SUBMIT, ACTION_MORE = "draft", "submit", "more"
@@ -55,8 +57,27 @@ def _editable(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def new(request):
-    """Register a partnership: a draft with the signed-in user as its first editor."""
-    return _edit_page(request, partnership=None, base=None)
+    """Register a partnership: a draft with the signed-in user as its first editor. The gap
+    map's "Start a partnership here" opens it with `?town=` filled in."""
+    base = _with_town(request.GET.get("town", "")) if request.method == "GET" else None
+    return _edit_page(request, partnership=None, base=base)
+
+
+def _with_town(text):
+    """A new partnership's starting point with the area served set to the town, and its region
+    when the gazetteer knows a town of exactly that name (a region or nation after a comma picks
+    between towns of one name: "Newport, Wales"). A town it does not know is filled in as
+    typed; nothing here is an error. None without a town."""
+    text = " ".join(text.split())[: Partnership._meta.get_field("area_name").max_length]
+    if not text:
+        return None
+    fields = {"area_name": text}
+    place = Place.objects.resolve(text)
+    if place is not None and place.search_name == split_place_text(text)[0]:
+        fields["area_name"] = place.name
+        if place.region_id:
+            fields["region"] = place.region.slug
+    return {**empty_snapshot(), "fields": fields}
 
 
 @login_required

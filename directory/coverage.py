@@ -1,0 +1,64 @@
+"""The gap map (`/stats/coverage/`): where UK towns have no published partnership within 25 km,
+the share of each region's and nation's population that has one, and the largest uncovered towns
+with a way to start a partnership there. The figures come from `partnerships.coverage`, computed
+once per published-data version (the gazetteer's loading bumps it too) and served from the cache
+after that."""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
+
+from partnerships import coverage, services
+
+from . import caching
+
+
+def _page(version):
+    """Everything the page shows, computed once per version: the figures without the per-town
+    list, the rows of the uncovered towns' table and the map's configuration."""
+    measured = coverage.measure(version).without_towns()
+    return {
+        "coverage": measured,
+        "uncovered": [(town, _start_url(town)) for town in measured.largest_uncovered],
+        "map_config": _map_config(measured) if measured.largest_uncovered else None,
+        "radius_km": f"{measured.radius_km:g}",
+    }
+
+
+def _start_url(town):
+    """Registration with the town (and so its region) filled in."""
+    return f"{reverse('editor:new')}?{urlencode({'town': town.town_query})}"
+
+
+def _map_config(measured):
+    """What the gap map's script needs: tiles from settings and a circle per uncovered town
+    listed on the page, with the address of "Start a partnership here"."""
+    return {
+        "tileUrl": settings.MAP_TILE_URL,
+        "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "outlineUrl": static("directory/outline/uk-ireland.geojson"),
+        "towns": [
+            {
+                "name": town.name,
+                "lat": town.latitude,
+                "lon": town.longitude,
+                "population": town.population,
+                "label": f"{town.region}, population {town.population:,}",
+                "startUrl": _start_url(town),
+            }
+            for town in measured.largest_uncovered
+        ],
+    }
+
+
+@require_safe
+def coverage_page(request):
+    version = services.published_data_version()
+    context = caching.cached("coverage", version, [], lambda: _page(version))
+    # Rendering the tables costs more than reading the cached figures: the page's content is
+    # kept too, under the same version (its header still follows who is signed in).
+    context["content_fragment"] = caching.version_key("coverage-page", version)
+    return render(request, "directory/coverage.html", context)
