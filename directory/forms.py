@@ -6,6 +6,7 @@ honeypot field that people never see, a signed timestamp that refuses posts made
 person could fill the form in, and a per-address limit applied by the view (`directory.throttle`).
 `HumanCheckedForm` holds the first two, so every such form checks them the same way."""
 
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -13,10 +14,10 @@ from django import forms
 from django.core import signing
 from django.db.models import Q
 from django.forms.utils import ErrorDict
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse_lazy
 
 from partnerships import emails
-from partnerships.models import ClaimRequest, Partnership, ReportReason
+from partnerships.models import ClaimRequest, JoinRequest, Partnership, Place, ReportReason, Sector
 
 MESSAGE_MAX_LENGTH = 5000
 # Nobody reads a partnership's page and writes a message in less time than this.
@@ -291,3 +292,128 @@ class ClaimForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "claim-%s")
         super().__init__(*args, **kwargs)
+
+
+class JoinRequestForm(HumanCheckedForm):
+    """A visitor's request, on behalf of their organisation, to join a published partnership
+    (`partnerships.join_requests`). Signed-in people find their name and address filled in."""
+
+    noun = "request"
+    organisation_name = forms.CharField(
+        label="Your organisation",
+        max_length=JoinRequest._meta.get_field("organisation_name").max_length,
+        help_text="Its full name, e.g. Bolton Central Library.",
+    )
+    sector = forms.ChoiceField(
+        label="Its sector", choices=[("", "Choose a sector"), *Sector.choices]
+    )
+    town = forms.CharField(
+        label="Its town (optional)",
+        required=False,
+        max_length=JoinRequest._meta.get_field("town").max_length,
+    )
+    name = forms.CharField(label="Your name", max_length=150)
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="The partnership's editors see it so that they can reply to you. It is not "
+        "published.",
+    )
+    message = forms.CharField(
+        label="Your message (optional)",
+        required=False,
+        max_length=JoinRequest._meta.get_field("message").max_length,
+        help_text="What your organisation would bring, or hopes for. Up to "
+        f"{JoinRequest._meta.get_field('message').max_length:,} characters.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def __init__(self, *args, partnership, user=None, **kwargs):
+        kwargs.setdefault("auto_id", "join-%s")
+        self.partnership = partnership
+        super().__init__(*args, **kwargs)
+        self.order_fields(["organisation_name", "sector", "town", "name", "email", "message"])
+        if user is not None and user.is_authenticated:
+            self.fields["name"].initial = user.get_full_name() or user.get_username()
+            self.fields["email"].initial = user.email
+
+    @property
+    def token_subject(self):
+        return f"join:{self.partnership.pk}"
+
+    def _one_line(self, name, message):
+        value = self.cleaned_data[name]
+        if any(ord(character) < 32 for character in value):
+            raise forms.ValidationError(message)
+        return value.strip()
+
+    def clean_organisation_name(self):
+        return self._one_line("organisation_name", "Enter the organisation's name on one line.")
+
+    def clean_town(self):
+        return self._one_line("town", "Enter the town on one line.")
+
+    def clean_name(self):
+        return self._one_line("name", "Enter your name on one line.")
+
+
+POINT = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+FIND_RADIUS_CHOICES = [(10, "10 km"), (25, "25 km"), (50, "50 km"), (100, "100 km")]
+FIND_DEFAULT_RADIUS = 25
+
+
+class FindPartnersForm(forms.Form):
+    """ "Find partners near you": a town (resolved through the gazetteer as the directory's
+    "near" search is), an optional sector and a radius. The resolved town is `place`."""
+
+    near = forms.CharField(
+        label="Near",
+        max_length=100,
+        help_text="A town or city, e.g. Bolton.",
+        widget=forms.TextInput(
+            attrs={
+                "list": "place-suggestions",
+                "autocomplete": "off",
+                "data-suggest-url": reverse_lazy("directory:places"),
+            }
+        ),
+        error_messages={"required": "Enter a town or city to search near."},
+    )
+    sector = forms.ChoiceField(
+        label="Sector",
+        required=False,
+        choices=[("", "Any sector"), *Sector.choices],
+    )
+    radius = forms.TypedChoiceField(
+        label="Within",
+        choices=FIND_RADIUS_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=FIND_DEFAULT_RADIUS,
+        initial=FIND_DEFAULT_RADIUS,
+    )
+
+    place = None
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "find-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_near(self):
+        near = self.cleaned_data["near"]
+        match = POINT.match(near)
+        if match:
+            latitude, longitude = float(match[1]), float(match[2])
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                raise forms.ValidationError(
+                    "Latitude must be between -90 and 90 and longitude -180 and 180."
+                )
+            # Not a gazetteer town: a point, named by its coordinates.
+            self.place = Place(name=near.strip(), latitude=latitude, longitude=longitude)
+            return near
+        self.place = Place.objects.resolve(near)
+        if self.place is None:
+            raise forms.ValidationError(
+                f"We could not find a town called “{near}”. Check the spelling, or try a nearby "
+                "town."
+            )
+        return near

@@ -34,7 +34,7 @@ from partnerships.models import (
 )
 from partnerships.search import MATCH_LIMIT
 
-from . import caching, exports, mapdata, throttle
+from . import caching, exports, mapdata, nearby, throttle
 from .filters import CurrentThenStale, PartnershipFilter
 from .forms import ContactForm
 
@@ -570,9 +570,13 @@ def organisation_detail(request, slug):
     if organisation is None:
         return _no_longer_listed(request, Organisation, slug)
     page = _paginate(request, _listing(organisation.partnerships.all()))
-    return render(
-        request, "directory/organisation_detail.html", {"organisation": organisation, "page": page}
-    )
+    context = {"organisation": organisation, "page": page}
+    if organisation.is_located:
+        context["neighbours"] = nearby.neighbours_of(organisation)
+        context["sector_links"] = nearby.sector_links(organisation)
+        context["neighbours_km"] = nearby.NEIGHBOURS_KM
+        context["near_text"] = nearby.near_text(organisation)
+    return render(request, "directory/organisation_detail.html", context)
 
 
 def region_detail(request, slug):

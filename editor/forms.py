@@ -925,3 +925,21 @@ class InvitationForm(forms.Form):
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
+
+
+class JoinDecisionForm(forms.Form):
+    """An editor's answer to a request to join: accept or decline, with an optional reply that
+    is emailed to the person who asked."""
+
+    reply = forms.CharField(
+        label="Your reply (optional)",
+        required=False,
+        max_length=2000,
+        help_text="Sent by email to the person who asked, with the decision. Up to 2,000 "
+        "characters.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "decision-%s")
+        super().__init__(*args, **kwargs)

@@ -21,6 +21,7 @@ urlpatterns: list = [
     path("agreements/<int:pk>/document/", views.agreement_document, name="agreement_document"),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("my/partnerships/", views.my_partnerships, name="my_partnerships"),
+    path("my/join-requests/<int:pk>/", views.join_request, name="join_request"),
     path("partnerships/<int:pk>/confirm/", views.confirm, name="confirm"),
     path("confirm/<str:token>/", views.confirm_link, name="confirm_link"),
 ]

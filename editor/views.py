@@ -4,6 +4,7 @@ co-editors, and read agreement documents.
 Every page about one partnership starts from `Partnership.objects.editable_by(user)`, so a
 partnership someone may not edit is a 404 to them, never a 403: its existence is not revealed."""
 
+from collections import Counter
 from pathlib import PurePosixPath
 from types import SimpleNamespace
 
@@ -21,8 +22,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from directory.forms import ContactForm
 from editor import invitations, uploads
-from editor.forms import InvitationForm, PartnershipEditor, carry_uploads, empty_snapshot
-from partnerships import confirmation_links, freshness, history, services
+from editor.forms import (
+    InvitationForm,
+    JoinDecisionForm,
+    PartnershipEditor,
+    carry_uploads,
+    empty_snapshot,
+)
+from partnerships import confirmation_links, freshness, history, join_requests, services
 from partnerships.models import (
     Activity,
     Agreement,
@@ -384,8 +391,11 @@ def my_partnerships(request):
         )
         .order_by("name", "pk")
     )
+    waiting = list(join_requests.waiting_for(request.user))
+    waiting_count = Counter(join_request.partnership_id for join_request in waiting)
     entries = []
     for p in partnerships:
+        p.waiting_join_requests = waiting_count[p.pk]
         feedback = None
         if p.last_decision in FEEDBACK_DECISIONS and p.last_message:
             feedback = ModerationEvent(
@@ -394,7 +404,65 @@ def my_partnerships(request):
         entries.append(
             (p, state_text(p, p.revision_state), can_submit(p, p.revision_state), feedback)
         )
-    return render(request, "editor/my_partnerships.html", {"entries": entries})
+    return render(
+        request,
+        "editor/my_partnerships.html",
+        {"entries": entries, "join_requests": waiting},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join_request(request, pk):
+    """One request to join a partnership the signed-in person edits (a curator may see any),
+    with Accept and Decline. Anyone else gets a 404."""
+    found = get_object_or_404(join_requests.decidable_by(request.user), pk=pk)
+    form = JoinDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decide = request.POST.get("decision")
+        reply = form.cleaned_data["reply"]
+        try:
+            if decide == "accept":
+                join_requests.accept(found, user=request.user, reply=reply)
+            elif decide == "decline":
+                join_requests.decline(found, user=request.user, reply=reply)
+            else:
+                form.add_error(None, "Choose Accept or Decline.")
+        except join_requests.JoinRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect("editor:join_request", pk=found.pk)
+        else:
+            if not form.errors:
+                messages.success(request, _decision_message(found, decide))
+                return redirect("editor:my_partnerships")
+    return render(
+        request,
+        "editor/join_request.html",
+        {
+            "join_request": found,
+            "partnership": found.partnership,
+            "form": form,
+            "is_member": join_requests.is_member(found.partnership, found.organisation),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _decision_message(join_request, decision):
+    name = join_request.organisation_name
+    partnership = join_request.partnership
+    if decision == "decline":
+        return f"You declined the request from {name}. We have emailed {join_request.email}."
+    if partnership.is_published:
+        return (
+            f"{name} is added as a member of “{partnership.name}”, and the change has been sent "
+            "to the moderators: it appears on the public page once they approve it. We have "
+            f"emailed {join_request.email}."
+        )
+    return (
+        f"{name} is added as a member of your draft of “{partnership.name}”. We have emailed "
+        f"{join_request.email}."
+    )
 
 
 @login_required

@@ -38,6 +38,7 @@ from partnerships.models import (
     ImportedRecord,
     ImportMapping,
     ImportRun,
+    JoinRequest,
     LocationPrecision,
     LocationSource,
     MapGridCell,
@@ -1324,6 +1325,26 @@ class ClaimRequestAdmin(ReadOnlyAdmin):
     ordering = ["-created_at"]
     list_select_related = ["partnership", "user", "decided_by"]
     date_hierarchy = "created_at"
+
+
+# Requests to join a partnership are decided by its editors in "My partnerships"
+# (/my/join-requests/<pk>/), which emails the person, so the admin only lists them.
+@admin.register(JoinRequest)
+class JoinRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "organisation_name",
+        "partnership",
+        "sector",
+        "state",
+        "decided_by",
+    ]
+    list_filter = ["state", "sector", "created_at"]
+    search_fields = ["organisation_name", "partnership__name", "name", "email", "message"]
+    ordering = ["-created_at"]
+    list_select_related = ["partnership", "decided_by"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["partnership", "organisation", "user", "decided_by"]
 
 
 # Keeping entries current: the reminders sent and the emailed confirmation links, read-only (sent
