@@ -31,6 +31,7 @@ from partnerships.models import (
     ImportedRecord,
     ImportMapping,
     ImportRun,
+    JoinRequest,
     MapGridCell,
     MapSummary,
     Membership,
@@ -142,6 +143,13 @@ def make_one(model):
         ClaimRequest: lambda: ClaimRequest.objects.create(
             partnership=partnership, user=make_user(), reason="I chair it."
         ),
+        JoinRequest: lambda: JoinRequest.objects.create(
+            partnership=partnership,
+            organisation_name="Bolton Central Library",
+            sector="public-library",
+            name="Alex Librarian",
+            email="alex@example.net",
+        ),
         Reminder: lambda: Reminder.objects.create(
             partnership=partnership,
             kind=ReminderKind.CONFIRM_FIRST,
@@ -192,7 +200,8 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
     # by hand; duplicate pairs come from the scan and the curators' duplicates page; imports and
     # their saved mappings come from the curators' import screens, and where each imported entry
     # came from from the imports; visitors' reports and requests to manage an entry from the public
-    # pages (the curators' screens resolve and decide them, emailing the people); reminders and
+    # pages (the curators' screens resolve and decide them, emailing the people; the editors
+    # decide requests to join in "My partnerships"); reminders and
     # confirmation links are sent by the reminders job. Identifiers are edited on their
     # organisation's page, so that each change is in its history.
     written_by_the_site = (
@@ -214,6 +223,7 @@ def test_the_add_page_renders_where_adding_by_hand_is_allowed(
         ImportedRecord,
         ProblemReport,
         ClaimRequest,
+        JoinRequest,
         Reminder,
         ConfirmationLink,
     )
