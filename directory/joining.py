@@ -52,8 +52,8 @@ def find_partners(request):
             radius=radius,
             query=query.urlencode(),
         )
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    return render(request, "directory/find_partners.html", context, status=status)
+    # Like the directory's own search, a search to correct is a page with the errors (200).
+    return render(request, "directory/find_partners.html", context)
 
 
 def _join_page(request, partnership, form, *, status=200):
