@@ -12,7 +12,7 @@ from partnerships import join_requests, services
 from partnerships.models import Partnership
 
 from . import caching, nearby, throttle
-from .forms import FindPartnersForm, JoinRequestForm
+from .forms import FIND_DEFAULT_RADIUS, FindPartnersForm, JoinRequestForm
 
 # Requests accepted per client address, and per sender address, in JOIN_PERIOD seconds.
 JOIN_LIMIT = 5
@@ -24,7 +24,13 @@ def find_partners(request):
     """Public organisations within a radius of a town, nearest first, optionally of one sector,
     each with the published partnerships it is in. The count behind the pages is cached per
     published-data version, like the directory's."""
-    form = FindPartnersForm(request.GET or None)
+    data = None
+    if request.GET:
+        # A search without a radius is one of the default radius, and the form says so.
+        data = request.GET.copy()
+        if not data.get("radius"):
+            data["radius"] = str(FIND_DEFAULT_RADIUS)
+    form = FindPartnersForm(data)
     context = {"form": form, "page": None}
     if form.is_bound and form.is_valid():
         place = form.place
