@@ -114,8 +114,9 @@ def decidable_by(user):
 
 def _locked(join_request):
     """The request, locked, if it still waits for a decision (two editors may press at once)."""
+    # `of=("self",)`: the organisation is a nullable join, which PostgreSQL will not lock.
     locked = (
-        JoinRequest.objects.select_for_update()
+        JoinRequest.objects.select_for_update(of=("self",))
         .select_related("partnership", "organisation")
         .get(pk=join_request.pk)
     )
