@@ -1,13 +1,16 @@
 """Find partners near you: public organisations within a radius of a town, by sector, on
 /find-partners/ and in an organisation page's "Organisations near here"."""
 
+import re
+from html import unescape
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from partnerships.distance import EARTH_RADIUS_KM, haversine_km
-from partnerships.models import PublicationState, Sector
+from partnerships.models import PublicationState, Region, Sector
 from tests.factories import make_membership, make_organisation, make_partnership, make_place
 
 pytestmark = pytest.mark.django_db
@@ -281,3 +284,36 @@ def test_the_link_from_an_organisation_finds_its_town(client, bolton, partnershi
 
     assert "Royal Bolton Hospital Library" in response.text
     assert "Bolton Central Library" not in response.text
+
+
+def test_a_search_without_a_radius_shows_the_default_radius_chosen(client, bolton):
+    response = find(client, near="Bolton")
+
+    assert '<option value="25" selected>25 km</option>' in response.text
+
+
+def test_the_link_from_an_organisation_finds_its_own_town_among_towns_of_one_name(client):
+    wales = Region.objects.get(name="Wales")
+    south_east = Region.objects.get(name="South East")
+    make_place("Newport", 51.588, -2.998, region=wales, admin_area="Wales", population=150_000)
+    make_place("Newport", 50.701, -1.290, region=south_east, population=25_000)
+    partnership = make_partnership()
+    library = make_organisation(
+        name="Newport Isle of Wight Library",
+        town="Newport",
+        region=south_east,
+        latitude=50.701,
+        longitude=-1.290,
+    )
+    make_membership(partnership, library)
+    neighbour = make_organisation(
+        name="St Mary's Hospital Library", sector=Sector.NHS, latitude=50.71, longitude=-1.30
+    )
+    make_membership(partnership, neighbour)
+
+    page = client.get(library.get_absolute_url()).text
+    link = re.search(r'href="(/find-partners/\?near=[^"]*sector=nhs)"', page)[1]
+    response = client.get(unescape(link))
+
+    assert "St Mary&#x27;s Hospital Library" in response.text
+    assert "within 25 km of Newport" in response.text
