@@ -34,6 +34,7 @@ from partnerships.models import (
     Decision,
     GeocodeCache,
     ImportMapping,
+    JoinRequest,
     MapSummary,
     ModerationEvent,
     NotDuplicate,
@@ -168,6 +169,19 @@ def build_a_directory():
         partnership=partnership, reason=ReportReason.CONTACT, explanation="The lead retired."
     )
     ClaimRequest.objects.create(partnership=partnership, user=editor, reason="I chair it.")
+    JoinRequest.objects.create(
+        partnership=partnership,
+        organisation_name="Bolton Central Library",
+        organisation=partnership.memberships.first().organisation,
+        sector="public-library",
+        name="Alex Librarian",
+        email="alex@example.net",
+        user=editor,
+        state="declined",
+        decided_by=editor,
+        decided_at=timezone.now(),
+        reply="Not this year.",
+    )
     # A file no row names (an upload whose row was deleted) is kept too.
     stray = Path(settings.MEDIA_ROOT) / "agreements" / "old" / "stray.txt"
     stray.parent.mkdir(parents=True, exist_ok=True)
