@@ -55,19 +55,33 @@ def is_member(partnership, organisation):
     )
 
 
+def _asked_already(partnership, organisation_name, email):
+    """Whether `email` has a request for this organisation (by normalised name) waiting."""
+    key = organisation_key(organisation_name)
+    waiting = JoinRequest.objects.filter(
+        partnership=partnership, state=JoinRequestState.PENDING, email__iexact=email
+    ).values_list("organisation_name", flat=True)
+    return any(organisation_key(name) == key for name in waiting)
+
+
 @transaction.atomic
 def request_to_join(
     partnership, *, organisation_name, sector, town="", name, email, message="", user=None
 ):
     """Record a request for `organisation_name` to join the published `partnership` and email
     its editors (the curators when it has none) once it is saved. Returns the JoinRequest.
-    Raises JoinRefused when the partnership is not published or the organisation, as the
-    directory knows it, is a member already."""
+    Raises JoinRefused when the partnership is not published, the organisation, as the
+    directory knows it, is a member already, or the same person has asked for it already."""
     if not Partnership.objects.published().filter(pk=partnership.pk).exists():
         raise JoinRefused("Only a published partnership can be asked to join.")
     organisation = matching_organisation(organisation_name, town)
     if is_member(partnership, organisation):
         raise JoinRefused(f"{organisation.name} is already a member of {partnership.name}.")
+    if _asked_already(partnership, organisation_name, email):
+        raise JoinRefused(
+            f"You have already asked for {organisation_name} to join {partnership.name}. The "
+            "partnership will reply to you by email."
+        )
     join_request = JoinRequest.objects.create(
         partnership=partnership,
         organisation_name=organisation_name,

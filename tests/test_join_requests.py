@@ -206,6 +206,16 @@ def test_an_organisation_already_a_member_is_told_so(client, partnership, mailou
     assert mailoutbox == []
 
 
+def test_asking_twice_for_one_organisation_is_refused_plainly(client, partnership, mailoutbox):
+    ask(client, partnership)
+
+    response = ask(client, partnership, organisation_name="Bolton Central Libraries")
+
+    assert response.status_code == 400
+    assert "You have already asked for Bolton Central Libraries to join" in response.text
+    assert JoinRequest.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     "state", [PublicationState.DRAFT, PublicationState.PENDING, PublicationState.ARCHIVED]
 )
@@ -260,10 +270,11 @@ def test_the_sixth_request_in_an_hour_from_one_address_is_refused(partnership, m
 
 def test_the_sixth_request_in_an_hour_from_one_sender_is_refused(partnership, mailoutbox):
     for n in range(5):
-        response = ask(Client(REMOTE_ADDR=f"203.0.113.{n}"), partnership)
+        client = Client(REMOTE_ADDR=f"203.0.113.{n}")
+        response = ask(client, partnership, organisation_name=f"Library {n}")
         assert response.status_code == 302
 
-    response = ask(Client(REMOTE_ADDR="203.0.113.99"), partnership)
+    response = ask(Client(REMOTE_ADDR="203.0.113.99"), partnership, organisation_name="Another")
 
     assert response.status_code == 429
     assert JoinRequest.objects.count() == 5
