@@ -56,13 +56,15 @@ EXCLUDED = (
     "partnerships.mapsummary",
     "partnerships.mapgridcell",
 )
-# Rows that `migrate` itself inserts (partnerships/migrations/0002_vocabularies.py), so an empty
-# install already has them. Restore replaces them with the backup's, which may have been edited.
+# Rows that `migrate` itself inserts (partnerships/migrations/0002_vocabularies.py, the toolkit's
+# 0002_initial_guidance.py), so an empty install already has them. Restore replaces them with the
+# backup's, which may have been edited.
 SEEDED_BY_MIGRATIONS = (
     "partnerships.region",
     "partnerships.activity",
     "partnerships.communicationchannel",
     "partnerships.dataversion",
+    "toolkit.guidancepage",
 )
 CHUNK = 1024 * 1024
 

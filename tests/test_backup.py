@@ -57,6 +57,7 @@ from tests.factories import (
     make_region,
     make_user,
 )
+from toolkit.models import GuidancePage
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,9 @@ def build_a_directory():
 
     region = make_region(name="Test region")
     Region.objects.filter(name="London").update(name="Greater London")
+    # Guidance from the toolkit's migration, edited by a curator, and a page of their own.
+    GuidancePage.objects.filter(slug="why-partner").update(title="Why work in partnership")
+    GuidancePage.objects.create(title="Our region", slug="our-region", body="Local advice.")
     partnership = make_partnership(members=2, region=region, latitude=51.5, longitude=-0.12)
     partnership.editors.add(editor)
     partnership.activities.add(Activity.objects.first())
