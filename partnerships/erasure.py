@@ -2,8 +2,9 @@
 
 A contact's name, email address and phone number are personal data. Deleting the contact is not
 enough: copies live on in the history (every version's snapshot), in revisions (pending or
-decided), and may have been typed into free text: a moderator's message, a reason for a change,
-a partnership's description or mailing list, the admin's own log. `erase` deletes the person's
+decided), in requests to join that the person sent, and may have been typed into free text: a
+moderator's message, a reason for a change, a partnership's description or mailing list, the
+admin's own log. `erase` deletes the person's
 contacts and removes their details from all of these, and records the change as an "erasure" in
 the history without keeping the erased values.
 
@@ -30,6 +31,7 @@ from partnerships.models import (
     ChangeKind,
     ChangeSet,
     Contact,
+    JoinRequest,
     ModerationEvent,
     Partnership,
     Revision,
@@ -43,6 +45,8 @@ MIN_TEXT_LENGTH = 3
 # Live free text a person's details may have been typed into.
 PARTNERSHIP_TEXT = ["summary", "description", "aims", "mailing_list", "meeting_frequency"]
 AGREEMENT_TEXT = ["title", "summary"]
+# A request to join names the person who asked; a contact may have asked before being listed.
+JOIN_REQUEST_TEXT = ["name", "email", "message", "reply"]
 
 
 @dataclass
@@ -87,6 +91,7 @@ def where_stored(person):
         ("reasons given for changes", _mentioning(ChangeSet, ["reason"], person).count()),
         ("partnerships' own text", _mentioning(Partnership, PARTNERSHIP_TEXT, person).count()),
         ("agreements' text", _mentioning(Agreement, AGREEMENT_TEXT, person).count()),
+        ("requests to join", _mentioning(JoinRequest, JOIN_REQUEST_TEXT, person).count()),
         (
             "admin log entries",
             _mentioning(LogEntry, ["object_repr", "change_message"], person).count(),
@@ -127,6 +132,8 @@ def erase(contacts, *, user):
         for revision in _mentioning_json(Revision, "data", person):
             revision.data = _scrub_data(revision.data, person)
             revision.save(update_fields=["data"])
+        for join_request in _mentioning(JoinRequest, JOIN_REQUEST_TEXT, person):
+            _scrub_fields(join_request, JOIN_REQUEST_TEXT, person)
         for event in _mentioning(ModerationEvent, ["message"], person):
             _scrub_fields(event, ["message"], person)
         for reasoned in _mentioning(ChangeSet, ["reason"], person):

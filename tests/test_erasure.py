@@ -16,6 +16,7 @@ from partnerships.models import (
     ChangeSet,
     Contact,
     Decision,
+    JoinRequest,
     ModerationEvent,
     Partnership,
     Version,
@@ -100,6 +101,15 @@ def a_person_everywhere():
     ModerationEvent.objects.create(
         partnership=other, decision=Decision.SUBMITTED, actor=editor, message=f"Call {EMAIL}."
     )
+    # Before being listed, the person asked another partnership if their library could join.
+    JoinRequest.objects.create(
+        partnership=other,
+        organisation_name="Riverside Library",
+        sector="public-library",
+        name=NAME,
+        email=EMAIL,
+        message=f"Or ring me on {PHONE}.",
+    )
     LogEntry.objects.create(
         user=moderator,
         content_type=ContentType.objects.get_for_model(Contact),
@@ -127,6 +137,9 @@ def test_the_search_finds_the_person_before_erasure():
         "partnerships.ChangeSet.reason",
         "partnerships.Partnership.description",
         "partnerships.Partnership.mailing_list",
+        "partnerships.JoinRequest.name",
+        "partnerships.JoinRequest.email",
+        "partnerships.JoinRequest.message",
         "admin.LogEntry.object_repr",
         "admin.LogEntry.change_message",
     }
@@ -138,6 +151,7 @@ def test_erasing_a_person_leaves_no_trace_of_their_name_email_or_phone_in_any_ta
     erasure.erase([contact], user=moderator)
 
     assert traces() == []
+    assert JoinRequest.objects.get().organisation_name == "Riverside Library"
     assert list(partnership.contacts.values_list("name", flat=True)) == ["Library team"]
     assert not other.contacts.exists()  # the same email address: the same person
 
