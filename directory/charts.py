@@ -32,11 +32,11 @@ BAR_HEIGHT = 16
 VALUE_ROOM = 64
 
 # The grid: a row per activity, a column per sector, labelled at a slant above.
-GRID_LABELS = 300
+GRID_LABELS = 380
 GRID_CELL_WIDTH = 46
 GRID_CELL_HEIGHT = 26
-GRID_HEADER = 170
-GRID_OVERHANG = 160
+GRID_HEADER = 200
+GRID_OVERHANG = 180
 
 
 def _luminance(colour):
