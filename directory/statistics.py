@@ -13,7 +13,7 @@ would reveal that it exists.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from partnerships.models import (
     Activity,
@@ -190,22 +190,20 @@ def organisations_by_sector(partnerships):
 def sector_by_activity(partnerships):
     """For each activity (a row) and sector (a column), the partnerships doing that activity
     with at least one member organisation of that sector: one query over the activity and
-    membership tables, every activity and sector shown, zeros included."""
-    within = Q(partnerships__in=_within(partnerships).values("pk"))
-    counts = {
-        sector: Count(
-            "partnerships",
-            filter=within & Q(partnerships__memberships__organisation__sector=sector),
-            distinct=True,
-        )
-        for sector in Sector.values
-    }
-    aliases = {f"sector_{n}": count for n, count in enumerate(counts.values())}
-    # A query with aggregates ignores Meta.ordering, so the order is spelled out.
-    activities = (
-        Activity.objects.annotate(**aliases)
-        .order_by(*Activity._meta.ordering)
-        .values_list("name", *aliases)
+    membership tables (a partnership with two members of a sector counts once), and the
+    activities' names and order from their own small table, so that every activity shows."""
+    through = Partnership.activities.through.objects.filter(
+        partnership__in=_within(partnerships).values("pk")
+    )
+    pairs = (
+        through.order_by()
+        .values("activity_id", sector=F("partnership__memberships__organisation__sector"))
+        .annotate(n=Count("partnership_id", distinct=True))
+    )
+    counts = {(row["activity_id"], row["sector"]): row["n"] for row in pairs}
+    rows = tuple(
+        (name, *(counts.get((pk, sector), 0) for sector in Sector.values))
+        for pk, name in Activity.objects.values_list("pk", "name")
     )
     return Figure(
         "sector-activity",
@@ -213,7 +211,7 @@ def sector_by_activity(partnerships):
         "How many partnerships do each activity with at least one member organisation from "
         "each sector. A partnership with members from several sectors counts in each of them.",
         ("Activity", *Sector.labels),
-        tuple(activities),
+        rows,
         kind="grid",
     )
 
@@ -295,7 +293,8 @@ FIGURES = [
 
 def compute(partnerships):
     """Every figure for `partnerships` (a filtered queryset of published partnerships), in a
-    fixed number of queries whatever their number: one for the summary and one per figure."""
+    fixed number of queries whatever their number: one for the summary, one per figure, and
+    one for the activities' names."""
     totals = summary(partnerships)
     figures = (
         by_region(partnerships, total=totals.partnerships),

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -632,11 +633,12 @@ def _statistics_for(request, search, version):
     """The statistics of a valid search, computed once per published-data version and search
     (the order of the results does not change them)."""
     return caching.cached(
-        "statistics",
-        version,
-        [caching.normalised_query(request.GET, ignore=("page", "sort"))],
-        lambda: statistics.compute(search.qs),
+        "statistics", version, _statistics_parts(request), lambda: statistics.compute(search.qs)
     )
+
+
+def _statistics_parts(request):
+    return [caching.normalised_query(request.GET, ignore=("page", "sort"))]
 
 
 @require_safe
@@ -661,19 +663,31 @@ def statistics_page(request):
         "refinements_open": any(request.GET.get(name) for name in REFINEMENTS),
     }
     if search.is_valid():
-        found = _statistics_for(request, search, version)
         csv_query = f"?{query}" if query else ""
+
+        def figures():
+            found = _statistics_for(request, search, version)
+            return {
+                "summary": found.summary,
+                "figures": [
+                    {
+                        "figure": figure,
+                        "chart": charts.chart(figure),
+                        "csv_url": reverse("directory:stats_csv", args=[figure.slug]) + csv_query,
+                    }
+                    for figure in found.figures
+                ],
+            }
+
         context.update(
-            summary=found.summary,
             applied_filters=_applied_filters(search),
-            figures=[
-                {
-                    "figure": figure,
-                    "chart": charts.chart(figure),
-                    "csv_url": reverse("directory:stats_csv", args=[figure.slug]) + csv_query,
-                }
-                for figure in found.figures
-            ],
+            # Read only when the page's figures are not in the fragment cache: drawing twelve
+            # charts and tables costs more than the rest of a cached page.
+            statistics=SimpleLazyObject(figures),
+            # Its links carry the whole search, the order of the results included.
+            figures_fragment=caching.version_key(
+                "statistics-figures", version, caching.normalised_query(request.GET)
+            ),
         )
     return render(request, "directory/statistics.html", context)
 

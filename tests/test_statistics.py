@@ -422,14 +422,16 @@ def test_a_filter_counts_the_same_partnerships_as_the_directory_list(
 ):
     response = client.get(f"{STATS}?{query}")
 
-    assert response.context["summary"].partnerships == expected
+    assert response.context["statistics"]["summary"].partnerships == expected
     assert directory_count(client, query) == expected
-    assert response.context["figures"][0]["figure"].total == expected
+    assert response.context["statistics"]["figures"][0]["figure"].total == expected
 
 
 def test_a_region_filter_changes_every_figure_consistently(client, known):
     response = client.get(STATS, {"region": "north-west"})
-    found = {item["figure"].slug: item["figure"] for item in response.context["figures"]}
+    found = {
+        item["figure"].slug: item["figure"] for item in response.context["statistics"]["figures"]
+    }
 
     assert as_dict(found["regions"])["North West"] == 1
     assert as_dict(found["regions"])["Wales"] == 0
@@ -444,7 +446,11 @@ def test_a_region_filter_changes_every_figure_consistently(client, known):
 def test_an_activity_filter_keeps_members_of_other_activities_partnerships_out(client, known):
     response = client.get(STATS, {"activity": "health-information-week"})
     sectors = as_dict(
-        next(i["figure"] for i in response.context["figures"] if i["figure"].slug == "sectors")
+        next(
+            i["figure"]
+            for i in response.context["statistics"]["figures"]
+            if i["figure"].slug == "sectors"
+        )
     )
 
     assert sectors["NHS trust or health library"] == 1  # Bolton's trust, not Cardiff's
@@ -465,7 +471,7 @@ def test_an_invalid_filter_shows_the_error_as_the_directory_does(client, known):
     response = client.get(STATS, {"region": "atlantis"})
 
     assert response.status_code == 200
-    assert "figures" not in response.context
+    assert "statistics" not in response.context
     assert "Correct the search above to see statistics." in response.content.decode()
     assert 'class="error-summary"' in response.content.decode()
     csv_response = client.get(csv_url("regions", "region=atlantis"))
@@ -547,7 +553,7 @@ def test_a_repeated_request_is_served_from_the_cache_until_the_data_changes(clie
     make_partnership(name="New", region=Region.objects.get(slug="wales"))
 
     response = client.get(STATS)
-    assert response.context["summary"].partnerships == 4
+    assert response.context["statistics"]["summary"].partnerships == 4
 
 
 def test_a_csv_download_reuses_the_page_s_computed_figures(client, known):
