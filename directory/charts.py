@@ -33,7 +33,7 @@ VALUE_ROOM = 64
 
 # The grid: a row per activity, a column per sector, labelled at a slant above.
 GRID_LABELS = 380
-GRID_CELL_WIDTH = 46
+GRID_CELL_WIDTH = 56
 GRID_CELL_HEIGHT = 26
 GRID_HEADER = 200
 GRID_OVERHANG = 180
@@ -85,11 +85,11 @@ def describe(figure):
     else:
         cells = [(row[1], row[0]) for row in figure.rows]
     largest = sorted((cell for cell in cells if cell[0]), key=lambda cell: -cell[0])[:3]
-    parts = "; ".join(f"{label}: {value}" for value, label in largest)
+    parts = "; ".join(f"{label}: {value:,}" for value, label in largest)
     if figure.kind == "grid":
         return f"{figure.title}. The largest numbers of {unit}: {parts}. The table has every cell."
     return (
-        f"{figure.title}. {figure.total} {unit} in all. The most: {parts}. "
+        f"{figure.title}. {figure.total:,} {unit} in all. The most: {parts}. "
         "The table has every value."
     )
 
@@ -141,7 +141,7 @@ def bar_chart(figure: Figure):
             length + 6,
             top + 35,
             INK,
-            value,
+            f"{value:,}",
         )
 
     body = format_html_join(
@@ -187,7 +187,7 @@ def grid_chart(figure: Figure):
             x + GRID_CELL_WIDTH / 2,
             y + 18,
             text_colour_on(fill),
-            value,
+            f"{value:,}",
         )
 
     def row(index, label, values):
