@@ -481,6 +481,14 @@ def test_an_invalid_filter_shows_the_error_as_the_directory_does(client, known):
     assert "region" in csv_response.json()["errors"]
 
 
+def figure_on_page(response, slug):
+    return next(
+        item["figure"]
+        for item in response.context["statistics"]["figures"]
+        if item["figure"].slug == slug
+    )
+
+
 def test_a_search_near_a_town_counts_the_partnerships_within_its_radius(client, known):
     make_place("Bolton", 53.578, -2.429, search_name="bolton")
     Partnership.objects.filter(name="Bolton").update(latitude=53.58, longitude=-2.43)
@@ -490,6 +498,8 @@ def test_a_search_near_a_town_counts_the_partnerships_within_its_radius(client, 
     response = client.get(STATS, {"near": "Bolton", "radius": "25"})
 
     assert response.context["statistics"]["summary"].partnerships == 1
+    assert figure_on_page(response, "kinds").total == 1
+    assert as_dict(figure_on_page(response, "founded")) == {"2019": 1, "Not given": 0}
     assert directory_count(client, "near=Bolton&radius=25") == 1
     html = " ".join(response.content.decode().split())
     assert "<dt>Near</dt><dd>Bolton (within 25 km)</dd>" in html
@@ -499,6 +509,8 @@ def test_a_word_search_counts_the_partnerships_it_finds(client, known):
     response = client.get(STATS, {"q": "Leeds"})
 
     assert response.context["statistics"]["summary"].partnerships == 1
+    assert as_dict(figure_on_page(response, "status"))["Forming"] == 1
+    assert figure_on_page(response, "scope").total == 1
     assert directory_count(client, "q=Leeds") == 1
 
 
