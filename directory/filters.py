@@ -247,7 +247,7 @@ class PartnershipFilter(django_filters.FilterSet):
         partnership (nothing set but the order, or a radius with no place to measure from), so
         that national answers can come from the map summary."""
         return any(
-            _is_set(value)
+            is_set(value)
             for name, value in self.form.cleaned_data.items()
             if name not in ("sort", "radius")
         )
@@ -371,7 +371,8 @@ def current_first(partnerships, *order, now=None):
     return partnerships.order_by(is_stale, *order)
 
 
-def _is_set(value):
+def is_set(value):
+    """Whether a cleaned filter value leaves anything out."""
     # An unticked checkbox (False) leaves nothing out.
     if value is None or value == "" or value is False:
         return False

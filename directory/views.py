@@ -1,6 +1,8 @@
 """Public pages. Every query here starts from `Partnership.objects.published()`, so nothing
 unreviewed can reach the public."""
 
+import csv
+import io
 import json
 import logging
 from smtplib import SMTPException
@@ -15,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -34,8 +37,8 @@ from partnerships.models import (
 )
 from partnerships.search import MATCH_LIMIT
 
-from . import caching, exports, mapdata, nearby, throttle
-from .filters import CurrentThenStale, PartnershipFilter
+from . import caching, charts, exports, mapdata, nearby, statistics, throttle
+from .filters import CurrentThenStale, PartnershipFilter, is_set
 from .forms import ContactForm
 
 logger = logging.getLogger(__name__)
@@ -605,6 +608,111 @@ def activity_detail(request, slug):
         "directory/activity_detail.html",
         {"activity": activity, "page": page, "print_url": _print_url(f"activity={activity.slug}")},
     )
+
+
+def _applied_filters(search):
+    """What a valid search narrows by, as (label, value) pairs to show: "Region: North West"."""
+    data = search.form.cleaned_data
+    applied = []
+    for name, value in data.items():
+        if name in ("sort", "radius", "lat", "lon") or not is_set(value):
+            continue
+        field = search.form.fields[name]
+        if name == "near":
+            value = f"{value} (within {search.radius_km} km)"
+        elif hasattr(field, "queryset") and not hasattr(value, "pk"):
+            value = ", ".join(str(item) for item in value)
+        elif getattr(field, "choices", None) and not hasattr(value, "pk"):
+            value = dict(field.choices).get(value, value)
+        elif value is True:
+            value = "Yes"
+        applied.append((field.label or name.capitalize(), str(value)))
+    if search.near_point and not data.get("near"):
+        latitude, longitude = search.near_point
+        applied.append(("Near", f"{latitude}, {longitude} (within {search.radius_km} km)"))
+    return applied
+
+
+def _statistics_for(request, search, version):
+    """The statistics of a valid search, computed once per published-data version and search
+    (the order of the results does not change them)."""
+    return caching.cached(
+        "statistics", version, _statistics_parts(request), lambda: statistics.compute(search.qs)
+    )
+
+
+def _statistics_parts(request):
+    return [caching.normalised_query(request.GET, ignore=("page", "sort"))]
+
+
+@require_safe
+def statistics_page(request):
+    """Figures about the partnerships a directory search matches (all of them without one):
+    each a chart, a table and a CSV download, from the same numbers."""
+    tidy_address = _without_empty_fields(request)
+    if tidy_address:
+        return redirect(tidy_address)
+    search = PartnershipFilter(request.GET)
+    version = services.published_data_version()
+    query = _query_string(request)
+    context = {
+        "filter": search,
+        "query": query,
+        "directory_url": reverse("directory:home") + (f"?{query}" if query else ""),
+        "form_fragment": caching.version_key(
+            "search-form", version, request.path, caching.normalised_query(request.GET)
+        ),
+        "refinements": [search.form[name] for name in REFINEMENTS],
+        "coordinates": [search.form[name] for name in COORDINATES],
+        "refinements_open": any(request.GET.get(name) for name in REFINEMENTS),
+    }
+    if search.is_valid():
+        csv_query = f"?{query}" if query else ""
+
+        def figures():
+            found = _statistics_for(request, search, version)
+            return {
+                "summary": found.summary,
+                "figures": [
+                    {
+                        "figure": figure,
+                        "chart": charts.chart(figure),
+                        "csv_url": reverse("directory:stats_csv", args=[figure.slug]) + csv_query,
+                    }
+                    for figure in found.figures
+                ],
+            }
+
+        context.update(
+            applied_filters=_applied_filters(search),
+            # Read only when the page's figures are not in the fragment cache: drawing twelve
+            # charts and tables costs more than the rest of a cached page.
+            statistics=SimpleLazyObject(figures),
+            # Its links carry the whole search, the order of the results included.
+            figures_fragment=caching.version_key(
+                "statistics-figures", version, caching.normalised_query(request.GET)
+            ),
+        )
+    return render(request, "directory/statistics.html", context)
+
+
+@require_safe
+def statistics_csv(request, figure):
+    """One figure of the statistics page as CSV: its table's heading row, then its rows."""
+    if figure not in statistics.FIGURES:
+        raise Http404
+    search = PartnershipFilter(request.GET)
+    if not search.is_valid():
+        return _invalid(search)
+    found = _statistics_for(request, search, services.published_data_version()).figure(figure)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([exports.neutralise(heading) for heading in found.headings])
+    for row in found.rows:
+        writer.writerow([exports.neutralise(cell) for cell in row])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="partnership-statistics-{figure}.csv"'
+    return response
 
 
 # Browsers and feed readers ask for /favicon.ico whatever the page links; the file itself is a

@@ -354,3 +354,27 @@ def test_the_british_gazetteer_puts_bolton_in_the_north_west():
     assert bolton.region.slug == "north-west"
     assert find_town("Newport", region="wales").admin_area == "Wales"
     assert find_town("Cardiff").region.slug == "wales"
+
+
+# What the statistics page and the toolkit show of it ------------------------------------------
+
+
+def test_every_statistics_figure_has_something_to_show(gazetteer):
+    from directory import statistics
+    from directory.filters import PartnershipFilter
+
+    load_demo()
+
+    found = statistics.compute(PartnershipFilter({}).qs)
+    assert [figure.slug for figure in found.figures if figure.is_empty] == []
+    founded = [row for row in found.figure("founded").rows if row[0] != "Not given" and row[1]]
+    assert len(founded) >= 5
+    for slug in ("agreement-kinds", "agreement-status"):
+        assert sum(1 for _, n in found.figure(slug).rows if n) >= 3, slug
+
+
+def test_at_least_three_public_shareable_agreements_of_different_kinds(gazetteer):
+    load_demo()
+
+    shared = Agreement.objects.shared_examples()
+    assert len(set(shared.values_list("kind", flat=True))) >= 3

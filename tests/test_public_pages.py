@@ -156,6 +156,7 @@ def public_urls():
         organisation.get_absolute_url(),
         reverse("directory:region", args=["london"]),
         Activity.objects.first().get_absolute_url(),
+        reverse("directory:stats"),
         "/no-such-page/",
     ]
 

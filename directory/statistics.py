@@ -1,0 +1,351 @@
+"""The national picture: figures about the published partnerships a directory search matches.
+
+Each figure is one aggregate query over the partnerships `PartnershipFilter` gives the directory
+list (`search.qs`), however many there are, and comes back as a `Figure`: the numbers the chart,
+the table and the CSV download all show, so the three can never disagree. Every figure lists
+every value of its vocabulary, zeros included, in a fixed order (the choices' order, the regions'
+order), so that the tables of two searches line up row for row.
+
+Only published partnerships are counted (the filter starts from `published()`), and of their
+agreements only the public ones: a private agreement is not shown anywhere, so counting it
+would reveal that it exists.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import Count, Q
+
+from partnerships.models import (
+    Activity,
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    CommunicationChannel,
+    Country,
+    Formality,
+    Kind,
+    Membership,
+    Organisation,
+    Partnership,
+    Region,
+    Scope,
+    Sector,
+    Status,
+)
+
+NOT_GIVEN = "Not given"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: `headings` name the columns, each row is a label followed by one number per
+    further column. `kind` is "bars" (one number a row) or "grid" (a number per column)."""
+
+    slug: str
+    title: str
+    explanation: str
+    headings: tuple
+    rows: tuple
+    kind: str = "bars"
+
+    @property
+    def total(self):
+        """The sum of every number in the figure (for a grid, of every cell)."""
+        return sum(sum(row[1:]) for row in self.rows)
+
+    @property
+    def is_empty(self):
+        return self.total == 0
+
+
+@dataclass(frozen=True)
+class Summary:
+    partnerships: int
+    organisations: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What the statistics page shows for one search: the summary line and the figures."""
+
+    summary: Summary
+    figures: tuple
+
+    def figure(self, slug):
+        return next((figure for figure in self.figures if figure.slug == slug), None)
+
+
+def _within(partnerships):
+    """The partnerships of `partnerships` (a filtered queryset, possibly ordered and annotated
+    by a search) as a plain queryset to aggregate over: `pk IN (the search)`, so the search's
+    ordering and annotations never reach a GROUP BY."""
+    return Partnership.objects.filter(pk__in=partnerships.order_by().values("pk"))
+
+
+def _choice_rows(choices, counts):
+    return tuple((label, counts.get(value, 0)) for value, label in choices)
+
+
+def _count_by(partnerships, field):
+    # Straight from the search: a GROUP BY on the partnerships' own fields keeps none of its
+    # annotations (tested with words and a place), and skips `_within`'s second pass over them.
+    rows = partnerships.order_by().values(field).annotate(n=Count("pk"))
+    return {row[field]: row["n"] for row in rows}
+
+
+def summary(partnerships):
+    """How many partnerships, and how many distinct member organisations, in one query."""
+    totals = _within(partnerships).aggregate(
+        partnerships=Count("pk", distinct=True),
+        organisations=Count("memberships__organisation", distinct=True),
+    )
+    return Summary(**totals)
+
+
+def by_region(partnerships, *, total):
+    """Partnerships in each region, every region in order, then those with none (`total`, the
+    number of partnerships, less those in a region: a partnership has one region at most)."""
+    regions = Region.objects.annotate(
+        n=Count("partnership", filter=Q(partnership__in=_within(partnerships).values("pk")))
+    ).order_by(*Region._meta.ordering)
+    rows = tuple(regions.values_list("name", "n"))
+    rows += ((NOT_GIVEN, total - sum(n for _, n in rows)),)
+    return Figure(
+        "regions",
+        "Partnerships by region",
+        "The region each partnership gave as its own; “Not given” counts those without one.",
+        ("Region", "Partnerships"),
+        rows,
+    )
+
+
+def by_nation(partnerships):
+    counts = _count_by(partnerships, "region__country")
+    return Figure(
+        "nations",
+        "Partnerships by nation",
+        "The nation of each partnership's region.",
+        ("Nation", "Partnerships"),
+        (*_choice_rows(Country.choices, counts), (NOT_GIVEN, counts.get(None, 0))),
+    )
+
+
+def by_kind(partnerships):
+    return Figure(
+        "kinds",
+        "Partnerships by type",
+        "What kind of partnership each one is.",
+        ("Type", "Partnerships"),
+        _choice_rows(Kind.choices, _count_by(partnerships, "kind")),
+    )
+
+
+def by_formality(partnerships):
+    return Figure(
+        "formality",
+        "Formal and informal partnerships",
+        "Formal partnerships have a written agreement or terms of reference behind them.",
+        ("Formality", "Partnerships"),
+        _choice_rows(Formality.choices, _count_by(partnerships, "formality")),
+    )
+
+
+def by_status(partnerships):
+    return Figure(
+        "status",
+        "Partnerships by status",
+        "Whether each partnership is forming, active, dormant or closed, as it says itself.",
+        ("Status", "Partnerships"),
+        _choice_rows(Status.choices, _count_by(partnerships, "status")),
+    )
+
+
+def by_scope(partnerships):
+    return Figure(
+        "scope",
+        "Partnerships by scope",
+        "The area each partnership covers, from a town to the whole country.",
+        ("Scope", "Partnerships"),
+        _choice_rows(Scope.choices, _count_by(partnerships, "scope")),
+    )
+
+
+def organisations_by_sector(partnerships):
+    """Distinct member organisations of the partnerships, by sector: an organisation in three
+    of them counts once."""
+    rows = (
+        Membership.objects.filter(partnership__in=_within(partnerships).values("pk"))
+        .order_by()
+        .values("organisation__sector")
+        .annotate(n=Count("organisation", distinct=True))
+    )
+    counts = {row["organisation__sector"]: row["n"] for row in rows}
+    return Figure(
+        "sectors",
+        "Member organisations by sector",
+        "Organisations that are members of these partnerships, each counted once however many "
+        "partnerships it belongs to.",
+        ("Sector", "Organisations"),
+        _choice_rows(Sector.choices, counts),
+    )
+
+
+SECTOR_ACTIVITY_SQL = """
+SELECT pa.{activity}, ps.sector, COUNT(*)
+FROM {activities} pa
+JOIN (
+    SELECT DISTINCT m.{member_partnership} AS partnership, o.{sector} AS sector
+    FROM {memberships} m
+    JOIN {organisations} o ON o.{organisation_pk} = m.{member_organisation}
+    WHERE m.{member_partnership} IN ({ids})
+) ps ON ps.partnership = pa.{partnership}
+GROUP BY pa.{activity}, ps.sector
+"""
+
+
+def _sector_activity_counts(partnerships):
+    """{(activity id, sector): partnerships} for `partnerships`, in one query: each
+    partnership's sectors (from its members, once each) joined to its activities and counted.
+    Written in SQL because the ORM cannot join a DISTINCT subquery; the equivalent ORM query,
+    a COUNT(DISTINCT) over every membership and activity pair, took twice as long at 100,000
+    partnerships (bench/stats.py)."""
+    connection = connections[partnerships.db]
+    quote = connection.ops.quote_name
+    activities, membership = Partnership.activities.through._meta, Membership._meta
+    organisation = Organisation._meta
+    ids, params = _within(partnerships).values("pk").query.sql_with_params()
+    # Table and column names from the models, quoted; every value is a parameter.
+    sql = SECTOR_ACTIVITY_SQL.format(
+        activities=quote(activities.db_table),
+        activity=quote(activities.get_field("activity").column),
+        partnership=quote(activities.get_field("partnership").column),
+        memberships=quote(membership.db_table),
+        member_partnership=quote(membership.get_field("partnership").column),
+        member_organisation=quote(membership.get_field("organisation").column),
+        organisations=quote(organisation.db_table),
+        organisation_pk=quote(organisation.pk.column),
+        sector=quote(organisation.get_field("sector").column),
+        ids=ids,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(activity, sector): n for activity, sector, n in cursor.fetchall()}
+
+
+def sector_by_activity(partnerships):
+    """For each activity (a row) and sector (a column), the partnerships doing that activity
+    with at least one member organisation of that sector: one query over the activity and
+    membership tables (a partnership with two members of a sector counts once), and the
+    activities' names and order from their own small table, so that every activity shows."""
+    counts = _sector_activity_counts(partnerships)
+    rows = tuple(
+        (name, *(counts.get((pk, sector), 0) for sector in Sector.values))
+        for pk, name in Activity.objects.values_list("pk", "name")
+    )
+    return Figure(
+        "sector-activity",
+        "Activities by member sector",
+        "How many partnerships do each activity with at least one member organisation from "
+        "each sector. A partnership with members from several sectors counts in each of them.",
+        ("Activity", *Sector.labels),
+        rows,
+        kind="grid",
+    )
+
+
+def channels(partnerships):
+    rows = CommunicationChannel.objects.annotate(
+        n=Count("partnerships", filter=Q(partnerships__in=_within(partnerships).values("pk")))
+    ).order_by(*CommunicationChannel._meta.ordering)
+    return Figure(
+        "channels",
+        "How partnerships keep in touch",
+        "Partnerships using each way of communicating; most use more than one.",
+        ("Channel", "Partnerships"),
+        tuple(rows.values_list("name", "n")),
+    )
+
+
+def _public_agreements(partnerships):
+    return Agreement.objects.public().filter(partnership__in=_within(partnerships).values("pk"))
+
+
+def agreements_by_kind(partnerships):
+    rows = _public_agreements(partnerships).order_by().values("kind").annotate(n=Count("pk"))
+    return Figure(
+        "agreement-kinds",
+        "Published agreements by type",
+        "Agreements these partnerships have made public: memorandums of understanding, service "
+        "level agreements, terms of reference and data sharing agreements.",
+        ("Type of agreement", "Agreements"),
+        _choice_rows(AgreementKind.choices, {row["kind"]: row["n"] for row in rows}),
+    )
+
+
+def agreements_by_status(partnerships):
+    rows = _public_agreements(partnerships).order_by().values("status").annotate(n=Count("pk"))
+    return Figure(
+        "agreement-status",
+        "Published agreements by status",
+        "Whether each public agreement is a draft, signed, expired or superseded.",
+        ("Status", "Agreements"),
+        _choice_rows(AgreementStatus.choices, {row["status"]: row["n"] for row in rows}),
+    )
+
+
+def founded_per_year(partnerships):
+    """Partnerships by the year they started, every year from the first to the last given,
+    then those that did not say."""
+    counts = _count_by(partnerships, "established_year")
+    years = [year for year in counts if year is not None]
+    rows = tuple(
+        (str(year), counts.get(year, 0))
+        for year in range(min(years, default=0), max(years, default=-1) + 1)
+    )
+    return Figure(
+        "founded",
+        "Partnerships founded each year",
+        "The year each partnership started, where it says; “Not given” counts the others.",
+        ("Year", "Partnerships"),
+        (*rows, (NOT_GIVEN, counts.get(None, 0))),
+    )
+
+
+# The figures in the order the page shows them; their slugs name the CSV downloads.
+FIGURES = [
+    "regions",
+    "nations",
+    "kinds",
+    "formality",
+    "status",
+    "scope",
+    "sectors",
+    "sector-activity",
+    "channels",
+    "agreement-kinds",
+    "agreement-status",
+    "founded",
+]
+
+
+def compute(partnerships):
+    """Every figure for `partnerships` (a filtered queryset of published partnerships), in a
+    fixed number of queries whatever their number: one for the summary, one per figure, and
+    one for the activities' names."""
+    totals = summary(partnerships)
+    figures = (
+        by_region(partnerships, total=totals.partnerships),
+        by_nation(partnerships),
+        by_kind(partnerships),
+        by_formality(partnerships),
+        by_status(partnerships),
+        by_scope(partnerships),
+        organisations_by_sector(partnerships),
+        sector_by_activity(partnerships),
+        channels(partnerships),
+        agreements_by_kind(partnerships),
+        agreements_by_status(partnerships),
+        founded_per_year(partnerships),
+    )
+    return Statistics(summary=totals, figures=figures)
