@@ -9,7 +9,9 @@ The computed budget is 4 s, not the 2 s first proposed: on the shared two-core m
 written on, the national page computed in 2.2 to 3.0 s on SQLite and 3.8 s on PostgreSQL 15
 (one region: 0.6 to 0.9 s), about half of it the sector x activity grid and the organisations by
 sector, which read every membership. It is computed once per published-data version and search;
-every other request is served from the cache in a few milliseconds.
+every other request is served from the cache in a few milliseconds. The national page is
+computed by the background worker after each change (`directory/warming.py`), so its computed
+figure is the worker's cost, not a visitor's; a filtered page's is a visitor's first request.
 
 Builds the throwaway database of bench/common.py (SQLite in a temporary folder, or
 BENCH_DATABASE_URL if set: 100,000 published partnerships spread over the UK), then gives every

@@ -37,19 +37,22 @@ def normalised_query(params, *, ignore=("page",)):
     return urlencode(items)
 
 
-def version_key(kind, version, *parts):
+def version_key(kind, version, *parts, daily=True):
     """A short, stable key for `kind` of answer at `version` for the request `parts`, on this
     day: entries go stale with time alone (`partnerships.freshness`), which moves them in the
     default order and out of the "confirmed in the last 12 months" filter, so an answer is
-    kept for one day at most even when the data does not change."""
-    text = "\x1f".join([kind, str(version), timezone.localdate().isoformat(), *map(str, parts)])
+    kept for one day at most even when the data does not change. An answer that cannot depend
+    on the day (counts without that filter, the gap map) passes `daily=False` and is kept until
+    the data changes."""
+    day = timezone.localdate().isoformat() if daily else "any day"
+    text = "\x1f".join([kind, str(version), day, *map(str, parts)])
     return f"public:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
-def cached(kind, version, parts, compute):
+def cached(kind, version, parts, compute, *, daily=True):
     """`compute()`'s answer for this request at this version, computed at most once per
     version (per cache). Answers may be None."""
-    key = version_key(kind, version, *parts)
+    key = version_key(kind, version, *parts, daily=daily)
     found = cache.get(key, _MISSING)
     if found is _MISSING:
         found = compute()

@@ -54,11 +54,18 @@ def _map_config(measured):
     }
 
 
+def cached_page(version):
+    """The page's figures at `version`, computed once (usually ahead of visitors, by
+    `directory.warming`). Towns and partnerships do not move with the calendar, so the answer
+    is kept until the data changes."""
+    return caching.cached("coverage", version, [], lambda: _page(version), daily=False)
+
+
 @require_safe
 def coverage_page(request):
     version = services.published_data_version()
-    context = caching.cached("coverage", version, [], lambda: _page(version))
+    context = cached_page(version)
     # Rendering the tables costs more than reading the cached figures: the page's content is
     # kept too, under the same version (its header still follows who is signed in).
-    context["content_fragment"] = caching.version_key("coverage-page", version)
+    context["content_fragment"] = caching.version_key("coverage-page", version, daily=False)
     return render(request, "directory/coverage.html", context)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connections
 from django.db.models import Count, Q
 
+from directory import caching
 from partnerships.models import (
     Activity,
     Agreement,
@@ -349,3 +350,23 @@ def compute(partnerships):
         founded_per_year(partnerships),
     )
     return Statistics(summary=totals, figures=figures)
+
+
+def depends_on_the_day(params):
+    """Whether a search's figures change with the calendar as well as with the data: only when
+    it keeps to entries confirmed in the last 12 months."""
+    return bool(params.get("confirmed", "").strip())
+
+
+def cached_statistics(params, search, version):
+    """The statistics of `search` (a valid PartnershipFilter of the request's `params`),
+    computed once per published-data version and search (the order and page of the results do
+    not change them). The national figures are usually computed before anyone asks, by
+    `directory.warming` after each refresh of the map summary."""
+    return caching.cached(
+        "statistics",
+        version,
+        [caching.normalised_query(params, ignore=("page", "sort"))],
+        lambda: compute(search.qs),
+        daily=depends_on_the_day(params),
+    )

@@ -633,18 +633,6 @@ def _applied_filters(search):
     return applied
 
 
-def _statistics_for(request, search, version):
-    """The statistics of a valid search, computed once per published-data version and search
-    (the order of the results does not change them)."""
-    return caching.cached(
-        "statistics", version, _statistics_parts(request), lambda: statistics.compute(search.qs)
-    )
-
-
-def _statistics_parts(request):
-    return [caching.normalised_query(request.GET, ignore=("page", "sort"))]
-
-
 @require_safe
 def statistics_page(request):
     """Figures about the partnerships a directory search matches (all of them without one):
@@ -670,7 +658,7 @@ def statistics_page(request):
         csv_query = f"?{query}" if query else ""
 
         def figures():
-            found = _statistics_for(request, search, version)
+            found = statistics.cached_statistics(request.GET, search, version)
             return {
                 "summary": found.summary,
                 "figures": [
@@ -690,7 +678,10 @@ def statistics_page(request):
             statistics=SimpleLazyObject(figures),
             # Its links carry the whole search, the order of the results included.
             figures_fragment=caching.version_key(
-                "statistics-figures", version, caching.normalised_query(request.GET)
+                "statistics-figures",
+                version,
+                caching.normalised_query(request.GET),
+                daily=statistics.depends_on_the_day(request.GET),
             ),
         )
     return render(request, "directory/statistics.html", context)
@@ -704,7 +695,9 @@ def statistics_csv(request, figure):
     search = PartnershipFilter(request.GET)
     if not search.is_valid():
         return _invalid(search)
-    found = _statistics_for(request, search, services.published_data_version()).figure(figure)
+    found = statistics.cached_statistics(
+        request.GET, search, services.published_data_version()
+    ).figure(figure)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([exports.neutralise(heading) for heading in found.headings])

@@ -12,12 +12,17 @@ Every write path calls `services.published_data_changed()`, which queues `refres
 only while its version is the current one; between a change and the refresh they compute from the
 partnerships themselves, as they would without a summary. So the summary is never read stale, and
 a missed or failed refresh costs speed, never correctness.
+
+When the refresh task has brought the summary up to date it sends `refreshed`, so that the web
+layer can compute its costliest national answers (`directory.warming`) before the first visitor
+asks for them.
 """
 
 import math
 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Sum
+from django.dispatch import Signal
 from django.utils import timezone
 
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
@@ -34,6 +39,9 @@ AGGREGATES = {
     "east": Max("longitude"),
 }
 FIGURES = tuple(AGGREGATES)
+
+# Sent by the refresh task (not by `refresh()` itself) with `version`, once the summary reflects it.
+refreshed = Signal()
 
 
 def refresh():

@@ -1,10 +1,14 @@
 """Background jobs, run by Django's tasks framework (`settings.TASKS`): in production a
 `manage.py db_worker` process takes them from the database (django-tasks-db)."""
 
+import logging
+
 from django.tasks import task
 
 from partnerships import mapsummary, matching, reminders, services
 from partnerships.models import Partnership
+
+logger = logging.getLogger(__name__)
 
 
 @task
@@ -23,8 +27,19 @@ def refine_locations(partnership_id):
 @task
 def refresh_map_summary():
     """Bring the national map's summary up to the current published data (see
-    `partnerships.mapsummary`); queued by every change to it. Returns the version it reflects."""
-    return mapsummary.refresh()
+    `partnerships.mapsummary`); queued by every change to it. Then tell whoever listens
+    (`mapsummary.refreshed`; the directory computes its national statistics and gap map ahead
+    of visitors). A listener's failure is logged and costs only that head start. Returns the
+    version the summary reflects."""
+    version = mapsummary.refresh()
+    for receiver, outcome in mapsummary.refreshed.send_robust(sender=None, version=version):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "After the map summary refresh, %s failed",
+                getattr(receiver, "__qualname__", receiver),
+                exc_info=outcome,
+            )
+    return version
 
 
 @task
