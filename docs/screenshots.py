@@ -3,8 +3,8 @@
     .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
 
 Headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) opens each page at a laptop's width
-and saves a full-page PNG beside this file. Requests to other hosts (map tiles) are refused, so
-maps show a plain background, as the README says."""
+and saves the top of it (the height given below) as a PNG beside this file. Requests to other
+hosts (map tiles) are refused, so maps show a plain background, as the README says."""
 
 import os
 import sys
@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
+# File name: (page, height in pixels).
 SHOTS = {
-    "directory.png": "/",
-    "stats.png": "/stats/",
-    "coverage.png": "/stats/coverage/",
+    "directory.png": ("/", 1100),
+    "stats.png": ("/stats/", 1500),
+    "coverage.png": ("/stats/coverage/", 1000),
 }
 HERE = Path(__file__).resolve().parent
 
@@ -35,9 +36,10 @@ def main(base):
                 route.continue_() if urlsplit(route.request.url).netloc == own else route.abort()
             ),
         )
-        for name, path in SHOTS.items():
+        for name, (path, height) in SHOTS.items():
+            page.set_viewport_size({"width": 1280, "height": height})
             page.goto(base.rstrip("/") + path, wait_until="networkidle")
-            page.screenshot(path=HERE / name, full_page=name != "directory.png")
+            page.screenshot(path=HERE / name)
             print(f"{name}: {path}")
         browser.close()
 
