@@ -17,7 +17,7 @@ from playwright.sync_api import sync_playwright
 SHOTS = {
     "directory.png": ("/", 1100),
     "stats.png": ("/stats/", 1500),
-    "coverage.png": ("/stats/coverage/", 1000),
+    "coverage.png": ("/stats/coverage/", 2300),
 }
 HERE = Path(__file__).resolve().parent
 
