@@ -90,14 +90,7 @@ def join(request, slug):
         form.prepare_retry()
         return _join_page(request, partnership, form, status=400)
     data = form.cleaned_data
-    client_address = request.META.get("REMOTE_ADDR", "")
-    within_client_limit = not client_address or throttle.allow(
-        f"join:client:{client_address}", JOIN_LIMIT, JOIN_PERIOD
-    )
-    within_sender_limit = throttle.allow(
-        f"join:sender:{data['email'].lower()}", JOIN_LIMIT, JOIN_PERIOD
-    )
-    if not (within_client_limit and within_sender_limit):
+    if not throttle.allow_public_form(request, "join", data["email"], JOIN_LIMIT, JOIN_PERIOD):
         form.add_error(
             None,
             f"Your request was not sent: we accept at most {JOIN_LIMIT} requests an hour from "

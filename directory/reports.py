@@ -60,14 +60,9 @@ def _report(request, entry):
         form.prepare_retry()
         return _page(request, entry, form, status=400)
     data = form.cleaned_data
-    client_address = request.META.get("REMOTE_ADDR", "")
-    within_client_limit = not client_address or throttle.allow(
-        f"report:client:{client_address}", REPORT_LIMIT, REPORT_PERIOD
-    )
-    within_reporter_limit = not data["email"] or throttle.allow(
-        f"report:reporter:{data['email'].lower()}", REPORT_LIMIT, REPORT_PERIOD
-    )
-    if not (within_client_limit and within_reporter_limit):
+    if not throttle.allow_public_form(
+        request, "report", data["email"], REPORT_LIMIT, REPORT_PERIOD
+    ):
         form.add_error(
             None,
             f"Your report was not sent: we accept at most {REPORT_LIMIT} reports an hour from "

@@ -23,3 +23,18 @@ def allow(key, limit, period):
         cache.set(cache_key, 1, timeout=period)
         count = 1
     return count <= limit
+
+
+def allow_public_form(request, kind, email, limit, period):
+    """Count one `kind` of public form (a message, a report, a request to join) from this client
+    address and from this sender's email address, and say whether both are within `limit` per
+    `period` seconds. Both counters count every accepted form, so neither a new address nor a
+    new sender escapes the limit. The client address is REMOTE_ADDR (behind a proxy, see the
+    README); a request without one, or a form without an email address, is limited by the
+    other alone."""
+    client_address = request.META.get("REMOTE_ADDR", "")
+    within_client_limit = not client_address or allow(
+        f"{kind}:client:{client_address}", limit, period
+    )
+    within_sender_limit = not email or allow(f"{kind}:sender:{email.lower()}", limit, period)
+    return within_client_limit and within_sender_limit

@@ -483,16 +483,9 @@ def contact(request, slug):
     if not form.is_valid():
         form.prepare_retry()
         return _detail_page(request, partnership, form, status=400)
-    # Both counters count every accepted form, so neither a new address nor a new sender
-    # escapes the limit.
-    client_address = request.META.get("REMOTE_ADDR", "")
-    within_client_limit = not client_address or throttle.allow(
-        f"contact:client:{client_address}", CONTACT_LIMIT, CONTACT_PERIOD
-    )
-    within_sender_limit = throttle.allow(
-        f"contact:sender:{form.cleaned_data['email'].lower()}", CONTACT_LIMIT, CONTACT_PERIOD
-    )
-    if not (within_client_limit and within_sender_limit):
+    if not throttle.allow_public_form(
+        request, "contact", form.cleaned_data["email"], CONTACT_LIMIT, CONTACT_PERIOD
+    ):
         form.add_error(
             None,
             f"Your message was not sent: we accept at most {CONTACT_LIMIT} messages an hour "
