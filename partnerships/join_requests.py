@@ -174,7 +174,10 @@ def accept(join_request, *, user, reply=""):
     if partnership.publication_state in (PublicationState.ARCHIVED, PublicationState.MERGED):
         raise JoinRefused("This partnership is no longer listed, so nobody can join it.")
     organisation = join_request.organisation
-    if organisation is None or organisation.is_merged:
+    # Merged since the request was made: the organisation lives on as the one it was merged into.
+    while organisation is not None and organisation.is_merged:
+        organisation = organisation.merged_into
+    if organisation is None:
         organisation = services.new_member_organisation(
             name=join_request.organisation_name,
             town=join_request.town,

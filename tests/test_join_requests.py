@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from directory.forms import fill_token
 from partnerships import join_requests, services
@@ -378,6 +379,21 @@ def test_accepting_keeps_the_matched_organisation(partnership, editor, mailoutbo
 
     assert partnership.revisions.get().data["members"][-1]["organisation"] == library.pk
     assert Organisation.objects.filter(name="Bolton Central Library").count() == 1
+
+
+def test_accepting_after_the_organisation_was_merged_adds_the_one_it_was_merged_into(
+    partnership, editor, mailoutbox
+):
+    library = make_organisation(name="Bolton Central Library", town="Bolton")
+    make_membership(make_partnership(), library)
+    join_request = a_request(partnership)
+    kept = make_organisation(name="Bolton Library and Museum", town="Bolton")
+    Organisation.objects.filter(pk=library.pk).update(merged_into=kept, merged_at=timezone.now())
+
+    join_requests.accept(join_request, user=editor)
+
+    assert partnership.revisions.get().data["members"][-1]["organisation"] == kept.pk
+    assert not Organisation.objects.filter(name="Bolton Central Library", merged_into=None).exists()
 
 
 def test_accepting_for_a_draft_saves_it_in_place(partnership, editor, mailoutbox):
