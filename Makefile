@@ -12,7 +12,7 @@ PORT ?= 8000
 # The development server runs with DEBUG on; everything else comes from the environment.
 DEV_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run setup test lint format bench check-python clean
+.PHONY: run setup test lint format bench check-python clean messages
 
 run: setup
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
@@ -40,6 +40,17 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(DEV_ENV) $(BIN)/python manage.py check_translations
+
+# Update the Welsh catalogue (locale/cy) from the marked strings, then compile it. Needs GNU
+# gettext (apt install gettext). Translate the new entries in locale/cy/LC_MESSAGES/*.po, run it
+# again, and commit the .po and .mo files. See README, "Languages".
+MESSAGE_OPTIONS := --no-obsolete --add-location file --ignore 'staticfiles/*' --ignore 'bench/*' \
+	--ignore 'tests/*' --ignore 'docs/*' --ignore 'build/*'
+messages: setup
+	$(DEV_ENV) $(BIN)/python manage.py makemessages --all $(MESSAGE_OPTIONS)
+	$(DEV_ENV) $(BIN)/python manage.py makemessages --all -d djangojs $(MESSAGE_OPTIONS)
+	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore '.venv' --ignore 'staticfiles'
 
 format: setup
 	$(BIN)/ruff check --fix .

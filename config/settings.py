@@ -111,6 +111,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: from the URL (/cy/...), else the remembered choice or the browser's
+    # Accept-Language on a first visit (see config/languages.py). Before CommonMiddleware, as
+    # Django's LocaleMiddleware must be.
+    "config.languages.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "partnerships.links.SiteURLMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,6 +144,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -185,6 +190,15 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# English and Welsh. English is the default and keeps the URLs it always had; Welsh pages are
+# under /cy/ (config/urls.py). Adding a language: README, "Languages".
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The remembered choice: set only when a person picks a language with the language link.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

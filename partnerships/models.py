@@ -26,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -34,10 +34,12 @@ from django.utils.text import slugify
 from partnerships import identifiers
 from partnerships.distance import NearQuerySet
 from partnerships.identifiers import Scheme
+from partnerships.languages import Bilingual
 from partnerships.mapgrid import FineCell
 from partnerships.search import (
     CONFIG,
     MEMBER_NAME_SEPARATOR,
+    WELSH_CONFIG,
     SearchDocument,
     SearchDocumentField,
     SearchIndex,
@@ -162,8 +164,11 @@ class Located(models.Model):
         return self.latitude is not None and self.longitude is not None
 
 
-class Region(SluggedModel):
+class Region(Bilingual, SluggedModel):
     name = models.CharField(max_length=100, unique=True)
+    name_cy = models.CharField(
+        "name in Welsh", max_length=100, blank=True, help_text="The official Welsh name."
+    )
     slug = models.SlugField(max_length=100, unique=True)
     country = models.CharField(max_length=20, choices=Country.choices)
 
@@ -171,7 +176,7 @@ class Region(SluggedModel):
         ordering = ["country", "name"]
 
     def __str__(self):
-        return self.name
+        return self.display_name
 
     def get_absolute_url(self):
         return reverse("directory:region", kwargs={"slug": self.slug})
@@ -186,32 +191,37 @@ class ActivityGroup(models.TextChoices):
     LIBRARY_IT = "library-it", "Library and IT collaboration"
 
 
-class Activity(SluggedModel):
+class Activity(Bilingual, SluggedModel):
+    BILINGUAL_FIELDS = ("name", "description")
+
     name = models.CharField(max_length=120, unique=True)
+    name_cy = models.CharField("name in Welsh", max_length=120, blank=True)
     slug = models.SlugField(max_length=120, unique=True)
     group = models.CharField(max_length=20, choices=ActivityGroup.choices)
     description = models.TextField(blank=True)
+    description_cy = models.TextField("description in Welsh", blank=True)
 
     class Meta:
         ordering = ["group", "name"]
         verbose_name_plural = "activities"
 
     def __str__(self):
-        return self.name
+        return self.display_name
 
     def get_absolute_url(self):
         return reverse("directory:activity", kwargs={"slug": self.slug})
 
 
-class CommunicationChannel(SluggedModel):
+class CommunicationChannel(Bilingual, SluggedModel):
     name = models.CharField(max_length=80, unique=True)
+    name_cy = models.CharField("name in Welsh", max_length=80, blank=True)
     slug = models.SlugField(max_length=80, unique=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        return self.display_name
 
 
 class Sector(models.TextChoices):
@@ -267,8 +277,14 @@ class OrganisationQuerySet(NearQuerySet):
         return self.filter(geocode_failed_at__isnull=False)
 
 
-class Organisation(SluggedModel, Located):
+class Organisation(Bilingual, SluggedModel, Located):
     name = models.CharField(max_length=200)
+    name_cy = models.CharField(
+        "name in Welsh",
+        max_length=200,
+        blank=True,
+        help_text="The organisation's Welsh name, if it has one.",
+    )
     slug = models.SlugField(max_length=200, unique=True)
     sector = models.CharField(max_length=20, choices=Sector.choices)
     website = models.URLField(blank=True)
@@ -324,7 +340,7 @@ class Organisation(SluggedModel, Located):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.town})" if self.town else self.name
+        return f"{self.display_name} ({self.town})" if self.town else self.display_name
 
     def save(self, *args, **kwargs):
         from partnerships.matching import organisation_key  # matching imports this module
@@ -518,14 +534,24 @@ class PartnershipQuerySet(NearQuerySet):
         if not words:
             return self
         if connections[self.db].vendor == "postgresql":
-            every_word = reduce(and_, [SearchQuery(word, config=CONFIG) for word in words])
+            # Each word as English (stemmed) or as Welsh (as written: PostgreSQL has no Welsh
+            # stemmer), in one tsquery so the GIN index answers it.
+            every_word = reduce(
+                and_,
+                [
+                    SearchQuery(word, config=CONFIG) | SearchQuery(word, config=WELSH_CONFIG)
+                    for word in words
+                ],
+            )
             return self.filter(search_document=every_word).annotate(
                 search_rank=SearchRank(F("search_document"), every_word)
             )
         for word in words:
             self = self.filter(
                 Q(name__icontains=word)
+                | Q(name_cy__icontains=word)
                 | Q(summary__icontains=word)
+                | Q(summary_cy__icontains=word)
                 | Q(area_name__icontains=word)
                 | Q(member_names__icontains=word)
             )
@@ -602,8 +628,18 @@ class PartnershipQuerySet(NearQuerySet):
             .order_by()
             .values("partnership")
             .annotate(
+                # Each member's English name, and its Welsh name (if any) on the next line.
                 names=StringAgg(
-                    "organisation__name",
+                    Case(
+                        When(organisation__name_cy="", then=F("organisation__name")),
+                        default=Concat(
+                            "organisation__name",
+                            Value(MEMBER_NAME_SEPARATOR),
+                            "organisation__name_cy",
+                            output_field=models.TextField(),
+                        ),
+                        output_field=models.TextField(),
+                    ),
                     delimiter=Value(MEMBER_NAME_SEPARATOR),
                     # The same order every time where the database can say so (SQLite 3.44+).
                     order_by=(
@@ -670,15 +706,27 @@ class PartnershipQuerySet(NearQuerySet):
         return self.annotate(member_count=Coalesce(Subquery(members), 0))
 
 
-class Partnership(SluggedModel, Located):
+class Partnership(Bilingual, SluggedModel, Located):
+    BILINGUAL_FIELDS = ("name", "summary", "description", "aims")
+
     name = models.CharField(max_length=200)
+    name_cy = models.CharField(
+        "name in Welsh",
+        max_length=200,
+        blank=True,
+        help_text="The partnership's Welsh name, if it has one.",
+    )
     slug = models.SlugField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NETWORK)
+    # A summary in English, in Welsh or in both (the editing form asks for at least one).
     summary = models.CharField(
-        max_length=300, help_text="One or two sentences shown in lists and on the map."
+        max_length=300, blank=True, help_text="One or two sentences shown in lists and on the map."
     )
+    summary_cy = models.CharField("summary in Welsh", max_length=300, blank=True)
     description = models.TextField(blank=True, help_text="What the partnership is and does.")
+    description_cy = models.TextField("description in Welsh", blank=True)
     aims = models.TextField("aims and objectives", blank=True)
+    aims_cy = models.TextField("aims and objectives in Welsh", blank=True)
     formality = models.CharField(
         max_length=10, choices=Formality.choices, default=Formality.INFORMAL
     )
@@ -748,7 +796,13 @@ class Partnership(SluggedModel, Located):
     # What a search matches, kept by the database: the name weighs most in the ranking, then the
     # area, then the summary, then the members' names (see partnerships/search.py).
     search_document = models.GeneratedField(
-        expression=SearchDocument("name", "area_name", "summary", "member_names"),
+        expression=SearchDocument(
+            "name",
+            "area_name",
+            "summary",
+            "member_names",
+            welsh={"name_cy": "A", "summary_cy": "C"},
+        ),
         output_field=SearchDocumentField(),
         db_persist=True,
     )
@@ -813,7 +867,7 @@ class Partnership(SluggedModel, Located):
         ]
 
     def __str__(self):
-        return self.name
+        return self.display_name
 
     def save(self, *args, **kwargs):
         """Keeps `match_name` in step with the name, and saves every field but `member_names`,

@@ -35,6 +35,9 @@ from django.db import models
 from django.db.models import Func
 
 CONFIG = "english"
+# Welsh text (`name_cy`, `summary_cy`) is indexed and searched word for word: PostgreSQL has no
+# Welsh stemmer or stop list.
+WELSH_CONFIG = "simple"
 MAX_WORDS = 10
 # A search matching more partnerships than this is broad: counted as "more than", listed by
 # name instead of best match first, and paged through this far.
@@ -83,15 +86,19 @@ SearchDocumentField.register_lookup(SearchVectorExact)
 
 class SearchDocument(Func):
     """The weighted full-text vector of some text columns on PostgreSQL (the first column weighs
-    most, for ranking), NULL on other databases. Used as a generated column's expression."""
+    most, for ranking), NULL on other databases. Used as a generated column's expression.
+    `welsh` maps Welsh columns to their weights; they are read with WELSH_CONFIG."""
 
     template = "(%(expressions)s)"
     arg_joiner = " || "
 
-    def __init__(self, *columns):
+    def __init__(self, *columns, welsh=None):
         vectors = [
             SearchVector(column, config=CONFIG, weight="ABCD"[min(n, 3)])
             for n, column in enumerate(columns)
+        ] + [
+            SearchVector(column, config=WELSH_CONFIG, weight=weight)
+            for column, weight in (welsh or {}).items()
         ]
         super().__init__(*vectors, output_field=SearchDocumentField())
 

@@ -148,10 +148,16 @@ def test_a_search_finds_a_partnership_by_its_new_name_after_an_edit(directory):
 
 
 def member_names_are_true():
-    """Whether every partnership's `member_names` holds exactly its members' names."""
+    """Whether every partnership's `member_names` holds exactly its members' names (English,
+    and Welsh where they have one)."""
     for partnership in Partnership.objects.all():
         names = Membership.objects.filter(partnership=partnership)
-        expected = sorted(names.values_list("organisation__name", flat=True))
+        expected = sorted(
+            name
+            for pair in names.values_list("organisation__name", "organisation__name_cy")
+            for name in pair
+            if name
+        )
         stored = sorted(partnership.member_names.split("\n")) if partnership.member_names else []
         if stored != expected:
             return False
