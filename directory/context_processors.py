@@ -9,7 +9,8 @@ from partnerships.links import site_url
 
 def site(request):
     """Values every page needs: the site's name, its address as this request reached it, and
-    the links to this page in the other languages (keeping its query string; config/languages.py)."""
+    the links to this page in the other languages, keeping its query string
+    (config/languages.py)."""
     current = translation.get_language()
     others = [
         {

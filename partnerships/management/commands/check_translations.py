@@ -2,7 +2,6 @@
 catalogue is out of date. Runs `makemessages` (GNU gettext), so the committed catalogue is
 compared with what the code marks today; the committed .po files are put back afterwards."""
 
-
 import polib
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
