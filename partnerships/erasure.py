@@ -43,7 +43,16 @@ ERASED = "[erased]"
 MIN_TEXT_LENGTH = 3
 
 # Live free text a person's details may have been typed into.
-PARTNERSHIP_TEXT = ["summary", "description", "aims", "mailing_list", "meeting_frequency"]
+PARTNERSHIP_TEXT = [
+    "summary",
+    "summary_cy",
+    "description",
+    "description_cy",
+    "aims",
+    "aims_cy",
+    "mailing_list",
+    "meeting_frequency",
+]
 AGREEMENT_TEXT = ["title", "summary"]
 # A request to join names the person who asked; a contact may have asked before being listed.
 JOIN_REQUEST_TEXT = ["name", "email", "message", "reply"]

@@ -45,10 +45,14 @@ from partnerships.models import (
 # The partnership's own editable fields, with the labels shown in the moderation diff.
 FIELDS = {
     "name": "Name",
+    "name_cy": "Name in Welsh",
     "kind": "Type",
     "summary": "Summary",
+    "summary_cy": "Summary in Welsh",
     "description": "Description",
+    "description_cy": "Description in Welsh",
     "aims": "Aims and objectives",
+    "aims_cy": "Aims and objectives in Welsh",
     "formality": "Formality",
     "status": "Status",
     "established_year": "Established",
@@ -237,6 +241,7 @@ def _apply_agreements(partnership, agreements):
 # a curator's correction of a location is a change worth keeping (and restoring).
 ORGANISATION_FIELDS = {
     "name": "Name",
+    "name_cy": "Name in Welsh",
     "sector": "Sector",
     "website": "Website",
     "email": "Email",
