@@ -56,6 +56,11 @@ def _wants_page(request):
     return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("Accept", "")
 
 
+def _in_language(chunks, language):
+    with translation.override(language):
+        yield from chunks
+
+
 class LanguageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,9 +76,18 @@ class LanguageMiddleware:
                 if redirect is not None:
                     patch_vary_headers(redirect, ("Accept-Language", "Cookie"))
                     return redirect
+        previous = translation.get_language()
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread goes back to the language it had, so nothing after this request (the
+            # next request's middleware, a test's own code) runs in this page's language.
+            translation.activate(previous)
+        if response.streaming:
+            # A streamed download is written after this returns: in the page's language too.
+            response.streaming_content = _in_language(response.streaming_content, language)
         if unprefixed:
             # The same English address redirects for some people: caches must keep them apart.
             patch_vary_headers(response, ("Accept-Language", "Cookie"))

@@ -17,7 +17,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
 
 # Long enough to carry a busy day; the version, not the timeout, keeps answers fresh.
 TIMEOUT = 24 * 60 * 60
@@ -41,11 +41,14 @@ def version_key(kind, version, *parts, daily=True):
     """A short, stable key for `kind` of answer at `version` for the request `parts`, on this
     day: entries go stale with time alone (`partnerships.freshness`), which moves them in the
     default order and out of the "confirmed in the last 12 months" filter, so an answer is
-    kept for one day at most even when the data does not change. An answer that cannot depend
+    kept for one day at most even when the data does not change. Each language (English,
+    Welsh) has its own answers. An answer that cannot depend
     on the day (counts without that filter, the gap map) passes `daily=False` and is kept until
     the data changes."""
     day = timezone.localdate().isoformat() if daily else "any day"
-    text = "\x1f".join([kind, str(version), day, *map(str, parts)])
+    # Answers hold words (labels, dates, names) in the page's language: kept per language.
+    language = translation.get_language() or ""
+    text = "\x1f".join([kind, str(version), day, language, *map(str, parts)])
     return f"public:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 

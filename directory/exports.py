@@ -15,32 +15,37 @@ import csv
 import io
 import json
 
+from django.utils.translation import gettext_lazy as _
+
 from partnerships.public_records import FIELDS, public_records
 
+# The column headings are in the language of the page the download was asked from.
 CSV_COLUMNS = [
-    ("name", "Name"),
-    ("summary", "Summary"),
-    ("url", "Directory page"),
-    ("kind", "Type"),
-    ("formality", "Formality"),
-    ("status", "Status"),
-    ("scope", "Scope"),
-    ("area", "Area"),
-    ("region", "Region"),
-    ("members", "Members"),
-    ("member_count", "Number of members"),
-    ("activities", "Activities"),
-    ("channels", "Keeps in touch by"),
-    ("meeting_frequency", "Meets"),
-    ("agreements", "Published agreements"),
-    ("website", "Website"),
-    ("mailing_list", "Mailing list"),
-    ("lead_contact", "Lead contact"),
-    ("lead_contact_email", "Lead contact email"),
-    ("lead_contact_phone", "Lead contact phone"),
-    ("latitude", "Latitude"),
-    ("longitude", "Longitude"),
-    ("last_confirmed", "Last confirmed"),
+    ("name", _("Name")),
+    ("name_cy", _("Name in Welsh")),
+    ("summary", _("Summary")),
+    ("summary_cy", _("Summary in Welsh")),
+    ("url", _("Directory page")),
+    ("kind", _("Type")),
+    ("formality", _("Formality")),
+    ("status", _("Status")),
+    ("scope", _("Scope")),
+    ("area", _("Area")),
+    ("region", _("Region")),
+    ("members", _("Members")),
+    ("member_count", _("Number of members")),
+    ("activities", _("Activities")),
+    ("channels", _("Keeps in touch by")),
+    ("meeting_frequency", _("Meets")),
+    ("agreements", _("Published agreements")),
+    ("website", _("Website")),
+    ("mailing_list", _("Mailing list")),
+    ("lead_contact", _("Lead contact")),
+    ("lead_contact_email", _("Lead contact email")),
+    ("lead_contact_phone", _("Lead contact phone")),
+    ("latitude", _("Latitude")),
+    ("longitude", _("Longitude")),
+    ("last_confirmed", _("Last confirmed")),
 ]
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
 FORMULA_TRIGGERS = frozenset(("=", "+", "-", "@", "\t", "\r"))
@@ -69,9 +74,9 @@ def csv_lines(partnerships, *, base_url=""):
         buffer.truncate()
         return text
 
-    writer.writerow([label for _, label in CSV_COLUMNS])
+    writer.writerow([str(label) for _key, label in CSV_COLUMNS])
     yield "\ufeff" + flush()
-    keys = [key for key, _ in CSV_COLUMNS]
+    keys = [key for key, _label in CSV_COLUMNS]
     count = 0
     for record in public_records(partnerships, base_url=base_url):
         writer.writerow([neutralise(record[key]) for key in keys])

@@ -10,8 +10,12 @@ field.
         ...                                   # a full service dict, in the queryset's order
 """
 
-from partnerships.models import MeetingFormat, Role, Sector
+from django.utils.translation import gettext, pgettext
+
+from partnerships.languages import reading_welsh
+from partnerships.models import Role
 from partnerships.public_records import (
+    choice_labels,
     public_organisations,
     public_records,
     public_records_in_id_order,
@@ -35,10 +39,25 @@ ORG_ID_SCHEMES = {
     "company": "GB-COH",
     "ukprn": "GB-UKPRN",
 }
-MEETING_FORMATS = dict(MeetingFormat.choices)
-ROLES = dict(Role.choices)
-SECTORS = dict(Sector.choices)
-PARTNERSHIP_POINT_DESCRIPTION = "Where the partnership is based"
+# The languages a service's entry is written in (HSDS `language`: name and ISO 639-1 code).
+LANGUAGES = {"en": "English", "cy": "Cymraeg"}
+# The Welsh texts of a partnership: any of them means its entry is (also) in Welsh.
+WELSH_FIELDS = ("name_cy", "summary_cy", "description_cy", "aims_cy")
+
+
+def _label(kind, value):
+    """A choice's label (`kind`: "sectors", "roles", "meeting_formats") as plain text in the
+    active language, "" for no value."""
+    return getattr(choice_labels(), kind).get(value, "")
+
+
+def _in_language(record, field):
+    """The record's `field` in the feed's language (the request's: /cy/ gives Welsh), falling
+    back to the other language's text when it has none, as the pages do."""
+    english, welsh = record[field], record.get(f"{field}_cy", "")
+    if reading_welsh():
+        return welsh or english
+    return english or welsh
 
 
 def without_empty(record):
@@ -53,15 +72,36 @@ def _attributes(index, link_id, link_type, pairs):
 
 
 def description_of(record):
-    """The service's description: summary, description, then the aims (see the README)."""
-    parts = [record["summary"], record["description"]]
-    if record["aims"]:
-        parts.append(f"Aims and objectives: {record['aims']}")
+    """The service's description: summary, description, then the aims (see the README), in
+    the feed's language where the entry has them in it."""
+    parts = [_in_language(record, "summary"), _in_language(record, "description")]
+    aims = _in_language(record, "aims")
+    if aims:
+        parts.append(
+            pgettext("Open Referral service description", "Aims and objectives: %(aims)s")
+            % {"aims": aims}
+        )
     return "\n\n".join(part for part in parts if part)
 
 
+def languages_of(record, service_id):
+    """The languages the entry is written in: English, and Welsh when it has Welsh text."""
+    codes = ["en"]
+    if any(record.get(field) for field in WELSH_FIELDS):
+        codes.append("cy")
+    return [
+        {
+            "id": ids.derived("language", service_id, code),
+            "service_id": service_id,
+            "name": LANGUAGES[code],
+            "code": code,
+        }
+        for code in codes
+    ]
+
+
 def sector_description(member):
-    label = SECTORS.get(member["sector"], "")
+    label = _label("sectors", member["sector"])
     return f"{label}, {member['town']}" if member["town"] else label
 
 
@@ -89,8 +129,8 @@ def organization_list_item(organisation):
     return without_empty(
         {
             "id": ids.organization(organisation["uuid"]),
-            "name": organisation["name"],
-            "description": sector_description(organisation) or organisation["name"],
+            "name": _in_language(organisation, "name"),
+            "description": sector_description(organisation) or _in_language(organisation, "name"),
             "website": organisation["website"],
             "uri": organisation["url"],
         }
@@ -121,8 +161,8 @@ def _partnership_as_organization(record):
     return without_empty(
         {
             "id": ids.partnership_as_organization(record["uuid"]),
-            "name": record["name"],
-            "description": record["summary"] or record["name"],
+            "name": _in_language(record, "name"),
+            "description": _in_language(record, "summary") or _in_language(record, "name"),
             "website": record["website"],
             "uri": record["url"],
         }
@@ -146,8 +186,8 @@ def _partnership_location(record):
     return {
         "id": ids.partnership_location(record["uuid"]),
         "location_type": "physical",
-        "name": record["area"] or record["name"],
-        "description": PARTNERSHIP_POINT_DESCRIPTION,
+        "name": record["area"] or _in_language(record, "name"),
+        "description": gettext("Where the partnership is based"),
         "latitude": record["latitude"],
         "longitude": record["longitude"],
     }
@@ -159,10 +199,10 @@ def _member_location(member, index, *, full=True):
     location = {
         "id": location_id,
         "location_type": "physical",
-        "name": member["name"],
+        "name": _in_language(member, "name"),
         "description": " · ".join(
             label
-            for label in (ROLES.get(member["role"], ""), SECTORS.get(member["sector"], ""))
+            for label in (_label("roles", member["role"]), _label("sectors", member["sector"]))
             if label
         ),
         "latitude": member["latitude"],
@@ -230,7 +270,7 @@ def service_list_item(record, index):
         {
             "id": ids.service(record["uuid"]),
             "organization_id": organization_record["id"],
-            "name": record["name"],
+            "name": _in_language(record, "name"),
             "description": description_of(record),
             "url": record["website"],
             "email": record["lead_contact_email"],
@@ -251,7 +291,7 @@ def _schedules(record, service_id):
                 "id": ids.schedule(service_id),
                 "service_id": service_id,
                 "description": record["meeting_frequency"],
-                "attending_type": MEETING_FORMATS.get(record["meeting_format"], ""),
+                "attending_type": _label("meeting_formats", record["meeting_format"]),
             }
         )
     ]
@@ -320,6 +360,7 @@ def service(record, index):
             "schedules": _schedules(record, service_id),
             "service_areas": _service_areas(record, service_id),
             "service_at_locations": service_at_locations(record, index),
+            "languages": languages_of(record, service_id),
             "contacts": _contacts(record, index, service_id),
             "attributes": _attributes(
                 index,

@@ -24,10 +24,11 @@ from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .agreements import status_and_dates
 from .identifiers import Scheme
+from .languages import reading_welsh
 from .models import (
     Agreement,
     AgreementKind,
@@ -36,6 +37,7 @@ from .models import (
     Country,
     Formality,
     Kind,
+    MeetingFormat,
     Membership,
     Organisation,
     OrganisationIdentifier,
@@ -43,6 +45,7 @@ from .models import (
     Region,
     Role,
     Scope,
+    Sector,
     Status,
 )
 
@@ -52,7 +55,9 @@ SLUG_PLACEHOLDER = "slug-placeholder"
 # The fields of a record, in the order of the CSV's columns.
 FIELDS = [
     "name",
+    "name_cy",
     "summary",
+    "summary_cy",
     "url",
     "kind",
     "formality",
@@ -79,8 +84,10 @@ FIELDS = [
 _PARTNERSHIP_VALUES = [
     "pk",
     "name",
+    "name_cy",
     "slug",
     "summary",
+    "summary_cy",
     "kind",
     "formality",
     "status",
@@ -95,10 +102,19 @@ _PARTNERSHIP_VALUES = [
     "last_verified_at",
 ]
 # Read as well for a detailed record (`detail=True`).
-_DETAIL_VALUES = ["uuid", "updated_at", "description", "aims", "meeting_format"]
+_DETAIL_VALUES = [
+    "uuid",
+    "updated_at",
+    "description",
+    "description_cy",
+    "aims",
+    "aims_cy",
+    "meeting_format",
+]
 _ORGANISATION_DETAIL_VALUES = [
     "pk",
     "name",
+    "name_cy",
     "uuid",
     "slug",
     "sector",
@@ -111,16 +127,49 @@ _ORGANISATION_DETAIL_VALUES = [
 ]
 
 
-# Choice labels by value, looked up per row (cheaper than building an enum member each time).
-_LABELS = {
-    "kind": dict(Kind.choices),
-    "formality": dict(Formality.choices),
-    "status": dict(Status.choices),
-    "scope": dict(Scope.choices),
-}
-_AGREEMENT_KINDS = dict(AgreementKind.choices)
 _ROLE_RANK = {Role.LEAD: 0, Role.MEMBER: 1}
-_AGREEMENT_STATUSES = dict(AgreementStatus.choices)
+_LABELS_BY_LANGUAGE = {}
+
+
+def choice_labels():
+    """Choice labels by value, in the active language, as plain strings: looked up per row
+    (cheaper than building an enum member, or turning a lazy label into text, each time)."""
+    language = translation.get_language()
+    found = _LABELS_BY_LANGUAGE.get(language)
+    if found is None:
+
+        def plain(choices):
+            return {value: str(label) for value, label in choices.choices}
+
+        found = _LABELS_BY_LANGUAGE[language] = SimpleNamespace(
+            kind=plain(Kind),
+            formality=plain(Formality),
+            status=plain(Status),
+            scope=plain(Scope),
+            agreement_kinds=plain(AgreementKind),
+            agreement_statuses=plain(AgreementStatus),
+            countries=plain(Country),
+            schemes=plain(Scheme),
+            sectors=plain(Sector),
+            roles=plain(Role),
+            meeting_formats=plain(MeetingFormat),
+        )
+    return found
+
+
+def _local(name, name_cy, welsh):
+    """A name in the reader's language, given whether it is Welsh (`reading_welsh()`, asked
+    once per chunk rather than per name)."""
+    return name_cy if welsh and name_cy else name
+
+
+def _region_names():
+    """{region id: name in the active language}."""
+    welsh = reading_welsh()
+    return {
+        pk: _local(name, name_cy, welsh)
+        for pk, name, name_cy in Region.objects.values_list("pk", "name", "name_cy")
+    }
 
 
 class PageAddress:
@@ -150,20 +199,18 @@ def _in_chunk(model, field, ids):
 
 
 def _names_by_partnership(through_model, target, ids, *, with_slugs=False):
-    """{partnership id: [names in the target's own order]} for an M2M through table, or with
-    `with_slugs` [(slug, name), ...]."""
+    """{partnership id: [names in the target's own order, in the active language]} for an M2M
+    through table, or with `with_slugs` [(slug, name), ...]."""
     names = defaultdict(list)
+    welsh = reading_welsh()
     rows = (
         through_model.objects.filter(_in_chunk(through_model, "partnership", ids))
         .order_by(*[f"{target}__{field}" for field in _ordering(through_model, target)])
-        .values_list("partnership_id", f"{target}__name", f"{target}__slug")
-        if with_slugs
-        else through_model.objects.filter(_in_chunk(through_model, "partnership", ids))
-        .order_by(*[f"{target}__{field}" for field in _ordering(through_model, target)])
-        .values_list("partnership_id", f"{target}__name")
+        .values_list("partnership_id", f"{target}__name", f"{target}__name_cy", f"{target}__slug")
     )
-    for partnership_id, name, *slug in rows:
-        names[partnership_id].append((slug[0], name) if with_slugs else name)
+    for partnership_id, name, name_cy, slug in rows:
+        name = _local(name, name_cy, welsh)
+        names[partnership_id].append((slug, name) if with_slugs else name)
     return names
 
 
@@ -192,13 +239,15 @@ def _chunk_records(ids, page_address, regions, detail=None):
         list(
             Organisation.objects.filter(_in_chunk(Organisation, "id", organisation_ids))
             .order_by("name", "pk")
-            .values_list(*(_ORGANISATION_DETAIL_VALUES if detail else ("pk", "name")))
+            .values_list(*(_ORGANISATION_DETAIL_VALUES if detail else ("pk", "name", "name_cy")))
         )
         if organisation_ids
         else []
     )
+    welsh = reading_welsh()
+    labels = choice_labels()
     place = {row[0]: index for index, row in enumerate(organisations)}
-    names = {row[0]: row[1] for row in organisations}
+    names = {row[0]: _local(row[1], row[2], welsh) for row in organisations}
     members = defaultdict(list)
     member_details = defaultdict(list)
     if detail:
@@ -256,10 +305,10 @@ def _chunk_records(ids, page_address, regions, detail=None):
         .order_by("partnership_id", *Agreement._meta.ordering)
         .values_list("partnership_id", "kind", "title", "status", "signed_on", "review_due")
     ):
-        text = f"{_AGREEMENT_KINDS.get(kind, kind)}: {title}"
+        text = f"{labels.agreement_kinds.get(kind, kind)}: {title}"
         if signed_on or review_due:
             dates = SimpleNamespace(
-                get_status_display=_AGREEMENT_STATUSES.get(status, status),
+                get_status_display=labels.agreement_statuses.get(status, status),
                 signed_on=signed_on,
                 review_due=review_due,
             )
@@ -273,8 +322,10 @@ def _chunk_records(ids, page_address, regions, detail=None):
         (
             _pk,
             name,
+            name_cy,
             slug,
             summary,
+            summary_cy,
             kind,
             formality,
             status,
@@ -293,12 +344,14 @@ def _chunk_records(ids, page_address, regions, detail=None):
         record = {
             "id": pk,
             "name": name,
+            "name_cy": name_cy,
             "summary": summary,
+            "summary_cy": summary_cy,
             "url": page_address(slug),
-            "kind": _LABELS["kind"].get(kind, ""),
-            "formality": _LABELS["formality"].get(formality, ""),
-            "status": _LABELS["status"].get(status, ""),
-            "scope": _LABELS["scope"].get(scope, ""),
+            "kind": labels.kind.get(kind, ""),
+            "formality": labels.formality.get(formality, ""),
+            "status": labels.status.get(status, ""),
+            "scope": labels.scope.get(scope, ""),
             "area": area_name,
             "region": regions.get(region_id, ""),
             "members": "; ".join(members[pk]),
@@ -321,7 +374,15 @@ def _chunk_records(ids, page_address, regions, detail=None):
             "last_confirmed": verified.date().isoformat() if verified else "",
         }
         if detail:
-            uuid, updated_at, description, aims, meeting_format = details
+            (
+                uuid,
+                updated_at,
+                description,
+                description_cy,
+                aims,
+                aims_cy,
+                meeting_format,
+            ) = details
             region_slug, region_name, _country = detail.regions.get(region_id, ("", "", ""))
             record.update(
                 {
@@ -330,7 +391,9 @@ def _chunk_records(ids, page_address, regions, detail=None):
                     "updated_at": updated_at,
                     "last_verified_at": verified,
                     "description": description,
+                    "description_cy": description_cy,
                     "aims": aims,
+                    "aims_cy": aims_cy,
                     "meeting_format": meeting_format,
                     "codes": {
                         "kind": kind,
@@ -355,10 +418,11 @@ class _Detail:
     addresses, and their identifiers (one query per chunk)."""
 
     def __init__(self, base_url):
+        welsh = reading_welsh()
         self.regions = {
-            pk: (slug, name, country)
-            for pk, slug, name, country in Region.objects.values_list(
-                "pk", "slug", "name", "country"
+            pk: (slug, _local(name, name_cy, welsh), country)
+            for pk, slug, name, name_cy, country in Region.objects.values_list(
+                "pk", "slug", "name", "name_cy", "country"
             )
         }
         self.region_address = PageAddress(base_url, "directory:region")
@@ -371,14 +435,12 @@ class _Detail:
         )
 
 
-_COUNTRIES = dict(Country.choices)
-
-
 def _identifiers(organisation_ids):
     """{organisation id: [(scheme, label, value), ...]}, in the identifiers' own order."""
     found = defaultdict(list)
     if not organisation_ids:
         return found
+    schemes = choice_labels().schemes
     for organisation_id, scheme, scheme_name, value in (
         OrganisationIdentifier.objects.filter(
             _in_chunk(OrganisationIdentifier, "organisation", organisation_ids)
@@ -386,20 +448,19 @@ def _identifiers(organisation_ids):
         .order_by("organisation_id", *OrganisationIdentifier._meta.ordering)
         .values_list("organisation_id", "scheme", "scheme_name", "value")
     ):
-        label = scheme_name if scheme == Scheme.OTHER else _SCHEMES.get(scheme, scheme)
+        label = scheme_name if scheme == Scheme.OTHER else schemes.get(scheme, scheme)
         found[organisation_id].append((scheme, label, value))
     return found
-
-
-_SCHEMES = dict(Scheme.choices)
 
 
 def organisation_details(rows, regions, organisation_address, identifiers):
     """{organisation id: dict} of what the public pages show of each organisation."""
     details = {}
+    countries = choice_labels().countries
     for (
         pk,
         name,
+        name_cy,
         uuid,
         slug,
         sector,
@@ -415,12 +476,13 @@ def organisation_details(rows, regions, organisation_address, identifiers):
             "id": pk,
             "uuid": uuid,
             "name": name,
+            "name_cy": name_cy,
             "url": organisation_address(slug),
             "sector": sector,
             "town": town,
             "region": region_name,
             "country": country,
-            "country_name": _COUNTRIES.get(country, ""),
+            "country_name": countries.get(country, ""),
             "latitude": latitude,
             "longitude": longitude,
             "website": website,
@@ -435,7 +497,7 @@ def public_records(partnerships, *, base_url="", chunk_size=CHUNK_SIZE, detail=F
     Referral feed: see the module's docstring). Lazy: reads the matching ids in one query when
     first iterated, then `chunk_size` partnerships at a time."""
     page_address = PageAddress(base_url)
-    regions = dict(Region.objects.values_list("pk", "name"))
+    regions = _region_names()
     details = _Detail(base_url) if detail else None
     # The ids, in the queryset's order, are a few megabytes even for the whole directory; holding
     # them keeps the order (name, distance) without a cursor left open across the chunks.
@@ -449,7 +511,7 @@ def public_records_in_id_order(partnerships, *, base_url="", chunk_size=CHUNK_SI
     download of the whole directory: each chunk's ids are read after the last one's (keyset
     paging), so nothing grows with the number of partnerships, not even the list of ids."""
     page_address = PageAddress(base_url)
-    regions = dict(Region.objects.values_list("pk", "name"))
+    regions = _region_names()
     details = _Detail(base_url) if detail else None
     partnerships = partnerships.order_by("pk")
     last = None

@@ -2,7 +2,9 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 DB_FIXTURES = {"db", "transactional_db", "live_server"}
 
@@ -36,6 +38,16 @@ def _vocabularies(request):
     if not apps.get_model("partnerships", "Region").objects.exists():
         migration = importlib.import_module("partnerships.migrations.0002_vocabularies")
         migration.add_vocabularies(apps, None)
+        welsh = importlib.import_module("partnerships.migrations.0026_welsh_vocabularies")
+        welsh.add_welsh_names(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """Each test starts and ends in English (the default), whatever language it switched to."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -426,7 +426,9 @@ def record_from_instances(partnership):
     agreements = [a for a in partnership.agreements.all() if a.is_public]
     return {
         "Name": partnership.name,
+        "Name in Welsh": partnership.name_cy,
         "Summary": partnership.summary,
+        "Summary in Welsh": partnership.summary_cy,
         "Directory page": "http://testserver" + partnership.get_absolute_url(),
         "Type": partnership.get_kind_display(),
         "Formality": partnership.get_formality_display(),

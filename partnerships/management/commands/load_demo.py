@@ -54,6 +54,7 @@ ADMIN_AREA_COUNTRIES = {
 PARTNERSHIP_FIELDS = [
     "name", "kind", "summary", "description", "aims", "formality", "status", "established_year",
     "scope", "area_name", "website", "mailing_list", "meeting_frequency", "meeting_format",
+    "name_cy", "summary_cy", "description_cy", "aims_cy",
 ]  # fmt: skip
 # Keys that document an entry for people reading the fixture; the loader ignores them.
 NOTE_KEYS = {"source", "notes"}
@@ -61,7 +62,7 @@ PARTNERSHIP_KEYS = {
     *PARTNERSHIP_FIELDS, *NOTE_KEYS, "slug", "region", "town", "channels", "activities",
     "members", "contacts", "agreements", "publication_state", "last_verified_at",
 }  # fmt: skip
-MEMBER_KEYS = {"name", "sector", "town", "role", "joined_year", *NOTE_KEYS}
+MEMBER_KEYS = {"name", "name_cy", "sector", "town", "role", "joined_year", *NOTE_KEYS}
 CONTACT_KEYS = {
     "name", "job_title", "email", "phone", "organisation", "is_lead", "consent_to_publish",
     *NOTE_KEYS,
@@ -271,7 +272,11 @@ class Command(BaseCommand):
         for entry in entries:
             for member in entry.get("members", []):
                 check_keys(member, MEMBER_KEYS, f"{entry['slug']} member")
-                spec = {"sector": member["sector"], "town": member.get("town", "")}
+                spec = {
+                    "sector": member["sector"],
+                    "town": member.get("town", ""),
+                    "name_cy": member.get("name_cy", ""),
+                }
                 first = specs.setdefault(member["name"], {**spec, "region": entry["region"]})
                 if {k: first[k] for k in spec} != spec:
                     raise CommandError(
@@ -285,6 +290,7 @@ class Command(BaseCommand):
             partnership_region = self.vocabulary["region"][spec["region"]]
             values = {
                 "name": name,
+                "name_cy": spec["name_cy"],
                 "sector": spec["sector"],
                 "town": spec["town"],
                 "region": place.region if place else None,
