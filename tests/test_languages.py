@@ -231,3 +231,60 @@ def test_the_directory_page_finds_an_entry_by_a_welsh_word(client):
     html = client.get("/cy/?q=darllen", **PAGE).content.decode()
     assert "Reading Well Cardiff" in html
     assert "Bolton Health Libraries" not in html
+
+
+# An entry's text in the reader's language ------------------------------------------------------
+
+
+def render(source, **context):
+    from django.template import Context, Template
+
+    return Template("{% load languages %}" + source).render(Context(context))
+
+
+def test_an_entry_shows_its_text_in_the_readers_language():
+    partnership = Partnership(summary="In English.", summary_cy="Yn Gymraeg.")
+    source = "{% localised partnership.localised.summary %}"
+    with translation.override("cy"):
+        assert render(source, partnership=partnership) == "<p>Yn Gymraeg.</p>"
+    assert render(source, partnership=partnership) == "<p>In English.</p>"
+
+
+def test_english_text_on_a_welsh_page_is_marked_english_with_a_note():
+    partnership = Partnership(summary="In <English>.")
+    with translation.override("cy"):
+        html = render("{% localised p.localised.summary 'p' 'lede' %}", p=partnership)
+    assert html.startswith('<p class="lede" lang="en">In &lt;English&gt;.</p>')
+    assert '<p class="language-note">' in html
+
+
+def test_welsh_text_on_an_english_page_is_marked_welsh_with_a_note():
+    partnership = Partnership(description_cy="Paragraff un.\n\nParagraff dau.")
+    html = render("{% localised p.localised.description 'div' linebreaks=True %}", p=partnership)
+    assert html.startswith('<div lang="cy"><p>Paragraff un.</p>\n\n<p>Paragraff dau.</p></div>')
+    assert "This text is only available in Welsh." in html
+
+
+def test_no_text_in_either_language_shows_nothing():
+    assert render("{% localised p.localised.aims %}", p=Partnership()) == ""
+
+
+def test_names_and_vocabularies_are_shown_in_the_readers_language():
+    from partnerships.models import Region
+
+    region = Region.objects.get(slug="wales")
+    partnership = Partnership(name="Cardiff Health", name_cy="Iechyd Caerdydd")
+    with translation.override("cy"):
+        assert str(region) == "Cymru"
+        assert partnership.display_name == "Iechyd Caerdydd"
+    assert str(region) == "Wales"
+    assert partnership.display_name == "Cardiff Health"
+    assert Partnership(name="Only English").display_name == "Only English"
+
+
+def test_every_region_activity_and_channel_has_a_welsh_name():
+    from partnerships.models import Activity, CommunicationChannel, Region
+
+    for model in (Region, Activity, CommunicationChannel):
+        assert not model.objects.filter(name_cy="").exists(), model
+    assert not Activity.objects.filter(description_cy="").exists()

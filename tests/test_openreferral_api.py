@@ -688,3 +688,44 @@ def test_an_unfiltered_page_takes_the_number_of_services_from_the_map_summary(cl
         filtered["total_items"]
         == Partnership.objects.published().filter(region__slug="north-west").count()
     )
+
+
+# Welsh ------------------------------------------------------------------------------------------
+
+
+def test_a_service_with_welsh_text_lists_welsh_and_english_and_validates(client):
+    partnership = make_partnership(
+        members=1,
+        name="Cardiff Health Information",
+        name_cy="Gwybodaeth Iechyd Caerdydd",
+        summary_cy="Llyfrgelloedd yn cydweithio.",
+    )
+    plain = make_partnership(members=1, name="Bolton Health Information")
+    service = get_json(client, f"/openreferral/services/{partnership.uuid}")
+    assert_valid(validator("compiled/service.json"), service)
+    assert [(language["code"], language["name"]) for language in service["languages"]] == [
+        ("en", "English"),
+        ("cy", "Cymraeg"),
+    ]
+    assert all(language["service_id"] == str(partnership.uuid) for language in service["languages"])
+    other = get_json(client, f"/openreferral/services/{plain.uuid}")
+    assert [language["code"] for language in other["languages"]] == ["en"]
+
+
+def test_the_welsh_feed_gives_the_welsh_name_and_text_with_the_english_where_there_is_none(client):
+    partnership = make_partnership(
+        members=1,
+        name="Cardiff Health Information",
+        name_cy="Gwybodaeth Iechyd Caerdydd",
+        summary="Libraries working together.",
+        summary_cy="Llyfrgelloedd yn cydweithio.",
+        description="Only in English.",
+    )
+    english = get_json(client, f"/openreferral/services/{partnership.uuid}")
+    welsh = get_json(client, f"/cy/openreferral/services/{partnership.uuid}")
+    assert_valid(validator("compiled/service.json"), welsh)
+    assert english["name"] == "Cardiff Health Information"
+    assert welsh["name"] == "Gwybodaeth Iechyd Caerdydd"
+    assert english["description"] == "Libraries working together.\n\nOnly in English."
+    assert welsh["description"] == "Llyfrgelloedd yn cydweithio.\n\nOnly in English."
+    assert welsh["id"] == english["id"]
