@@ -48,8 +48,8 @@ lint: setup
 MESSAGE_OPTIONS := --no-obsolete --add-location file --ignore 'staticfiles/*' --ignore 'bench/*' \
 	--ignore 'tests/*' --ignore 'docs/*' --ignore 'build/*'
 messages: setup
-	$(DEV_ENV) $(BIN)/python manage.py makemessages --all $(MESSAGE_OPTIONS)
-	$(DEV_ENV) $(BIN)/python manage.py makemessages --all -d djangojs $(MESSAGE_OPTIONS)
+	$(DEV_ENV) $(BIN)/python manage.py makemessages -l cy $(MESSAGE_OPTIONS)
+	$(DEV_ENV) $(BIN)/python manage.py makemessages -l cy -d djangojs $(MESSAGE_OPTIONS)
 	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore '.venv' --ignore 'staticfiles'
 
 format: setup

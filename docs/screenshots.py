@@ -16,6 +16,8 @@ from playwright.sync_api import sync_playwright
 # File name: (page, height in pixels).
 SHOTS = {
     "directory.png": ("/", 1100),
+    # The same page in Welsh, beside the English one in the README.
+    "directory-cy.png": ("/cy/", 1100),
     "stats.png": ("/stats/", 1500),
     "coverage.png": ("/stats/coverage/", 2300),
 }

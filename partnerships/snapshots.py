@@ -16,8 +16,11 @@ from collections import namedtuple
 
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from partnerships.identifiers import Scheme
+from partnerships.languages import reading_welsh
 from partnerships.models import (
     Activity,
     Agreement,
@@ -44,25 +47,25 @@ from partnerships.models import (
 
 # The partnership's own editable fields, with the labels shown in the moderation diff.
 FIELDS = {
-    "name": "Name",
-    "name_cy": "Name in Welsh",
-    "kind": "Type",
-    "summary": "Summary",
-    "summary_cy": "Summary in Welsh",
-    "description": "Description",
-    "description_cy": "Description in Welsh",
-    "aims": "Aims and objectives",
-    "aims_cy": "Aims and objectives in Welsh",
-    "formality": "Formality",
-    "status": "Status",
-    "established_year": "Established",
-    "scope": "Scope",
-    "area_name": "Area",
-    "region": "Region",
-    "website": "Website",
-    "mailing_list": "Mailing list",
-    "meeting_frequency": "Meeting frequency",
-    "meeting_format": "Meeting format",
+    "name": _("Name"),
+    "name_cy": _("Name in Welsh"),
+    "kind": _("Type"),
+    "summary": _("Summary"),
+    "summary_cy": _("Summary in Welsh"),
+    "description": _("Description"),
+    "description_cy": _("Description in Welsh"),
+    "aims": _("Aims and objectives"),
+    "aims_cy": _("Aims and objectives in Welsh"),
+    "formality": _("Formality"),
+    "status": _("Status"),
+    "established_year": _("Established"),
+    "scope": _("Scope"),
+    "area_name": _("Area"),
+    "region": _("Region"),
+    "website": _("Website"),
+    "mailing_list": _("Mailing list"),
+    "meeting_frequency": _("Meeting frequency"),
+    "meeting_format": _("Meeting format"),
 }
 CHOICES = {
     "kind": Kind,
@@ -240,20 +243,20 @@ def _apply_agreements(partnership, agreements):
 # An organisation's own fields, with the labels its diff shows. Its place on the map is part of it:
 # a curator's correction of a location is a change worth keeping (and restoring).
 ORGANISATION_FIELDS = {
-    "name": "Name",
-    "name_cy": "Name in Welsh",
-    "sector": "Sector",
-    "website": "Website",
-    "email": "Email",
-    "address": "Address",
-    "town": "Town",
-    "postcode": "Postcode",
-    "country": "Country",
-    "region": "Region",
-    "latitude": "Latitude",
-    "longitude": "Longitude",
-    "location_precision": "Location precision",
-    "location_source": "Location source",
+    "name": _("Name"),
+    "name_cy": _("Name in Welsh"),
+    "sector": _("Sector"),
+    "website": _("Website"),
+    "email": _("Email"),
+    "address": _("Address"),
+    "town": _("Town"),
+    "postcode": _("Postcode"),
+    "country": _("Country"),
+    "region": _("Region"),
+    "latitude": _("Latitude"),
+    "longitude": _("Longitude"),
+    "location_precision": _("Location precision"),
+    "location_source": _("Location source"),
 }
 ORGANISATION_CHOICES = {
     "sector": Sector,
@@ -377,14 +380,20 @@ class Labels:
         self.organisations = _names_of(Organisation, "pk", organisations)
 
     def organisation(self, pk):
-        return self.organisations.get(pk, "(a deleted organisation)")
+        return self.organisations.get(pk) or gettext("(a deleted organisation)")
 
 
 def _names_of(model, key, values):
     values = {value for value in values if isinstance(value, (str, int))}
     if not values:
         return {}
-    return dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, "name"))
+    welsh = reading_welsh()
+    return {
+        found: name_cy if welsh and name_cy else name
+        for found, name, name_cy in model.objects.filter(**{f"{key}__in": values}).values_list(
+            key, "name", "name_cy"
+        )
+    }
 
 
 def diff(before, after, *, labels=None):
@@ -398,11 +407,11 @@ def diff(before, after, *, labels=None):
         FIELDS, CHOICES, before.get("fields") or {}, after.get("fields") or {}, labels
     )
     for key, label, compare in [
-        ("activities", "Activities", _compare_names(lambda: labels.activities)),
-        ("channels", "Keeps in touch by", _compare_names(lambda: labels.channels)),
-        ("members", "Members", _compare_members),
-        ("contacts", "Contacts", _compare_contacts),
-        ("agreements", "Agreements", _compare_agreements),
+        ("activities", _("Activities"), _compare_names(lambda: labels.activities)),
+        ("channels", _("Keeps in touch by"), _compare_names(lambda: labels.channels)),
+        ("members", _("Members"), _compare_members),
+        ("contacts", _("Contacts"), _compare_contacts),
+        ("agreements", _("Agreements"), _compare_agreements),
     ]:
         change = compare(label, before.get(key) or [], after.get(key) or [], labels)
         if change is not None:
@@ -422,7 +431,7 @@ def diff_organisations(before, after, *, labels=None):
         labels,
     )
     change = _compare_identifiers(
-        "Identifiers", before.get("identifiers") or [], after.get("identifiers") or []
+        _("Identifiers"), before.get("identifiers") or [], after.get("identifiers") or []
     )
     if change is not None:
         rows.append(change)
@@ -433,7 +442,7 @@ def identifier_text(item):
     """An identifier of a snapshot in words: "NHS ODS code RMC"."""
     scheme = item.get("scheme") or ""
     if scheme == Scheme.OTHER:
-        label = item.get("scheme_name") or "Other"
+        label = item.get("scheme_name") or gettext("Other")
     else:
         try:
             label = Scheme(scheme).label
@@ -472,10 +481,18 @@ def field_change(label, old, new):
 
 def _changed_words(old, new):
     if not old:
-        return f"set to “{new}”"
+        return gettext("set to “%(new)s”") % {"new": new}
     if not new:
-        return f"cleared (it was “{old}”)"
-    return f"changed from “{old}” to “{new}”"
+        return gettext("cleared (it was “%(old)s”)") % {"old": old}
+    return gettext("changed from “%(old)s” to “%(new)s”") % {"old": old, "new": new}
+
+
+def _added(description):
+    return gettext("added %(item)s") % {"item": description}
+
+
+def _removed(description):
+    return gettext("removed %(item)s") % {"item": description}
 
 
 def _display(name, value, choices, labels):
@@ -483,7 +500,7 @@ def _display(name, value, choices, labels):
         return ""
     if name in choices:
         try:
-            return choices[name](value).label
+            return str(choices[name](value).label)
         except ValueError:
             return str(value)
     if name == "region":
@@ -502,7 +519,7 @@ def _compare_names(names):
         removed = [name for name in old_names if name not in new_names]
         if not added and not removed:
             return None
-        words = [f"added {name}" for name in added] + [f"removed {name}" for name in removed]
+        words = [_added(name) for name in added] + [_removed(name) for name in removed]
         return Change(label, "; ".join(old_names), "; ".join(new_names), words)
 
     return compare
@@ -517,10 +534,10 @@ def _compare_items(label, old, new, *, key, describe, name_of, fields):
     words = []
     for item in new:
         if key(item) is None or key(item) not in old_by_key:
-            words.append(f"added {describe(item)}")
+            words.append(_added(describe(item)))
     for item in old:
         if key(item) is None or key(item) not in new_by_key:
-            words.append(f"removed {describe(item)}")
+            words.append(_removed(describe(item)))
     for item in new:
         previous = old_by_key.get(key(item))
         if previous is None:
@@ -529,9 +546,12 @@ def _compare_items(label, old, new, *, key, describe, name_of, fields):
         for field, field_label, show in fields:
             was, now = show(previous), show(item)
             if was != now:
-                changed.append(f"{field_label} {_changed_words(was, now)}")
+                changed.append(
+                    pgettext("a field and how it changed", "%(field)s %(change)s")
+                    % {"field": field_label, "change": _changed_words(was, now)}
+                )
             elif field == "document" and previous.get(field) != item.get(field):
-                changed.append("document replaced by a new file")
+                changed.append(gettext("document replaced by a new file"))
         if changed:
             words.append(f"{name_of(item)}: " + ", ".join(changed))
     if not words:
@@ -543,7 +563,7 @@ def _compare_items(label, old, new, *, key, describe, name_of, fields):
 
 def _role(item):
     try:
-        return Role(item.get("role")).label
+        return str(Role(item.get("role")).label)
     except ValueError:
         return str(item.get("role") or "")
 
@@ -553,11 +573,11 @@ def _text(name):
 
 
 def _document(agreement):
-    return "attached" if agreement.get("document") else ""
+    return gettext("attached") if agreement.get("document") else ""
 
 
 def _yes_no(name):
-    return lambda item: "yes" if item.get(name) else "no"
+    return lambda item: gettext("yes") if item.get(name) else gettext("no")
 
 
 def _compare_members(label, old, new, labels):
@@ -565,8 +585,13 @@ def _compare_members(label, old, new, labels):
         return labels.organisation(member["organisation"])
 
     def describe(member):
-        joined = f", joined {member['joined_year']}" if member.get("joined_year") else ""
-        return f"{name_of(member)} ({_role(member)}{joined})"
+        if member.get("joined_year"):
+            return gettext("%(name)s (%(role)s, joined %(year)s)") % {
+                "name": name_of(member),
+                "role": _role(member),
+                "year": member["joined_year"],
+            }
+        return gettext("%(name)s (%(role)s)") % {"name": name_of(member), "role": _role(member)}
 
     return _compare_items(
         label,
@@ -575,7 +600,10 @@ def _compare_members(label, old, new, labels):
         key=lambda member: member.get("organisation"),
         describe=describe,
         name_of=name_of,
-        fields=[("role", "role", _role), ("joined_year", "year joined", _text("joined_year"))],
+        fields=[
+            ("role", gettext("role"), _role),
+            ("joined_year", gettext("year joined"), _text("joined_year")),
+        ],
     )
 
 
@@ -588,10 +616,10 @@ def _compare_contacts(label, old, new, labels):
         details = [
             contact.get("job_title"),
             organisation(contact),
-            contact.get("email") or "no email",
+            contact.get("email") or gettext("no email"),
             contact.get("phone"),
-            "lead" if contact.get("is_lead") else "",
-            "published" if contact.get("consent_to_publish") else "private",
+            gettext("lead") if contact.get("is_lead") else "",
+            gettext("published") if contact.get("consent_to_publish") else gettext("private"),
         ]
         return f"{contact.get('name')} ({', '.join(d for d in details if d)})"
 
@@ -601,15 +629,15 @@ def _compare_contacts(label, old, new, labels):
         new,
         key=lambda contact: contact.get("id"),
         describe=describe,
-        name_of=lambda contact: contact.get("name") or "A contact",
+        name_of=lambda contact: contact.get("name") or gettext("A contact"),
         fields=[
-            ("name", "name", _text("name")),
-            ("job_title", "job title", _text("job_title")),
-            ("organisation", "organisation", organisation),
-            ("email", "email", _text("email")),
-            ("phone", "phone", _text("phone")),
-            ("is_lead", "lead contact", _yes_no("is_lead")),
-            ("consent_to_publish", "published", _yes_no("consent_to_publish")),
+            ("name", gettext("name"), _text("name")),
+            ("job_title", gettext("job title"), _text("job_title")),
+            ("organisation", gettext("organisation"), organisation),
+            ("email", gettext("email"), _text("email")),
+            ("phone", gettext("phone"), _text("phone")),
+            ("is_lead", gettext("lead contact"), _yes_no("is_lead")),
+            ("consent_to_publish", gettext("published"), _yes_no("consent_to_publish")),
         ],
     )
 
@@ -617,13 +645,13 @@ def _compare_contacts(label, old, new, labels):
 def _compare_agreements(label, old, new, labels):
     def kind(agreement):
         try:
-            return AgreementKind(agreement.get("kind")).label
+            return str(AgreementKind(agreement.get("kind")).label)
         except ValueError:
             return str(agreement.get("kind") or "")
 
     def status(agreement):
         try:
-            return AgreementStatus(agreement.get("status")).label.lower()
+            return str(AgreementStatus(agreement.get("status")).label).lower()
         except ValueError:
             return str(agreement.get("status") or "")
 
@@ -631,11 +659,17 @@ def _compare_agreements(label, old, new, labels):
         return ", ".join(sorted(labels.organisation(pk) for pk in agreement.get("parties") or []))
 
     def describe(agreement):
-        return (
-            f"{kind(agreement)}: {agreement.get('title')} ({status(agreement)}, "
-            f"{'public' if agreement.get('is_public') else 'private'}"
-            f"{', with document' if agreement.get('document') else ''})"
-        )
+        values = {
+            "kind": kind(agreement),
+            "title": agreement.get("title"),
+            "status": status(agreement),
+            "visibility": gettext("public") if agreement.get("is_public") else gettext("private"),
+        }
+        if agreement.get("document"):
+            return gettext("%(kind)s: %(title)s (%(status)s, %(visibility)s, with document)") % (
+                values
+            )
+        return gettext("%(kind)s: %(title)s (%(status)s, %(visibility)s)") % values
 
     return _compare_items(
         label,
@@ -645,15 +679,15 @@ def _compare_agreements(label, old, new, labels):
         describe=describe,
         name_of=lambda agreement: f"“{agreement.get('title')}”",
         fields=[
-            ("kind", "type", kind),
-            ("title", "title", _text("title")),
-            ("status", "status", status),
-            ("signed_on", "signed on", _text("signed_on")),
-            ("review_due", "review due", _text("review_due")),
-            ("parties", "parties", parties),
-            ("summary", "summary", _text("summary")),
-            ("document", "document", _document),
-            ("is_public", "public", _yes_no("is_public")),
-            ("shareable_example", "shareable as an example", _yes_no("shareable_example")),
+            ("kind", gettext("type"), kind),
+            ("title", gettext("title"), _text("title")),
+            ("status", gettext("status"), status),
+            ("signed_on", gettext("signed on"), _text("signed_on")),
+            ("review_due", gettext("review due"), _text("review_due")),
+            ("parties", gettext("parties"), parties),
+            ("summary", gettext("summary"), _text("summary")),
+            ("document", gettext("document"), _document),
+            ("is_public", gettext("public"), _yes_no("is_public")),
+            ("shareable_example", gettext("shareable as an example"), _yes_no("shareable_example")),
         ],
     )

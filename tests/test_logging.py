@@ -6,8 +6,9 @@ import logging
 import pytest
 from django.http import HttpResponse
 from django.test import Client
-from django.urls import include, path
+from django.urls import path
 
+from config import urls as config_urls
 from config.requestid import OneLineFormatter, RequestIdFilter
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def fine(request):
 urlpatterns = [
     path("boom/", boom),
     path("fine/", fine),
-    path("", include("config.urls")),
+    *config_urls.urlpatterns,
 ]
 
 

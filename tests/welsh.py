@@ -15,7 +15,7 @@ ENGLISH = frozenset(
     no yes search partnership partnerships organisation organisations directory page pages sign
     email name more about what when where who how all any will our their there here it be or if
     an in into out up down next previous back save cancel edit delete add remove show hide find
-    near region regions sector sectors activity activities agreement agreements member members
+    near region regions activity activities agreement agreements member members
     contact contacts send report help home map's results result filter filters clear download
     list lists view see read only other new open closed yet none each every should must may
     please thank thanks account password statistics toolkit guidance summary description aims
@@ -24,6 +24,8 @@ ENGLISH = frozenset(
     lead leads library libraries health information registered register sign-in log logged
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
+# Names that stay as they are in Welsh.
+PROPER_NAMES = ("Open Referral UK", "OpenStreetMap", "The Reading Agency", "Healthwatch")
 READ_ATTRIBUTES = ("title", "aria-label", "alt", "placeholder", "aria-description")
 SKIP_CONTENT = {"script", "style", "template"}
 VOID = {
@@ -46,6 +48,8 @@ class _Reader(HTMLParser):
         return english, skipped
 
     def _check(self, text, where):
+        for name in PROPER_NAMES:
+            text = text.replace(name, "")
         words = [w.lower().strip(APOSTROPHES) for w in WORD.findall(text)]
         hits = [w for w in words if w in ENGLISH]
         if hits:
