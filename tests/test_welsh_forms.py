@@ -251,7 +251,7 @@ def test_find_partners_is_in_welsh_without_a_search(client):
     response = client.get(welsh("directory:find_partners"))
 
     assert_welsh(response)
-    assert "<h1>Dod o hyd i bartneriaid yn agos atoch</h1>" in response.content.decode()
+    assert "<h1>Dod o hyd i bartneriaid yn agos atoch chi</h1>" in response.content.decode()
 
 
 def test_find_partners_explains_an_unknown_town_in_welsh(client, cardiff):
