@@ -179,6 +179,9 @@ def test_the_welsh_csv_download_keeps_its_english_heading_row(client, cardiff):
 
     assert rows[0] == ["Region", "Partnerships"]
     assert ["Cymru", "1"] in rows
+    grid = csv_rows(client.get(welsh("directory:stats_csv", "sector-activity")))
+    with translation.override("en-gb"):
+        assert grid[0] == ["Activity", *(str(label) for label in Sector.labels)]
     assert csv_rows(client.get(reverse("directory:stats_csv", args=["regions"])))[0] == [
         "Region",
         "Partnerships",
