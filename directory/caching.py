@@ -37,25 +37,27 @@ def normalised_query(params, *, ignore=("page",)):
     return urlencode(items)
 
 
-def version_key(kind, version, *parts, daily=True):
+def version_key(kind, version, *parts, daily=True, per_language=True):
     """A short, stable key for `kind` of answer at `version` for the request `parts`, on this
     day: entries go stale with time alone (`partnerships.freshness`), which moves them in the
     default order and out of the "confirmed in the last 12 months" filter, so an answer is
     kept for one day at most even when the data does not change. Each language (English,
     Welsh) has its own answers. An answer that cannot depend
     on the day (counts without that filter, the gap map) passes `daily=False` and is kept until
-    the data changes."""
+    the data changes. An answer that holds no words of one language (numbers, and words kept
+    lazy, as the statistics and the gap map keep them) passes `per_language=False` and is
+    shared by every language."""
     day = timezone.localdate().isoformat() if daily else "any day"
     # Answers hold words (labels, dates, names) in the page's language: kept per language.
-    language = translation.get_language() or ""
+    language = (translation.get_language() or "") if per_language else "every language"
     text = "\x1f".join([kind, str(version), day, language, *map(str, parts)])
     return f"public:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
-def cached(kind, version, parts, compute, *, daily=True):
+def cached(kind, version, parts, compute, *, daily=True, per_language=True):
     """`compute()`'s answer for this request at this version, computed at most once per
-    version (per cache). Answers may be None."""
-    key = version_key(kind, version, *parts, daily=daily)
+    version (per cache), and per language unless `per_language=False`. Answers may be None."""
+    key = version_key(kind, version, *parts, daily=daily, per_language=per_language)
     found = cache.get(key, _MISSING)
     if found is _MISSING:
         found = compute()

@@ -7,9 +7,13 @@ escaped (`format_html`), since region, activity and channel names are edited in 
 Colours are SVG presentation attributes (the CSP forbids style attributes): bars contrast 3:1 or
 more with the page (WCAG 1.4.11), text 4.5:1 or more with what it sits on (WCAG 1.4.3); the
 grid's shades carry no meaning of their own, since each cell also shows its number.
+
+The words are in the reader's language: a chart is drawn for the page that shows it (the page's
+fragment cache is kept per language), from a figure whose words are lazy.
 """
 
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from .statistics import Figure
 
@@ -71,27 +75,49 @@ def _ids(figure):
     return f"chart-{figure.slug}-title", f"chart-{figure.slug}-desc"
 
 
+def in_sentence(label):
+    """A heading as it reads inside a sentence: "Public library" becomes "public library", but
+    a label that starts with an abbreviation ("NHS trust", "GIG") keeps its capitals."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
 def describe(figure):
     """A sentence or two that sums `figure` up, for its <desc>: the total and the largest."""
+    title = str(figure.title)
     if figure.is_empty:
-        return f"{figure.title}: none for this search; every value is 0."
-    unit = figure.headings[-1].lower() if figure.kind == "bars" else "partnerships"
+        return gettext("%(title)s: none for this search; every value is 0.") % {"title": title}
+    labels = figure.labels
     if figure.kind == "grid":
         cells = [
-            (value, f"{row[0]} with a member from {heading.lower()}")
+            (
+                value,
+                gettext("%(row)s with a member from %(column)s")
+                % {"row": row[0], "column": in_sentence(heading)},
+            )
             for row in figure.rows
-            for heading, value in zip(figure.headings[1:], row[1:], strict=True)
+            for heading, value in zip(labels[1:], row[1:], strict=True)
         ]
     else:
         cells = [(row[1], row[0]) for row in figure.rows]
     largest = sorted((cell for cell in cells if cell[0]), key=lambda cell: -cell[0])[:3]
-    parts = "; ".join(f"{label}: {value:,}" for value, label in largest)
-    if figure.kind == "grid":
-        return f"{figure.title}. The largest numbers of {unit}: {parts}. The table has every cell."
-    return (
-        f"{figure.title}. {figure.total:,} {unit} in all. The most: {parts}. "
-        "The table has every value."
+    parts = "; ".join(
+        gettext("%(label)s: %(value)s") % {"label": label, "value": f"{value:,}"}
+        for value, label in largest
     )
+    if figure.kind == "grid":
+        return gettext(
+            "%(title)s. The largest numbers of partnerships: %(largest)s. The table has every cell."
+        ) % {"title": title, "largest": parts}
+    return gettext(
+        "%(title)s. %(total)s %(unit)s in all. The most: %(largest)s. The table has every value."
+    ) % {
+        "title": title,
+        "total": f"{figure.total:,}",
+        "unit": in_sentence(labels[-1]),
+        "largest": parts,
+    }
 
 
 def _svg(figure, width, height, body):
@@ -153,7 +179,7 @@ def bar_chart(figure: Figure):
 def grid_chart(figure: Figure):
     """A shaded grid: a row per first-column label, a column per further heading, each cell
     shaded by its number and showing it."""
-    columns = figure.headings[1:]
+    columns = figure.labels[1:]
     largest = max((value for row in figure.rows for value in row[1:]), default=0)
     width = GRID_LABELS + len(columns) * GRID_CELL_WIDTH + GRID_OVERHANG
     height = GRID_HEADER + len(figure.rows) * GRID_CELL_HEIGHT + 4

@@ -4,6 +4,7 @@ says how they are involved, and the curators decide (`partnerships.claims`, `cur
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from partnerships import claims
@@ -19,8 +20,10 @@ def claim_partnership(request, slug):
     if not claims.is_claimable(partnership):
         messages.info(
             request,
-            "This partnership already has editors, so it cannot be claimed. You can write to it "
-            "through the contact form below.",
+            gettext(
+                "This partnership already has editors, so it cannot be claimed. You can write "
+                "to it through the contact form below."
+            ),
         )
         return redirect(partnership.get_absolute_url())
     pending = claims.pending_claim(partnership, request.user)
@@ -33,8 +36,11 @@ def claim_partnership(request, slug):
         else:
             messages.success(
                 request,
-                "Thank you: your request has gone to the directory's curators. We will email "
-                f"you at {request.user.email} when they have decided.",
+                gettext(
+                    "Thank you: your request has gone to the directory's curators. We will "
+                    "email you at %(email)s when they have decided."
+                )
+                % {"email": request.user.email},
             )
         return redirect(partnership.get_absolute_url())
     return render(
@@ -44,7 +50,7 @@ def claim_partnership(request, slug):
             "partnership": partnership,
             "form": form,
             "pending": pending,
-            "trail": [(partnership.name, partnership.get_absolute_url())],
+            "trail": [(partnership.display_name, partnership.get_absolute_url())],
         },
         status=400 if form.is_bound else 200,
     )

@@ -15,6 +15,8 @@ from django.core import signing
 from django.db.models import Q
 from django.forms.utils import ErrorDict
 from django.urls import Resolver404, resolve, reverse_lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from partnerships import emails
 from partnerships.models import ClaimRequest, JoinRequest, Partnership, Place, ReportReason, Sector
@@ -37,13 +39,25 @@ def fill_token(subject, issued_at=None):
 
 class HumanCheckedForm(forms.Form):
     """A form anyone may send, with a honeypot and a signed fill-time token. Subclasses say what
-    the token is about (`token_subject`) and what is being sent (`noun`, for the messages)."""
+    the token is about (`token_subject`) and how a refusal is worded (`refusals`: whole sentences
+    per form, since the words around "message", "report" or "request" change with it in Welsh)."""
 
-    noun = "message"
+    refusals = {
+        "automated": _(
+            "Your message looked automated: a field people cannot see was filled in. "
+            "Please send it again."
+        ),
+        "unchecked": _("The form could not be checked. Please send your message again."),
+        "expired": _("This form was opened too long ago. Please send your message again."),
+        "too_fast": _(
+            "That was sent faster than a person can fill in the form. Please check your "
+            "message and send it again."
+        ),
+    }
     # The honeypot: hidden from people by the template (CSS and aria-hidden) and out of the tab
     # order; software that fills in every field fills this one too.
     leave_empty = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -60,11 +74,7 @@ class HumanCheckedForm(forms.Form):
     def clean(self):
         cleaned_data = super().clean()
         if cleaned_data.get("leave_empty"):
-            self.add_error(
-                None,
-                f"Your {self.noun} looked automated: a field people cannot see was filled in. "
-                "Please send it again.",
-            )
+            self.add_error(None, self.refusals["automated"])
         problem = self._timestamp_problem(cleaned_data.get("started") or "")
         if problem:
             self.add_error(None, problem)
@@ -75,17 +85,14 @@ class HumanCheckedForm(forms.Form):
             issued = signing.loads(token, salt=TIMESTAMP_SALT)
             issued_at = float(issued["t"])
         except (signing.BadSignature, TypeError, KeyError, ValueError):
-            return f"The form could not be checked. Please send your {self.noun} again."
+            return self.refusals["unchecked"]
         if issued.get("p") != self.token_subject:
-            return f"The form could not be checked. Please send your {self.noun} again."
+            return self.refusals["unchecked"]
         age = time.time() - issued_at
         if age > MAX_FILL_SECONDS:
-            return f"This form was opened too long ago. Please send your {self.noun} again."
+            return self.refusals["expired"]
         if age < MIN_FILL_SECONDS:
-            return (
-                "That was sent faster than a person can fill in the form. Please check your "
-                f"{self.noun} and send it again."
-            )
+            return self.refusals["too_fast"]
         return None
 
     def prepare_retry(self):
@@ -97,15 +104,15 @@ class HumanCheckedForm(forms.Form):
 
 
 class ContactForm(HumanCheckedForm):
-    name = forms.CharField(label="Your name", max_length=150)
+    name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(
-        label="Your email address",
-        help_text="The lead contact sees it so that they can reply to you. It is not published.",
+        label=_("Your email address"),
+        help_text=_("The lead contact sees it so that they can reply to you. It is not published."),
     )
     message = forms.CharField(
-        label="Your message",
+        label=_("Your message"),
         max_length=MESSAGE_MAX_LENGTH,
-        help_text=f"Up to {MESSAGE_MAX_LENGTH:,} characters.",
+        help_text=format_lazy(_("Up to {count} characters."), count=f"{MESSAGE_MAX_LENGTH:,}"),
         widget=forms.Textarea(attrs={"rows": 8}),
     )
 
@@ -121,7 +128,7 @@ class ContactForm(HumanCheckedForm):
     def clean_name(self):
         name = self.cleaned_data["name"]
         if any(ord(character) < 32 for character in name):
-            raise forms.ValidationError("Enter your name on one line.")
+            raise forms.ValidationError(_("Enter your name on one line."), code="multiline")
         return name
 
     def send(self, recipients, *, recipients_published="none"):
@@ -170,42 +177,57 @@ class ProblemReportForm(HumanCheckedForm):
     the "Find" button, which sends the form back with the matches as radio buttons: it works
     without JavaScript and keeps what was typed."""
 
-    noun = "report"
+    refusals = {
+        "automated": _(
+            "Your report looked automated: a field people cannot see was filled in. "
+            "Please send it again."
+        ),
+        "unchecked": _("The form could not be checked. Please send your report again."),
+        "expired": _("This form was opened too long ago. Please send your report again."),
+        "too_fast": _(
+            "That was sent faster than a person can fill in the form. Please check your "
+            "report and send it again."
+        ),
+    }
     reason = forms.ChoiceField(
-        label="What is wrong?",
+        label=_("What is wrong?"),
         choices=ReportReason.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose what is wrong."},
+        error_messages={"required": _("Choose what is wrong.")},
     )
     explanation = forms.CharField(
-        label="Tell us more",
+        label=_("Tell us more"),
         max_length=REPORT_MAX_LENGTH,
-        help_text=(
-            "What is wrong, and what is right if you know it. "
-            f"Up to {REPORT_MAX_LENGTH:,} characters."
+        help_text=format_lazy(
+            _("What is wrong, and what is right if you know it. Up to {count} characters."),
+            count=f"{REPORT_MAX_LENGTH:,}",
         ),
         widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": "Tell us what is wrong."},
+        error_messages={"required": _("Tell us what is wrong.")},
     )
     find_duplicate = forms.CharField(
-        label="Find the other entry",
+        label=_("Find the other entry"),
         required=False,
         max_length=200,
-        help_text="If this is a duplicate: type part of the other entry's name, or paste its "
-        "address, then press “Find”.",
+        help_text=_(
+            "If this is a duplicate: type part of the other entry's name, or paste its "
+            "address, then press “Find”."
+        ),
     )
     duplicate_of = forms.ModelChoiceField(
-        label="The other entry",
+        label=_("The other entry"),
         queryset=Partnership.objects.none(),
         required=False,
         widget=forms.RadioSelect,
         empty_label=None,
     )
     email = forms.EmailField(
-        label="Your email address (optional)",
+        label=_("Your email address (optional)"),
         required=False,
-        help_text="Only if you would like to hear what we did. Only the directory's curators "
-        "see it; it is not published or passed on.",
+        help_text=_(
+            "Only if you would like to hear what we did. Only the directory's curators "
+            "see it; it is not published or passed on."
+        ),
     )
 
     def __init__(self, *args, entry, searching=False, **kwargs):
@@ -271,8 +293,13 @@ class ProblemReportForm(HumanCheckedForm):
             elif not cleaned_data.get("duplicate_of") and "duplicate_of" not in self.errors:
                 self.add_error(
                     "duplicate_of",
-                    "Find the other entry and choose it, or choose another reason and name it "
-                    "in your explanation.",
+                    forms.ValidationError(
+                        _(
+                            "Find the other entry and choose it, or choose another reason and "
+                            "name it in your explanation."
+                        ),
+                        code="duplicate_not_chosen",
+                    ),
                 )
         return cleaned_data
 
@@ -281,12 +308,14 @@ class ClaimForm(forms.Form):
     """A signed-in person's request to manage a partnership that has no editors."""
 
     reason = forms.CharField(
-        label="How are you involved in the partnership?",
+        label=_("How are you involved in the partnership?"),
         max_length=ClaimRequest._meta.get_field("reason").max_length,
-        help_text="For example your role in it, or who in it can vouch for you. The directory's "
-        "curators read this before they decide.",
+        help_text=_(
+            "For example your role in it, or who in it can vouch for you. The directory's "
+            "curators read this before they decide."
+        ),
         widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": "Say how you are involved in the partnership."},
+        error_messages={"required": _("Say how you are involved in the partnership.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -298,32 +327,46 @@ class JoinRequestForm(HumanCheckedForm):
     """A visitor's request, on behalf of their organisation, to join a published partnership
     (`partnerships.join_requests`). Signed-in people find their name and address filled in."""
 
-    noun = "request"
+    refusals = {
+        "automated": _(
+            "Your request looked automated: a field people cannot see was filled in. "
+            "Please send it again."
+        ),
+        "unchecked": _("The form could not be checked. Please send your request again."),
+        "expired": _("This form was opened too long ago. Please send your request again."),
+        "too_fast": _(
+            "That was sent faster than a person can fill in the form. Please check your "
+            "request and send it again."
+        ),
+    }
     organisation_name = forms.CharField(
-        label="Your organisation",
+        label=_("Your organisation"),
         max_length=JoinRequest._meta.get_field("organisation_name").max_length,
-        help_text="Its full name, e.g. Bolton Central Library.",
+        help_text=_("Its full name, e.g. Bolton Central Library."),
     )
     sector = forms.ChoiceField(
-        label="Its sector", choices=[("", "Choose a sector"), *Sector.choices]
+        label=_("Its sector"), choices=[("", _("Choose a sector")), *Sector.choices]
     )
     town = forms.CharField(
-        label="Its town (optional)",
+        label=_("Its town (optional)"),
         required=False,
         max_length=JoinRequest._meta.get_field("town").max_length,
     )
-    name = forms.CharField(label="Your name", max_length=150)
+    name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(
-        label="Your email address",
-        help_text="The partnership's editors see it so that they can reply to you. It is not "
-        "published.",
+        label=_("Your email address"),
+        help_text=_(
+            "The partnership's editors see it so that they can reply to you. It is not published."
+        ),
     )
     message = forms.CharField(
-        label="Your message (optional)",
+        label=_("Your message (optional)"),
         required=False,
         max_length=JoinRequest._meta.get_field("message").max_length,
-        help_text="What your organisation would bring, or hopes for. Up to "
-        f"{JoinRequest._meta.get_field('message').max_length:,} characters.",
+        help_text=format_lazy(
+            _("What your organisation would bring, or hopes for. Up to {count} characters."),
+            count=f"{JoinRequest._meta.get_field('message').max_length:,}",
+        ),
         widget=forms.Textarea(attrs={"rows": 6}),
     )
 
@@ -343,20 +386,21 @@ class JoinRequestForm(HumanCheckedForm):
     def _one_line(self, name, message):
         value = self.cleaned_data[name]
         if any(ord(character) < 32 for character in value):
-            raise forms.ValidationError(message)
+            raise forms.ValidationError(message, code="multiline")
         return value.strip()
 
     def clean_organisation_name(self):
-        return self._one_line("organisation_name", "Enter the organisation's name on one line.")
+        return self._one_line("organisation_name", _("Enter the organisation's name on one line."))
 
     def clean_town(self):
-        return self._one_line("town", "Enter the town on one line.")
+        return self._one_line("town", _("Enter the town on one line."))
 
     def clean_name(self):
-        return self._one_line("name", "Enter your name on one line.")
+        return self._one_line("name", _("Enter your name on one line."))
 
 
 POINT = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+# Distances read the same in English and Welsh.
 FIND_RADIUS_CHOICES = [(10, "10 km"), (25, "25 km"), (50, "50 km"), (100, "100 km")]
 FIND_DEFAULT_RADIUS = 25
 
@@ -366,9 +410,9 @@ class FindPartnersForm(forms.Form):
     "near" search is), an optional sector and a radius. The resolved town is `place`."""
 
     near = forms.CharField(
-        label="Near",
+        label=_("Near"),
         max_length=100,
-        help_text="A town or city, e.g. Bolton.",
+        help_text=_("A town or city, e.g. Bolton."),
         widget=forms.TextInput(
             attrs={
                 "list": "place-suggestions",
@@ -376,15 +420,15 @@ class FindPartnersForm(forms.Form):
                 "data-suggest-url": reverse_lazy("directory:places"),
             }
         ),
-        error_messages={"required": "Enter a town or city to search near."},
+        error_messages={"required": _("Enter a town or city to search near.")},
     )
     sector = forms.ChoiceField(
-        label="Sector",
+        label=_("Sector"),
         required=False,
-        choices=[("", "Any sector"), *Sector.choices],
+        choices=[("", _("Any sector")), *Sector.choices],
     )
     radius = forms.TypedChoiceField(
-        label="Within",
+        label=_("Within"),
         choices=FIND_RADIUS_CHOICES,
         coerce=int,
         required=False,
@@ -405,7 +449,8 @@ class FindPartnersForm(forms.Form):
             latitude, longitude = float(match[1]), float(match[2])
             if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
                 raise forms.ValidationError(
-                    "Latitude must be between -90 and 90 and longitude -180 and 180."
+                    _("Latitude must be between -90 and 90 and longitude -180 and 180."),
+                    code="out_of_range",
                 )
             # Not a gazetteer town: a point, named by its coordinates.
             self.place = Place(name=near.strip(), latitude=latitude, longitude=longitude)
@@ -413,7 +458,11 @@ class FindPartnersForm(forms.Form):
         self.place = Place.objects.resolve(near)
         if self.place is None:
             raise forms.ValidationError(
-                f"We could not find a town called “{near}”. Check the spelling, or try a nearby "
-                "town."
+                _(
+                    "We could not find a town called “%(near)s”. Check the spelling, or try a "
+                    "nearby town."
+                ),
+                code="unknown_town",
+                params={"near": near},
             )
         return near

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from partnerships import join_requests, services
@@ -44,6 +45,7 @@ def find_partners(request):
             services.published_data_version(),
             [place.latitude, place.longitude, sector, radius],
             organisations.count,
+            per_language=False,  # a number: the same on English and Welsh pages
         )
         paginator = Paginator(organisations, settings.DIRECTORY_PAGE_SIZE)
         paginator.__dict__["count"] = count  # fills Paginator.count: no second COUNT(*)
@@ -69,7 +71,7 @@ def _join_page(request, partnership, form, *, status=200):
         {
             "partnership": partnership,
             "form": form,
-            "trail": [(partnership.name, partnership.get_absolute_url())],
+            "trail": [(partnership.display_name, partnership.get_absolute_url())],
         },
         status=status,
     )
@@ -93,8 +95,14 @@ def join(request, slug):
     if not throttle.allow_public_form(request, "join", data["email"], JOIN_LIMIT, JOIN_PERIOD):
         form.add_error(
             None,
-            f"Your request was not sent: we accept at most {JOIN_LIMIT} requests an hour from "
-            "one address. Please try again later.",
+            ngettext(
+                "Your request was not sent: we accept at most %(limit)d request an hour from "
+                "one address. Please try again later.",
+                "Your request was not sent: we accept at most %(limit)d requests an hour from "
+                "one address. Please try again later.",
+                JOIN_LIMIT,
+            )
+            % {"limit": JOIN_LIMIT},
         )
         form.prepare_retry()
         return _join_page(request, partnership, form, status=429)
@@ -113,16 +121,22 @@ def join(request, slug):
         form.add_error(None, str(refusal))
         form.prepare_retry()
         return _join_page(request, partnership, form, status=400)
-    who = (
-        "the partnership's editors"
-        if join_requests.editor_addresses(partnership)
-        else "the directory's curators, as nobody edits this partnership yet"
-    )
+    if join_requests.editor_addresses(partnership):
+        thanks = gettext(
+            "Thank you: your request for %(organisation)s to join has gone to the "
+            "partnership's editors. They will reply to you at %(email)s. If they accept, "
+            "%(organisation)s is listed as a member here once the directory's curators have "
+            "reviewed the change."
+        )
+    else:
+        thanks = gettext(
+            "Thank you: your request for %(organisation)s to join has gone to the directory's "
+            "curators, as nobody edits this partnership yet. They will reply to you at "
+            "%(email)s. If they accept, %(organisation)s is listed as a member here once the "
+            "directory's curators have reviewed the change."
+        )
     messages.success(
         request,
-        f"Thank you: your request for {join_request.organisation_name} to join has gone to "
-        f"{who}. They will reply to you at {join_request.email}. If they accept, "
-        f"{join_request.organisation_name} is listed as a member here once the directory's "
-        "curators have reviewed the change.",
+        thanks % {"organisation": join_request.organisation_name, "email": join_request.email},
     )
     return redirect(partnership.get_absolute_url())

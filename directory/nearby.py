@@ -4,21 +4,24 @@ the published partnerships it is in, read for a whole page at once."""
 
 from collections import defaultdict
 
+from django.utils.translation import gettext_lazy as _
+
+from partnerships.languages import localised_name
 from partnerships.models import Membership, Organisation, PublicationState, Sector
 from partnerships.public_records import PageAddress
 
 # "Find NHS libraries near here": each sector as a plural, for the links from an organisation.
 SECTOR_PLURALS = {
-    Sector.NHS: "NHS trust and health libraries",
-    Sector.PUBLIC_LIBRARY: "public libraries",
-    Sector.ACADEMIC: "academic libraries",
-    Sector.FURTHER_EDUCATION: "further education colleges",
-    Sector.LOCAL_AUTHORITY: "local authority and public health teams",
-    Sector.SOCIAL_CARE: "social care organisations",
-    Sector.VOLUNTARY: "voluntary and community organisations",
-    Sector.PATIENT_VOICE: "patient and public voice groups",
-    Sector.GOVERNMENT: "government and national bodies",
-    Sector.OTHER: "other organisations",
+    Sector.NHS: _("NHS trust and health libraries"),
+    Sector.PUBLIC_LIBRARY: _("public libraries"),
+    Sector.ACADEMIC: _("academic libraries"),
+    Sector.FURTHER_EDUCATION: _("further education colleges"),
+    Sector.LOCAL_AUTHORITY: _("local authority and public health teams"),
+    Sector.SOCIAL_CARE: _("social care organisations"),
+    Sector.VOLUNTARY: _("voluntary and community organisations"),
+    Sector.PATIENT_VOICE: _("patient and public voice groups"),
+    Sector.GOVERNMENT: _("government and national bodies"),
+    Sector.OTHER: _("other organisations"),
 }
 # An organisation page lists at most this many neighbours, within this distance.
 NEIGHBOURS = 10
@@ -36,7 +39,8 @@ def public_organisations_near(latitude, longitude, km, *, sector=""):
 
 def with_partnerships(organisations):
     """The `organisations` (a list), each given `published_partnerships`: [(name, url), ...] of
-    the published partnerships it is a member of, by name. One query, whatever their number."""
+    the published partnerships it is a member of, by name (the Welsh name on Welsh pages when
+    there is one). One query, whatever their number."""
     by_organisation = defaultdict(list)
     page_address = PageAddress()
     ids = [organisation.pk for organisation in organisations]
@@ -47,10 +51,14 @@ def with_partnerships(organisations):
                 partnership__publication_state=PublicationState.PUBLISHED,
             )
             .order_by("partnership__name", "partnership_id")
-            .values_list("organisation_id", "partnership__name", "partnership__slug")
+            .values_list(
+                "organisation_id", "partnership__name", "partnership__name_cy", "partnership__slug"
+            )
         )
-        for organisation_id, name, slug in rows:
-            by_organisation[organisation_id].append((name, page_address(slug)))
+        for organisation_id, name, name_cy, slug in rows:
+            by_organisation[organisation_id].append(
+                (localised_name(name, name_cy), page_address(slug))
+            )
     for organisation in organisations:
         organisation.published_partnerships = by_organisation[organisation.pk]
     return organisations
@@ -71,7 +79,7 @@ def sector_links(organisation):
     last: what a public library is most likely looking for comes first."""
     own = organisation.sector
     return [(value, SECTOR_PLURALS[value]) for value in Sector.values if value != own] + [
-        (own, SECTOR_PLURALS.get(own, "other organisations"))
+        (own, SECTOR_PLURALS.get(own, SECTOR_PLURALS[Sector.OTHER]))
     ]
 
 

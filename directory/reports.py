@@ -5,6 +5,7 @@ email to the entry's editors (`partnerships.reports`)."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from partnerships import reports
@@ -38,7 +39,7 @@ def _page(request, entry, form, *, status=200):
             "entry": entry,
             "form": form,
             "is_partnership": isinstance(entry, Partnership),
-            "trail": [(entry.name, entry.get_absolute_url())],
+            "trail": [(entry.display_name, entry.get_absolute_url())],
         },
         status=status,
     )
@@ -65,8 +66,14 @@ def _report(request, entry):
     ):
         form.add_error(
             None,
-            f"Your report was not sent: we accept at most {REPORT_LIMIT} reports an hour from "
-            "one address. Please try again later.",
+            ngettext(
+                "Your report was not sent: we accept at most %(limit)d report an hour from "
+                "one address. Please try again later.",
+                "Your report was not sent: we accept at most %(limit)d reports an hour from "
+                "one address. Please try again later.",
+                REPORT_LIMIT,
+            )
+            % {"limit": REPORT_LIMIT},
         )
         form.prepare_retry()
         return _page(request, entry, form, status=429)
@@ -77,8 +84,12 @@ def _report(request, entry):
         duplicate_of=data.get("duplicate_of"),
         email=data["email"],
     )
-    thanks = "Thank you: your report has gone to the directory's curators."
     if data["email"]:
-        thanks += f" We will tell you at {data['email']} what we did."
+        thanks = gettext(
+            "Thank you: your report has gone to the directory's curators. We will tell you at "
+            "%(email)s what we did."
+        ) % {"email": data["email"]}
+    else:
+        thanks = gettext("Thank you: your report has gone to the directory's curators.")
     messages.success(request, thanks)
     return redirect(entry.get_absolute_url())

@@ -6,6 +6,11 @@ the table and the CSV download all show, so the three can never disagree. Every 
 every value of its vocabulary, zeros included, in a fixed order (the choices' order, the regions'
 order), so that the tables of two searches line up row for row.
 
+The words of a figure (its title, its headings, the names of regions, sectors and the rest) are
+kept lazy, so one cached answer serves the English and the Welsh page: each is put into words in
+the reader's language when it is shown (`Figure.rows`, `Figure.labels`). The CSV download's
+heading row stays in English (`Figure.headings`), a machine format whatever the page's language.
+
 Only published partnerships are counted (the filter starts from `published()`), and of their
 agreements only the public ones: a private agreement is not shown anywhere, so counting it
 would reveal that it exists.
@@ -13,10 +18,15 @@ would reveal that it exists.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import Count, Q
+from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from directory import caching
+from partnerships.languages import localised_name
 from partnerships.models import (
     Activity,
     Agreement,
@@ -35,25 +45,45 @@ from partnerships.models import (
     Status,
 )
 
-NOT_GIVEN = "Not given"
+NOT_GIVEN = _("Not given")
+# A vocabulary entry's name in the reader's language, decided when it is shown.
+lazy_name = lazy(localised_name, str)
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One figure: `headings` name the columns, each row is a label followed by one number per
-    further column. `kind` is "bars" (one number a row) or "grid" (a number per column)."""
+    """One figure: `columns` name the columns, each of `cells` is a label followed by one number
+    per further column. `kind` is "bars" (one number a row) or "grid" (a number per column).
+    The words are lazy: `labels` and `rows` give them in the reader's language, `headings` in
+    English for the CSV download."""
 
     slug: str
     title: str
     explanation: str
-    headings: tuple
-    rows: tuple
+    columns: tuple
+    cells: tuple
     kind: str = "bars"
+
+    @property
+    def labels(self):
+        """The column headings in the reader's language."""
+        return tuple(str(column) for column in self.columns)
+
+    @property
+    def headings(self):
+        """The column headings in English: the CSV download's stable heading row."""
+        with translation.override(settings.LANGUAGE_CODE):
+            return tuple(str(column) for column in self.columns)
+
+    @property
+    def rows(self):
+        """Each row's label in the reader's language, then its numbers."""
+        return tuple((str(row[0]), *row[1:]) for row in self.cells)
 
     @property
     def total(self):
         """The sum of every number in the figure (for a grid, of every cell)."""
-        return sum(sum(row[1:]) for row in self.rows)
+        return sum(sum(row[1:]) for row in self.cells)
 
     @property
     def is_empty(self):
@@ -110,13 +140,16 @@ def by_region(partnerships, *, total):
     regions = Region.objects.annotate(
         n=Count("partnership", filter=Q(partnership__in=_within(partnerships).values("pk")))
     ).order_by(*Region._meta.ordering)
-    rows = tuple(regions.values_list("name", "n"))
-    rows += ((NOT_GIVEN, total - sum(n for _, n in rows)),)
+    rows = tuple(
+        (lazy_name(name, name_cy), n)
+        for name, name_cy, n in regions.values_list("name", "name_cy", "n")
+    )
+    rows += ((NOT_GIVEN, total - sum(n for _name, n in rows)),)
     return Figure(
         "regions",
-        "Partnerships by region",
-        "The region each partnership gave as its own; “Not given” counts those without one.",
-        ("Region", "Partnerships"),
+        _("Partnerships by region"),
+        _("The region each partnership gave as its own; “Not given” counts those without one."),
+        (_("Region"), _("Partnerships")),
         rows,
     )
 
@@ -125,9 +158,9 @@ def by_nation(partnerships):
     counts = _count_by(partnerships, "region__country")
     return Figure(
         "nations",
-        "Partnerships by nation",
-        "The nation of each partnership's region.",
-        ("Nation", "Partnerships"),
+        _("Partnerships by nation"),
+        _("The nation of each partnership's region."),
+        (_("Nation"), _("Partnerships")),
         (*_choice_rows(Country.choices, counts), (NOT_GIVEN, counts.get(None, 0))),
     )
 
@@ -135,9 +168,9 @@ def by_nation(partnerships):
 def by_kind(partnerships):
     return Figure(
         "kinds",
-        "Partnerships by type",
-        "What kind of partnership each one is.",
-        ("Type", "Partnerships"),
+        _("Partnerships by type"),
+        _("What kind of partnership each one is."),
+        (_("Type"), _("Partnerships")),
         _choice_rows(Kind.choices, _count_by(partnerships, "kind")),
     )
 
@@ -145,9 +178,9 @@ def by_kind(partnerships):
 def by_formality(partnerships):
     return Figure(
         "formality",
-        "Formal and informal partnerships",
-        "Formal partnerships have a written agreement or terms of reference behind them.",
-        ("Formality", "Partnerships"),
+        _("Formal and informal partnerships"),
+        _("Formal partnerships have a written agreement or terms of reference behind them."),
+        (_("Formality"), _("Partnerships")),
         _choice_rows(Formality.choices, _count_by(partnerships, "formality")),
     )
 
@@ -155,9 +188,9 @@ def by_formality(partnerships):
 def by_status(partnerships):
     return Figure(
         "status",
-        "Partnerships by status",
-        "Whether each partnership is forming, active, dormant or closed, as it says itself.",
-        ("Status", "Partnerships"),
+        _("Partnerships by status"),
+        _("Whether each partnership is forming, active, dormant or closed, as it says itself."),
+        (_("Status"), _("Partnerships")),
         _choice_rows(Status.choices, _count_by(partnerships, "status")),
     )
 
@@ -165,9 +198,9 @@ def by_status(partnerships):
 def by_scope(partnerships):
     return Figure(
         "scope",
-        "Partnerships by scope",
-        "The area each partnership covers, from a town to the whole country.",
-        ("Scope", "Partnerships"),
+        _("Partnerships by scope"),
+        _("The area each partnership covers, from a town to the whole country."),
+        (_("Scope"), _("Partnerships")),
         _choice_rows(Scope.choices, _count_by(partnerships, "scope")),
     )
 
@@ -184,10 +217,12 @@ def organisations_by_sector(partnerships):
     counts = {row["organisation__sector"]: row["n"] for row in rows}
     return Figure(
         "sectors",
-        "Member organisations by sector",
-        "Organisations that are members of these partnerships, each counted once however many "
-        "partnerships it belongs to.",
-        ("Sector", "Organisations"),
+        _("Member organisations by sector"),
+        _(
+            "Organisations that are members of these partnerships, each counted once however "
+            "many partnerships it belongs to."
+        ),
+        (_("Sector"), _("Organisations")),
         _choice_rows(Sector.choices, counts),
     )
 
@@ -241,15 +276,18 @@ def sector_by_activity(partnerships):
     activities' names and order from their own small table, so that every activity shows."""
     counts = _sector_activity_counts(partnerships)
     rows = tuple(
-        (name, *(counts.get((pk, sector), 0) for sector in Sector.values))
-        for pk, name in Activity.objects.values_list("pk", "name")
+        (lazy_name(name, name_cy), *(counts.get((pk, sector), 0) for sector in Sector.values))
+        for pk, name, name_cy in Activity.objects.values_list("pk", "name", "name_cy")
     )
     return Figure(
         "sector-activity",
-        "Activities by member sector",
-        "How many partnerships do each activity with at least one member organisation from "
-        "each sector. A partnership with members from several sectors counts in each of them.",
-        ("Activity", *Sector.labels),
+        _("Activities by member sector"),
+        _(
+            "How many partnerships do each activity with at least one member organisation from "
+            "each sector. A partnership with members from several sectors counts in each of "
+            "them."
+        ),
+        (_("Activity"), *Sector.labels),
         rows,
         kind="grid",
     )
@@ -261,10 +299,13 @@ def channels(partnerships):
     ).order_by(*CommunicationChannel._meta.ordering)
     return Figure(
         "channels",
-        "How partnerships keep in touch",
-        "Partnerships using each way of communicating; most use more than one.",
-        ("Channel", "Partnerships"),
-        tuple(rows.values_list("name", "n")),
+        _("How partnerships keep in touch"),
+        _("Partnerships using each way of communicating; most use more than one."),
+        (_("Channel"), _("Partnerships")),
+        tuple(
+            (lazy_name(name, name_cy), n)
+            for name, name_cy, n in rows.values_list("name", "name_cy", "n")
+        ),
     )
 
 
@@ -276,10 +317,12 @@ def agreements_by_kind(partnerships):
     rows = _public_agreements(partnerships).order_by().values("kind").annotate(n=Count("pk"))
     return Figure(
         "agreement-kinds",
-        "Published agreements by type",
-        "Agreements these partnerships have made public: memorandums of understanding, service "
-        "level agreements, terms of reference and data sharing agreements.",
-        ("Type of agreement", "Agreements"),
+        _("Published agreements by type"),
+        _(
+            "Agreements these partnerships have made public: memorandums of understanding, "
+            "service level agreements, terms of reference and data sharing agreements."
+        ),
+        (_("Type of agreement"), _("Agreements")),
         _choice_rows(AgreementKind.choices, {row["kind"]: row["n"] for row in rows}),
     )
 
@@ -288,9 +331,9 @@ def agreements_by_status(partnerships):
     rows = _public_agreements(partnerships).order_by().values("status").annotate(n=Count("pk"))
     return Figure(
         "agreement-status",
-        "Published agreements by status",
-        "Whether each public agreement is a draft, signed, expired or superseded.",
-        ("Status", "Agreements"),
+        _("Published agreements by status"),
+        _("Whether each public agreement is a draft, signed, expired or superseded."),
+        (_("Status"), _("Agreements")),
         _choice_rows(AgreementStatus.choices, {row["status"]: row["n"] for row in rows}),
     )
 
@@ -306,9 +349,9 @@ def founded_per_year(partnerships):
     )
     return Figure(
         "founded",
-        "Partnerships founded each year",
-        "The year each partnership started, where it says; “Not given” counts the others.",
-        ("Year", "Partnerships"),
+        _("Partnerships founded each year"),
+        _("The year each partnership started, where it says; “Not given” counts the others."),
+        (_("Year"), _("Partnerships")),
         (*rows, (NOT_GIVEN, counts.get(None, 0))),
     )
 
@@ -362,11 +405,13 @@ def cached_statistics(params, search, version):
     """The statistics of `search` (a valid PartnershipFilter of the request's `params`),
     computed once per published-data version and search (the order and page of the results do
     not change them). The national figures are usually computed before anyone asks, by
-    `directory.warming` after each refresh of the map summary."""
+    `directory.warming` after each refresh of the map summary. The figures' words are lazy,
+    so English and Welsh pages share one answer."""
     return caching.cached(
         "statistics",
         version,
         [caching.normalised_query(params, ignore=("page", "sort"))],
         lambda: compute(search.qs),
         daily=depends_on_the_day(params),
+        per_language=False,
     )

@@ -8,11 +8,17 @@ them. Instead, when the background task has refreshed the map summary after a ch
 costs a cache read whatever the size of the directory. Filtered statistics are still computed
 on first request; they read only the matching partnerships.
 
+Both answers are shared by the site's languages (their words are lazy); they are asked for in
+each language all the same, so that a Welsh visitor never waits for one that is kept per
+language (a cache read when it is shared).
+
 With a per-process cache (the default LocMemCache) the worker's cache is not the web servers',
 so this only helps with a shared cache (Redis, see CACHES), which production uses.
 """
 
+from django.conf import settings
 from django.http import QueryDict
+from django.utils import translation
 
 from directory import coverage, statistics
 from directory.filters import PartnershipFilter
@@ -20,7 +26,10 @@ from directory.filters import PartnershipFilter
 
 def warm_national_answers(sender, version, **kwargs):
     """Receiver of `mapsummary.refreshed`: the unfiltered statistics and the gap map at
-    `version`, each computed only if the cache does not hold it yet."""
+    `version` in every language of the site, each computed only if the cache does not hold it
+    yet."""
     nothing = QueryDict()
-    statistics.cached_statistics(nothing, PartnershipFilter(nothing), version)
-    coverage.cached_page(version)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            statistics.cached_statistics(nothing, PartnershipFilter(nothing), version)
+            coverage.cached_page(version)

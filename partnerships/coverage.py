@@ -33,6 +33,10 @@ The largest uncovered towns also get the exact distance to their nearest partner
 same way: the cells are searched outwards, by latitude, until no unsearched cell can be nearer
 than the best cell already known to hold a partnership, and only the candidate cells are read.
 
+The names of regions and nations are lazy (`place_label`): one cached answer reads in English on
+English pages and in Welsh on Welsh pages, while the towns are grouped and ordered by their
+English names whatever the reader's language.
+
 If the map summary is not of the current published-data version (a change whose refresh has not
 run yet), the same fine cells are added up from the partnerships themselves in one query, as the
 map does (`directory.mapdata`): slower, never stale.
@@ -44,11 +48,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 
 from partnerships import mapsummary
 from partnerships.distance import EARTH_RADIUS_KM, bounding_box, haversine_km
+from partnerships.languages import localised_name
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
-from partnerships.models import Partnership, Place
+from partnerships.models import Country, Partnership, Place
 
 RADIUS_KM = 25.0
 # How many of the largest uncovered towns the page lists (and the nearest distance is found for).
@@ -58,6 +65,30 @@ BOXES_PER_QUERY = 200
 # The gazetteer's country code for the UK.
 UK = "GB"
 UNKNOWN_REGION = "Region not known"
+UNITED_KINGDOM = "United Kingdom"
+# The gazetteer's nations (GeoNames' first-level areas of the UK), named as the directory names
+# them, so that they read in the reader's language.
+NATIONS = {
+    "England": Country.ENGLAND,
+    "Scotland": Country.SCOTLAND,
+    "Wales": Country.WALES,
+    "Northern Ireland": Country.NORTHERN_IRELAND,
+}
+
+
+def _place_label(name, name_cy=""):
+    if name == UNKNOWN_REGION:
+        return gettext("Region not known")
+    if name == UNITED_KINGDOM:
+        return gettext("United Kingdom")
+    if not name_cy and name in NATIONS:
+        return str(NATIONS[name].label)
+    return localised_name(name, name_cy)
+
+
+# A region's or nation's name (English, with its Welsh name if known) in the reader's language,
+# decided when it is shown.
+place_label = lazy(_place_label, str)
 
 
 @dataclass(frozen=True)
@@ -75,11 +106,24 @@ class Town:
     # What "Start a partnership here" sends as ?town=: the name, with the region after a comma
     # when several UK towns share the name ("Newport, Wales").
     town_query: str = ""
+    # The region's Welsh name, where it has one.
+    region_cy: str = ""
+
+    @property
+    def region_name(self):
+        """The region's name in the reader's language (`region` is its English name)."""
+        return _place_label(self.region, self.region_cy)
+
+    @property
+    def nation_name(self):
+        """The nation's name in the reader's language (`nation` is the gazetteer's)."""
+        return _place_label(self.nation)
 
 
 @dataclass(frozen=True)
 class Area:
-    """A region or a nation: its towns' population and the part of it covered."""
+    """A region or a nation: its towns' population and the part of it covered. `name` and
+    `nation` are lazy: they read in the reader's language."""
 
     name: str
     nation: str
@@ -97,7 +141,7 @@ class Area:
     def share_text(self):
         """The share as a percentage to one decimal place ("87.3%"), or "no towns"."""
         share = self.share
-        return "no towns" if share is None else f"{share * 100:.1f}%"
+        return gettext("no towns") if share is None else f"{share * 100:.1f}%"
 
 
 @dataclass(frozen=True)
@@ -138,11 +182,23 @@ def measure(version, *, radius_km=RADIUS_KM, largest=LARGEST_UNCOVERED):
         for fine_y, fine_x, count, _lat_sum, _lon_sum, south, north, west, east in summary
     }
     located = sum(cell[0] for cell in cells.values())
-    rows = list(
+    rows, welsh_regions = [], {}
+    for name, region, region_cy, nation, latitude, longitude, population in (
         Place.objects.filter(country_code=UK)
         .order_by("-population", "name", "pk")
-        .values_list("name", "region__name", "admin_area", "latitude", "longitude", "population")
-    )
+        .values_list(
+            "name",
+            "region__name",
+            "region__name_cy",
+            "admin_area",
+            "latitude",
+            "longitude",
+            "population",
+        )
+    ):
+        rows.append((name, region, nation, latitude, longitude, population))
+        if region_cy:
+            welsh_regions[region] = region_cy
     queries += 1
 
     covered, nearest, ambiguous = _classify(rows, cells, radius_km)
@@ -165,6 +221,7 @@ def measure(version, *, radius_km=RADIUS_KM, largest=LARGEST_UNCOVERED):
             covered=covered[index],
             nearest_km=nearest.get(index),
             town_query=f"{name}, {region}" if region and name in shared_names else name,
+            region_cy=welsh_regions.get(region, ""),
         )
         for index, (name, region, nation, latitude, longitude, population) in enumerate(rows)
     )
@@ -173,8 +230,8 @@ def measure(version, *, radius_km=RADIUS_KM, largest=LARGEST_UNCOVERED):
         version=version,
         towns_total=len(towns),
         partnerships_located=located,
-        regions=_areas(towns, lambda town: (town.nation, town.region)),
-        nations=_areas(towns, lambda town: (town.nation, town.nation)),
+        regions=_areas(towns, lambda town: (town.nation, town.region), welsh_regions),
+        nations=_areas(towns, lambda town: (town.nation, town.nation), {}),
         total=_total(towns),
         largest_uncovered=tuple(towns[index] for index in uncovered),
         cells=len(cells),
@@ -453,18 +510,21 @@ def _shared_names(rows):
     return shared
 
 
-def _areas(towns, key):
-    """One Area per key (nation, name), ordered by nation then name."""
+def _areas(towns, key, welsh_names):
+    """One Area per key (nation, name), ordered by nation then name (in English)."""
     groups = defaultdict(list)
     for town in towns:
         groups[key(town)].append(town)
-    return tuple(_area(name, nation, members) for (nation, name), members in sorted(groups.items()))
+    return tuple(
+        _area(name, nation, members, name_cy=welsh_names.get(name, ""))
+        for (nation, name), members in sorted(groups.items())
+    )
 
 
-def _area(name, nation, towns):
+def _area(name, nation, towns, *, name_cy=""):
     return Area(
-        name=name,
-        nation=nation,
+        name=place_label(name, name_cy),
+        nation=place_label(nation),
         towns=len(towns),
         covered_towns=sum(town.covered for town in towns),
         population=sum(town.population for town in towns),
@@ -473,4 +533,4 @@ def _area(name, nation, towns):
 
 
 def _total(towns):
-    return _area("United Kingdom", "", towns)
+    return _area(UNITED_KINGDOM, "", towns)
