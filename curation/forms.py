@@ -1,6 +1,7 @@
 """The merge form: which record survives, and which value each differing field keeps."""
 
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +85,10 @@ class MergeForm(forms.Form):
 # Importing ------------------------------------------------------------------------------------
 
 
+def _english(word):
+    return format_html('<span lang="en">{}</span>', word)
+
+
 class NewImportForm(forms.Form):
     """The first step of an import: what the file holds, the file, where it comes from, and
     optionally a mapping saved from an earlier file of the same shape."""
@@ -105,11 +110,6 @@ class NewImportForm(forms.Form):
     members_file = forms.FileField(
         label=_("Members file (optional, partnerships only)"),
         required=False,
-        help_text=_(
-            "A second CSV or .xlsx file listing the partnerships' members a row each, with the "
-            "columns Partnership (its name or ID), Member (a name or an identifier such as “ODS "
-            "code: RMC”) and Role; instead of a Members column or a workbook's Members sheet."
-        ),
     )
     source = forms.CharField(
         label=_("Source (optional)"),
@@ -140,6 +140,22 @@ class NewImportForm(forms.Form):
         label=_("Publish the feed's partnerships at once (Open Referral UK feeds only)"),
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The headings and the sheet's name are read as they are, in English: marked as English.
+        self.fields["members_file"].help_text = format_html(
+            gettext(
+                "A second CSV or .xlsx file listing the partnerships' members a row each, with "
+                "the columns {partnership} (its name or ID), {member} (a name or an identifier "
+                "such as “ODS code: RMC”) and {role}; instead of a {members} column or a "
+                "workbook's {members} sheet."
+            ),
+            partnership=_english("Partnership"),
+            member=_english("Member"),
+            role=_english("Role"),
+            members=_english("Members"),
+        )
 
     def clean_file(self):
         return self._within_limit(self.cleaned_data["file"])
