@@ -223,7 +223,9 @@ def _freshness_rows(now):
     by_region = {row.pop("region_id"): row for row in counted}
     empty = {name: 0 for name in [*figures, "published"]}
     rows = []
-    for region in [*Region.objects.order_by("name"), None]:
+    # In the alphabetical order of the names the reader sees (the Welsh ones on Welsh pages).
+    regions = sorted(Region.objects.all(), key=lambda region: region.display_name.casefold())
+    for region in [*regions, None]:
         counts = by_region.get(region.pk if region else None, empty)
         label = region.display_name if region else gettext("No region")
         rows.append(_freshness_row(label, region, counts))
