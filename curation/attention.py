@@ -16,6 +16,9 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from curation.permissions import moderator_required
@@ -39,11 +42,13 @@ REASON_MAX_LENGTH = 2000
 
 class ArchiveForm(forms.Form):
     reason = forms.CharField(
-        label="Why archive it (optional)",
+        label=_("Why archive it (optional)"),
         required=False,
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Kept in the entry's history. Left empty, the history says nobody confirmed it.",
+        help_text=_(
+            "Kept in the entry's history. Left empty, the history says nobody confirmed it."
+        ),
     )
 
 
@@ -67,18 +72,29 @@ def _band(within):
     if within == WITHIN_ALL:
         return (
             freshness.confirmed_since(published).order_by("confirmed_at", "pk"),
-            "Every published entry",
-            "Every published entry, the longest-unconfirmed first.",
+            gettext("Every published entry"),
+            gettext("Every published entry, the longest-unconfirmed first."),
         )
     if within in {str(months) for months in WINDOWS}:
         months = int(within)
         return (
             freshness.confirmed_within(published, months).order_by("confirmed_at", "pk"),
-            f"Confirmed in the last {months} months",
-            f"Published entries confirmed (or, never confirmed, listed) in the last {months} "
-            "months, the longest-unconfirmed first.",
+            ngettext(
+                "Confirmed in the last %(months)s month",
+                "Confirmed in the last %(months)s months",
+                months,
+            )
+            % {"months": months},
+            ngettext(
+                "Published entries confirmed (or, never confirmed, listed) in the last "
+                "%(months)s month, the longest-unconfirmed first.",
+                "Published entries confirmed (or, never confirmed, listed) in the last "
+                "%(months)s months, the longest-unconfirmed first.",
+                months,
+            )
+            % {"months": months},
         )
-    return needing_attention(), "Needs attention", None
+    return needing_attention(), gettext("Needs attention"), None
 
 
 @moderator_required
@@ -90,10 +106,10 @@ def attention_list(request):
     region = request.GET.get("region", "")
     region_name = None
     if region == NO_REGION:
-        entries, region_name = entries.filter(region__isnull=True), "No region"
+        entries, region_name = entries.filter(region__isnull=True), gettext("No region")
     elif region:
         chosen = get_object_or_404(Region, slug=region)
-        entries, region_name = entries.filter(region=chosen), chosen.name
+        entries, region_name = entries.filter(region=chosen), chosen.display_name
     page = Paginator(entries, ATTENTION_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -125,7 +141,11 @@ def confirm(request, pk):
     theirs."""
     partnership = get_object_or_404(Partnership.objects.published(), pk=pk)
     freshness.confirm(partnership, user=request.user)
-    messages.success(request, f"“{partnership.name}” is confirmed as still right, by you, today.")
+    messages.success(
+        request,
+        gettext("“%(name)s” is confirmed as still right, by you, today.")
+        % {"name": partnership.display_name},
+    )
     return redirect(_back(request))
 
 
@@ -136,19 +156,27 @@ def archive(request, pk):
     partnership = get_object_or_404(Partnership.objects.published(), pk=pk)
     form = ArchiveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"“{partnership.name}” was not archived: the reason is too long.")
+        messages.error(
+            request,
+            gettext("“%(name)s” was not archived: the reason is too long.")
+            % {"name": partnership.display_name},
+        )
         return redirect(_back(request))
     since = freshness.confirmed_at(partnership)
     reason = form.cleaned_data["reason"] or (
-        f"Archived from the Needs attention list: not confirmed since {since:%B %Y}."
+        gettext("Archived from the Needs attention list: not confirmed since %(since)s.")
+        % {"since": date_format(since, "F Y")}
     )
     services.archive_partnerships(
         Partnership.objects.filter(pk=partnership.pk), user=request.user, reason=reason
     )
     messages.success(
         request,
-        f"“{partnership.name}” is archived and no longer public. Restore it from its history "
-        "if that was a mistake.",
+        gettext(
+            "“%(name)s” is archived and no longer public. Restore it from its history if that "
+            "was a mistake."
+        )
+        % {"name": partnership.display_name},
     )
     return redirect(_back(request))
 
@@ -195,11 +223,14 @@ def _freshness_rows(now):
     by_region = {row.pop("region_id"): row for row in counted}
     empty = {name: 0 for name in [*figures, "published"]}
     rows = []
-    for region in [*Region.objects.order_by("name"), None]:
+    # In the alphabetical order of the names the reader sees (the Welsh ones on Welsh pages).
+    regions = sorted(Region.objects.all(), key=lambda region: region.display_name.casefold())
+    for region in [*regions, None]:
         counts = by_region.get(region.pk if region else None, empty)
-        rows.append(_freshness_row(region.name if region else "No region", region, counts))
+        label = region.display_name if region else gettext("No region")
+        rows.append(_freshness_row(label, region, counts))
     total = {name: sum(row["counts"][name] for row in rows) for name in empty}
-    rows.append(_freshness_row("All regions", "all", total))
+    rows.append(_freshness_row(gettext("All regions"), "all", total))
     return rows
 
 

@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from curation.permissions import moderator_required
@@ -22,7 +24,7 @@ NOTE_MAX_LENGTH = 2000
 
 class ApproveClaimForm(forms.Form):
     note = forms.CharField(
-        label="Note to the person (optional)",
+        label=_("Note to the person (optional)"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -34,11 +36,11 @@ class ApproveClaimForm(forms.Form):
 
 class RefuseClaimForm(forms.Form):
     note = forms.CharField(
-        label="Reason for refusing",
+        label=_("Reason for refusing"),
         max_length=NOTE_MAX_LENGTH,
-        help_text="Emailed to the person. Required.",
+        help_text=_("Emailed to the person. Required."),
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Give the reason for refusing."},
+        error_messages={"required": _("Give the reason for refusing.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -84,7 +86,7 @@ def _claim_page(request, pk, *, bound_form=None, status=200):
     context = {
         "claim": claim,
         "editors": claim.partnership.editors.order_by("email"),
-        "trail": [("Requests to manage", reverse("curation:claims"))],
+        "trail": [(gettext("Requests to manage"), reverse("curation:claims"))],
     }
     if claim.state == ClaimState.PENDING:
         forms_by_prefix = {"approve": ApproveClaimForm(), "refuse": RefuseClaimForm()}
@@ -107,9 +109,11 @@ def _decision_view(form_class, decide, done):
         try:
             decide(claim, curator=request.user, note=form.cleaned_data["note"])
         except ValueError:
-            messages.error(request, "This request was decided already, by another curator.")
+            messages.error(
+                request, gettext("This request was decided already, by another curator.")
+            )
             return redirect("curation:claim", pk=pk)
-        messages.success(request, done.format(name=claim.partnership.name))
+        messages.success(request, done % {"name": claim.partnership.display_name})
         return redirect("curation:claims")
 
     return view
@@ -118,10 +122,10 @@ def _decision_view(form_class, decide, done):
 approve = _decision_view(
     ApproveClaimForm,
     claims.approve_claim,
-    "Approved: the person is now an editor of “{name}” and has been emailed.",
+    _("Approved: the person is now an editor of “%(name)s” and has been emailed."),
 )
 refuse = _decision_view(
     RefuseClaimForm,
     claims.refuse_claim,
-    "Refused: the person has been emailed your reason.",
+    _("Refused: the person has been emailed your reason."),
 )

@@ -12,6 +12,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.tasks import TaskResultStatus
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from curation.forms import MergeForm
@@ -38,14 +40,14 @@ RESULT_SALT = "curation.merge-result"
 # What the counts of a merge count, for each kind of entry.
 COUNT_LABELS = {
     DuplicateKind.ORGANISATION: {
-        "members": "Partnerships it is a member of",
-        "contacts": "Contacts working for it",
-        "agreements": "Agreements it is a party to",
+        "members": _("Partnerships it is a member of"),
+        "contacts": _("Contacts working for it"),
+        "agreements": _("Agreements it is a party to"),
     },
     DuplicateKind.PARTNERSHIP: {
-        "members": "Member organisations",
-        "contacts": "Contacts",
-        "agreements": "Agreements",
+        "members": _("Member organisations"),
+        "contacts": _("Contacts"),
+        "agreements": _("Agreements"),
     },
 }
 
@@ -109,16 +111,23 @@ def scan(request):
         found = result.return_value
         messages.success(
             request,
-            f"Looked for duplicates again: {found['organisations']} pairs of organisations and "
-            f"{found['partnerships']} pairs of partnerships to review.",
+            gettext(
+                "Looked for duplicates again: %(organisations)s pairs of organisations and "
+                "%(partnerships)s pairs of partnerships to review."
+            )
+            % {"organisations": found["organisations"], "partnerships": found["partnerships"]},
         )
     elif result.status == TaskResultStatus.FAILED:
-        messages.error(request, "Looking for duplicates failed; the server's log says why.")
+        messages.error(
+            request, gettext("Looking for duplicates failed; the server's log says why.")
+        )
     else:
         messages.info(
             request,
-            "Looking for duplicates again in the background. Reload this page in a minute or "
-            "two to see what was found.",
+            gettext(
+                "Looking for duplicates again in the background. Reload this page in a minute "
+                "or two to see what was found."
+            ),
         )
     kind = KINDS.get(request.POST.get("kind"), DuplicateKind.ORGANISATION)
     return _back_to_list(request, kind)
@@ -133,8 +142,11 @@ def not_duplicates(request, kind, first, second):
     matching.dismiss(first, second, user=request.user)
     messages.success(
         request,
-        f"“{first.name}” and “{second.name}” are marked as different entries and will not be "
-        "suggested as duplicates again.",
+        gettext(
+            "“%(first)s” and “%(second)s” are marked as different entries and will not be "
+            "suggested as duplicates again."
+        )
+        % {"first": first.display_name, "second": second.display_name},
     )
     return _back_to_list(request, kind)
 
@@ -162,9 +174,9 @@ def merge(request, kind, first, second):
         "preview": seen,
         "labels": COUNT_LABELS[kind],
         "columns": [
-            (f"“{first.name}” now", seen.first),
-            (f"“{second.name}” now", seen.second),
-            ("The entry that stays, after", seen.after),
+            (gettext("“%(name)s” now") % {"name": first.display_name}, seen.first),
+            (gettext("“%(name)s” now") % {"name": second.display_name}, seen.second),
+            (gettext("The entry that stays, after"), seen.after),
         ],
     }
     if request.method != "POST" or not form.is_valid():
@@ -212,9 +224,12 @@ def merged(request, kind, pk):
     columns = []
     if summary:
         columns = [
-            (f"“{survivor.name}” before", summary["before_survivor"]),
-            (f"“{other.name}” before", summary["before_other"]),
-            (f"“{survivor.name}” after", summary["after"]),
+            (
+                gettext("“%(name)s” before") % {"name": survivor.display_name},
+                summary["before_survivor"],
+            ),
+            (gettext("“%(name)s” before") % {"name": other.display_name}, summary["before_other"]),
+            (gettext("“%(name)s” after") % {"name": survivor.display_name}, summary["after"]),
         ]
     return render(
         request,

@@ -7,6 +7,9 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from curation.permissions import moderator_required
@@ -33,11 +36,11 @@ KINDS = {
 
 class RestoreForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for restoring (optional)",
+        label=_("Reason for restoring (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Kept in the history with the new version.",
+        help_text=_("Kept in the history with the new version."),
     )
 
 
@@ -63,7 +66,7 @@ def _history_view(kind):
                 "restore_url_name": urls["restore"],
                 "admin_url": reverse(urls["admin"], args=[entry.pk]),
                 "public_url": _public_url(entry),
-                "trail": [("Moderation queue", reverse("curation:queue"))],
+                "trail": [(gettext("Moderation queue"), reverse("curation:queue"))],
             },
         )
 
@@ -86,11 +89,16 @@ def _restore_view(kind):
                 version, user=request.user, reason=form.cleaned_data["reason"]
             )
             if restored is None:
-                messages.info(request, f"“{entry}” was already as version {number} holds it.")
+                messages.info(
+                    request,
+                    gettext("“%(entry)s” was already as version %(number)s holds it.")
+                    % {"entry": entry, "number": number},
+                )
             else:
                 messages.success(
                     request,
-                    f"Version {number} of “{entry}” is live again, as version {restored.number}.",
+                    gettext("Version %(number)s of “%(entry)s” is live again, as version %(new)s.")
+                    % {"number": number, "entry": entry, "new": restored.number},
                 )
             return redirect(urls["history"], pk=entry.pk)
         return render(
@@ -103,8 +111,11 @@ def _restore_view(kind):
                 "changes": history.changes_to_restore(version),
                 "history_url": reverse(urls["history"], args=[entry.pk]),
                 "trail": [
-                    ("Moderation queue", reverse("curation:queue")),
-                    (f"History of {entry}", reverse(urls["history"], args=[entry.pk])),
+                    (gettext("Moderation queue"), reverse("curation:queue")),
+                    (
+                        gettext("History of %(entry)s") % {"entry": entry},
+                        reverse(urls["history"], args=[entry.pk]),
+                    ),
                 ],
             },
             status=400 if form.errors else 200,
@@ -151,9 +162,14 @@ def undo_change(request, pk):
         history.undo(change_set, user=request.user, reason=form.cleaned_data["reason"])
         messages.success(
             request,
-            f"Undone: “{change_set.get_kind_display()}” of "
-            f"{change_set.created_at:%d %B %Y, %H:%M}. Each entry it changed is back as it was "
-            "before, recorded as a new version.",
+            gettext(
+                "Undone: “%(change)s” of %(when)s. Each entry it changed is back as it was "
+                "before, recorded as a new version."
+            )
+            % {
+                "change": change_set.get_kind_display(),
+                "when": date_format(change_set.created_at, "d F Y, H:i"),
+            },
         )
         return redirect(entries[0][1])
     return render(
@@ -163,7 +179,7 @@ def undo_change(request, pk):
             "change_set": change_set,
             "entries": entries,
             "form": form,
-            "trail": [("Moderation queue", reverse("curation:queue"))],
+            "trail": [(gettext("Moderation queue"), reverse("curation:queue"))],
         },
         status=400 if form.errors else 200,
     )

@@ -10,7 +10,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from curation.forms import ApplyImportForm, ColumnsForm, NewImportForm, UndoImportForm
@@ -41,8 +43,8 @@ MEMBERS_EXAMPLE_MEMBER = "Bolton Central Library"
 
 def _trail(*extra):
     return [
-        ("Moderation queue", reverse("curation:queue")),
-        ("Imports", reverse("curation:imports")),
+        (gettext("Moderation queue"), reverse("curation:queue")),
+        (gettext("Imports"), reverse("curation:imports")),
         *extra,
     ]
 
@@ -71,7 +73,7 @@ def import_list(request):
                 if kind in imports.SPREADSHEET_KINDS
                 for file_format in TEMPLATE_FORMATS
             ],
-            "trail": [("Moderation queue", reverse("curation:queue"))],
+            "trail": [(gettext("Moderation queue"), reverse("curation:queue"))],
         },
     )
 
@@ -156,7 +158,7 @@ def _editable(request, run):
     """Whether the run can still be changed; if not, say so."""
     if run.state in (ImportState.UPLOADED, ImportState.PREVIEWED):
         return True
-    messages.info(request, "This file has been imported: start a new import to change it.")
+    messages.info(request, gettext("This file has been imported: start a new import to change it."))
     return False
 
 
@@ -187,7 +189,9 @@ def import_columns(request, pk):
                     "created_by": request.user,
                 },
             )
-            messages.success(request, f"The mapping is saved as “{name}”.")
+            messages.success(
+                request, gettext("The mapping is saved as “%(name)s”.") % {"name": name}
+            )
         imports.preview_run(run)
         return redirect("curation:import_run", pk=run.pk)
     return render(
@@ -274,7 +278,7 @@ def apply_import(request, pk):
     curator did not ask to skip them."""
     run = _run(pk, with_data=True)
     if run.state != ImportState.PREVIEWED:
-        messages.error(request, "This file cannot be imported again: start a new import.")
+        messages.error(request, gettext("This file cannot be imported again: start a new import."))
         return redirect("curation:import_run", pk=run.pk)
     form = ApplyImportForm(request.POST)
     form.is_valid()  # a checkbox: always valid
@@ -287,24 +291,34 @@ def apply_import(request, pk):
             report = imports.apply_run(run, user=request.user)
     except imports.ImportClosed:
         # Another curator imported it a moment ago.
-        messages.error(request, "This file has been imported already; nothing was written.")
+        messages.error(
+            request, gettext("This file has been imported already; nothing was written.")
+        )
     except imports.ImportRefused as refused:
         errors = refused.report.counts["errors"]
         messages.error(
             request,
-            f"Nothing was imported: {errors} {'row has' if errors == 1 else 'rows have'} errors. "
-            "Correct the file and upload it again, or tick “Skip the rows with errors” to import "
-            "the others.",
+            ngettext(
+                "Nothing was imported: %(count)s row has errors. Correct the file and upload it "
+                "again, or tick “Skip the rows with errors” to import the others.",
+                "Nothing was imported: %(count)s rows have errors. Correct the file and upload "
+                "it again, or tick “Skip the rows with errors” to import the others.",
+                errors,
+            )
+            % {"count": errors},
         )
     else:
         counts = report.counts
-        messages.success(
-            request,
-            f"Imported: {counts['created']} new, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged"
-            + (f", {counts['errors']} rows with errors skipped" if counts["errors"] else "")
-            + ".",
-        )
+        if counts["errors"]:
+            text = gettext(
+                "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(errors)s rows with errors skipped."
+            )
+        else:
+            text = gettext(
+                "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged."
+            )
+        messages.success(request, text % counts)
     return redirect("curation:import_run", pk=run.pk)
 
 
@@ -315,7 +329,7 @@ def undo_import(request, pk):
     unless another partnership names it since, and what it changed goes back."""
     run = _run(pk)
     if run.state != ImportState.APPLIED:
-        messages.info(request, "Only an import that has been applied can be undone.")
+        messages.info(request, gettext("Only an import that has been applied can be undone."))
         return redirect("curation:import_run", pk=run.pk)
     form = UndoImportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -327,14 +341,21 @@ def undo_import(request, pk):
             messages.error(request, str(refused))
         else:
             removed = run.created - len(kept)
-            text = (
-                f"Undone: {removed} {_entries(run, removed)} the import created "
-                f"{'is' if removed == 1 else 'are'} removed and {run.updated} it changed "
-                f"{'is' if run.updated == 1 else 'are'} back as before."
-            )
+            text = gettext("Undone: %(removed)s and %(changed)s.") % {
+                "removed": _removed(run, removed),
+                "changed": ngettext(
+                    "%(count)s it changed is back as before",
+                    "%(count)s it changed are back as before",
+                    run.updated,
+                )
+                % {"count": run.updated},
+            }
             if kept:
-                names = "; ".join(f"“{organisation.name}”" for organisation in kept)
-                text += f" Kept, because other partnerships name them: {names}."
+                names = "; ".join(f"“{organisation.display_name}”" for organisation in kept)
+                text += " " + (
+                    gettext("Kept, because other partnerships name them: %(names)s.")
+                    % {"names": names}
+                )
             messages.success(request, text)
         return redirect("curation:import_run", pk=run.pk)
     return render(
@@ -356,11 +377,27 @@ def _history_url(entry):
     return reverse("curation:organisation_history", args=[entry.pk])
 
 
-def _entries(run, count):
+def _removed(run, count):
+    """ "2 organisations the import created are removed", for the undo's message."""
     if _is_feed(run.kind):
-        return "entry" if count == 1 else "entries"
-    word = "organisation" if run.kind == ImportKind.ORGANISATIONS else "partnership"
-    return word if count == 1 else f"{word}s"
+        text = ngettext(
+            "%(count)s entry the import created is removed",
+            "%(count)s entries the import created are removed",
+            count,
+        )
+    elif run.kind == ImportKind.ORGANISATIONS:
+        text = ngettext(
+            "%(count)s organisation the import created is removed",
+            "%(count)s organisations the import created are removed",
+            count,
+        )
+    else:
+        text = ngettext(
+            "%(count)s partnership the import created is removed",
+            "%(count)s partnerships the import created are removed",
+            count,
+        )
+    return text % {"count": count}
 
 
 @moderator_required
@@ -370,14 +407,17 @@ def import_template(request, kind, file_format):
     a partnerships workbook has a second sheet of members."""
     if kind not in imports.SPREADSHEET_KINDS or file_format not in TEMPLATE_FORMATS:
         raise Http404
-    headings, example = imports.template(kind)
-    if file_format == "csv":
-        content = spreadsheets.csv_bytes(headings, [example])
-    else:
-        sheets = [(ImportKind(kind).label, headings, [example])]
-        if kind == ImportKind.PARTNERSHIPS:
-            sheets.append(_members_sheet(headings, example))
-        content = spreadsheets.xlsx_bytes(sheets)
+    # A machine format read back by the import, whose headings it knows in English: the same
+    # file on Welsh pages.
+    with translation.override("en-gb"):
+        headings, example = imports.template(kind)
+        if file_format == "csv":
+            content = spreadsheets.csv_bytes(headings, [example])
+        else:
+            sheets = [(str(ImportKind(kind).label), headings, [example])]
+            if kind == ImportKind.PARTNERSHIPS:
+                sheets.append(_members_sheet(headings, example))
+            content = spreadsheets.xlsx_bytes(sheets)
     response = HttpResponse(content, content_type=TEMPLATE_FORMATS[file_format])
     response["Content-Disposition"] = f'attachment; filename="{kind}-import-template.{file_format}"'
     return response
@@ -386,6 +426,6 @@ def import_template(request, kind, file_format):
 def _members_sheet(headings, example):
     """The "Members" sheet: a row per member of a partnership named on the first sheet."""
     partnership = example[headings.index("Name")] if "Name" in headings else ""
-    labels = [f.label for f in imports.MEMBER_SHEET_FIELDS]
+    labels = [str(f.label) for f in imports.MEMBER_SHEET_FIELDS]
     examples = {"partnership": partnership, "member": MEMBERS_EXAMPLE_MEMBER, "role": "Member"}
     return ("Members", labels, [[examples[f.name] for f in imports.MEMBER_SHEET_FIELDS]])

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from curation.permissions import moderator_required
@@ -52,25 +54,25 @@ class ApproveForm(DecisionForm):
         super().__init__(*args, prefix="approve", **kwargs)
         field = self.fields["message"]
         field.required = False
-        field.label = "Note to the editors (optional)"
+        field.label = _("Note to the editors (optional)")
 
 
 class RequestChangesForm(DecisionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="changes", **kwargs)
         field = self.fields["message"]
-        field.label = "What should the editors change?"
-        field.help_text = "Sent to the editors by email. Required."
-        field.error_messages["required"] = "Say what the editors should change."
+        field.label = _("What should the editors change?")
+        field.help_text = _("Sent to the editors by email. Required.")
+        field.error_messages["required"] = _("Say what the editors should change.")
 
 
 class RejectForm(DecisionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="reject", **kwargs)
         field = self.fields["message"]
-        field.label = "Reason for rejecting"
-        field.help_text = "Sent to the editors by email. Required."
-        field.error_messages["required"] = "Give the reason for rejecting."
+        field.label = _("Reason for rejecting")
+        field.help_text = _("Sent to the editors by email. Required.")
+        field.error_messages["required"] = _("Give the reason for rejecting.")
 
 
 @moderator_required
@@ -125,13 +127,13 @@ def _review_page(request, pk, *, bound_form=None, status=200):
         "revision": revision,
         "pending": pending,
         "events": partnership.moderation_events.all(),
-        "trail": [("Moderation queue", reverse("curation:queue"))],
+        "trail": [(gettext("Moderation queue"), reverse("curation:queue"))],
     }
     if revision is not None:
         context["changes"] = diff(snapshot_of(partnership), revision.data)
         context["proposed_documents"] = [
             {
-                "title": agreement.get("title") or "Untitled agreement",
+                "title": agreement.get("title") or gettext("Untitled agreement"),
                 "url": document_url("editor:revision_document", partnership.pk, position),
             }
             for position, agreement in enumerate(revision.data.get("agreements") or [])
@@ -164,7 +166,7 @@ def _field_rows(partnership):
     rows = []
     for name, label in FIELDS.items():
         if name == "region":
-            value = partnership.region.name if partnership.region else ""
+            value = str(partnership.region) if partnership.region else ""
         elif hasattr(partnership, f"get_{name}_display"):
             value = getattr(partnership, f"get_{name}_display")()
         else:
@@ -190,11 +192,14 @@ def _decision_view(form_class, decide, done):
             except ValueError:
                 messages.error(
                     request,
-                    f"“{partnership.name}” is not waiting for review any more; "
-                    "another moderator may have decided it already.",
+                    gettext(
+                        "“%(name)s” is not waiting for review any more; another moderator may "
+                        "have decided it already."
+                    )
+                    % {"name": partnership.display_name},
                 )
                 return redirect("curation:review", pk=pk)
-        messages.success(request, done.format(name=partnership.name))
+        messages.success(request, done % {"name": partnership.display_name})
         return redirect("curation:queue")
 
     return view
@@ -203,17 +208,17 @@ def _decision_view(form_class, decide, done):
 approve = _decision_view(
     ApproveForm,
     lambda partnership, user, text: services.approve(partnership, moderator=user, message=text),
-    "“{name}” is approved and published. Its editors have been emailed.",
+    _("“%(name)s” is approved and published. Its editors have been emailed."),
 )
 request_changes = _decision_view(
     RequestChangesForm,
     lambda partnership, user, text: services.request_changes(
         partnership, moderator=user, message=text
     ),
-    "“{name}” has gone back to its editors with your request for changes.",
+    _("“%(name)s” has gone back to its editors with your request for changes."),
 )
 reject = _decision_view(
     RejectForm,
     lambda partnership, user, text: services.reject(partnership, moderator=user, reason=text),
-    "“{name}” is rejected. Its editors have been emailed the reason.",
+    _("“%(name)s” is rejected. Its editors have been emailed the reason."),
 )

@@ -11,6 +11,8 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from curation.permissions import moderator_required
@@ -21,24 +23,24 @@ PAGE_SIZE = 25
 NOTE_MAX_LENGTH = 2000
 # The queue's filter: its word in the address, its label and the states it shows.
 FILTERS = {
-    "all": ("All", None),
-    "open": ("Open", [ReportState.OPEN]),
-    "resolved": ("Resolved", reports.OUTCOMES),
+    "all": (_("All"), None),
+    "open": (_("Open"), [ReportState.OPEN]),
+    "resolved": (_("Resolved"), reports.OUTCOMES),
 }
 
 
 class ResolveReportForm(forms.Form):
     outcome = forms.ChoiceField(
-        label="What did you do?",
+        label=_("What did you do?"),
         choices=[(state.value, state.label) for state in reports.OUTCOMES],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose what you did about the report."},
+        error_messages={"required": _("Choose what you did about the report.")},
     )
     note = forms.CharField(
-        label="Note to the reporter (optional)",
+        label=_("Note to the reporter (optional)"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
-        help_text="Emailed to the reporter if they gave an address, and kept with the report.",
+        help_text=_("Emailed to the reporter if they gave an address, and kept with the report."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -108,13 +110,20 @@ def report_detail(request, pk):
                 note=form.cleaned_data["note"],
             )
         except ValueError:
-            messages.error(request, "This report was resolved already, by another curator.")
+            messages.error(
+                request, gettext("This report was resolved already, by another curator.")
+            )
             return redirect("curation:report", pk=report.pk)
-        told = " The reporter has been emailed." if report.email else ""
-        messages.success(request, f"The report about “{report.entry.name}” is resolved.{told}")
+        if report.email:
+            text = gettext(
+                "The report about “%(name)s” is resolved. The reporter has been emailed."
+            )
+        else:
+            text = gettext("The report about “%(name)s” is resolved.")
+        messages.success(request, text % {"name": report.entry.display_name})
         return redirect("curation:reports")
     if form.is_bound and report.state != ReportState.OPEN:
-        messages.error(request, "This report was resolved already, by another curator.")
+        messages.error(request, gettext("This report was resolved already, by another curator."))
         return redirect("curation:report", pk=report.pk)
     return render(
         request,
@@ -123,7 +132,7 @@ def report_detail(request, pk):
             "report": report,
             "form": form,
             "merge_url": _merge_url(report),
-            "trail": [("Reports", reverse("curation:reports"))],
+            "trail": [(gettext("Reports"), reverse("curation:reports"))],
         },
         status=400 if form.is_bound else 200,
     )
