@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 
 from editor import invitations
-from partnerships import services
+from partnerships import confirmation_links, join_requests, services
 from partnerships.models import Organisation, Partnership, PublicationState, Sector
 from tests.editing import form_data
 from tests.factories import make_organisation, make_partnership, make_user
@@ -290,6 +290,68 @@ def test_accepting_an_invitation_says_so_in_welsh(client, editor):
     token = invitations.make_token(partnership, editor.email)
     response = client.post(f"/cy/invitations/{token}/", follow=True)
     assert "Rydych bellach yn olygydd “Partneriaeth Iechyd Caerdydd”." in text(response)
+
+
+def a_welsh_join_request(editor):
+    partnership = welsh_partnership(editor)
+    return join_requests.request_to_join(
+        partnership,
+        organisation_name="Llyfrgell Penarth",
+        sector=Sector.PUBLIC_LIBRARY,
+        town="Penarth",
+        name="Siân Jones",
+        email="sian@example.org",
+        message="Hoffem ymuno.",
+    )
+
+
+def test_a_request_to_join_is_shown_in_welsh(client, editor):
+    join_request = a_welsh_join_request(editor)
+    response = client.get(f"/cy/my/join-requests/{join_request.pk}/")
+    assert response.status_code == 200
+    assert_welsh_page(response)
+    assert "Mae Llyfrgell Penarth yn gofyn am gael ymuno â Partneriaeth Iechyd Caerdydd" in text(
+        response
+    )
+
+
+def test_a_request_declined_in_welsh_says_so_in_welsh(client, editor):
+    join_request = a_welsh_join_request(editor)
+    response = client.post(
+        f"/cy/my/join-requests/{join_request.pk}/", {"decision": "decline"}, follow=True
+    )
+    assert "Rydych wedi gwrthod y cais gan Llyfrgell Penarth." in text(response)
+
+
+def test_the_history_page_is_in_welsh(client, editor):
+    partnership = welsh_partnership(editor)
+    response = client.get(f"/cy/partnerships/{partnership.pk}/history/")
+    assert response.status_code == 200
+    assert_welsh(response)
+    assert "Hanes Partneriaeth Iechyd Caerdydd" in text(response)
+
+
+def test_an_emailed_confirmation_link_opens_a_welsh_page(client):
+    partnership = make_partnership(
+        name="Partneriaeth Iechyd Caerdydd",
+        name_cy="Partneriaeth Iechyd Caerdydd",
+        summary="Libraries in Cardiff working together.",
+        summary_cy="Llyfrgelloedd Caerdydd yn cydweithio.",
+        area_name="Caerdydd",
+    )
+    token = confirmation_links.make_link(partnership, "arweinydd@example.org")
+    response = client.get(f"/cy/confirm/{token}/")
+    assert response.status_code == 200
+    assert_welsh(response)
+    assert "Llyfrgelloedd Caerdydd yn cydweithio." in text(response)
+    done = client.post(f"/cy/confirm/{token}/")
+    assert_welsh(done)
+
+
+def test_a_used_confirmation_link_is_explained_in_welsh(client):
+    response = client.get("/cy/confirm/not-a-token/")
+    assert response.status_code == 400
+    assert "Ni ellir defnyddio'r ddolen gadarnhau hon" in text(response)
 
 
 # Account pages -------------------------------------------------------------------------------
