@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 
@@ -44,6 +45,6 @@ def delete_account(request):
     if form.is_valid():
         logout(request)
         user.delete()
-        messages.success(request, "Your account has been deleted.")
+        messages.success(request, gettext("Your account has been deleted."))
         return redirect("directory:home")
     return render(request, "account/delete.html", {"form": form})

@@ -12,6 +12,9 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from editor import uploads
 from partnerships import identifiers, services
@@ -36,7 +39,7 @@ from partnerships.models import (
 )
 from partnerships.snapshots import FIELDS
 
-CONSENT_LABEL = "I have permission to publish these contact details in the directory"
+CONSENT_LABEL = _("I have permission to publish these contact details in the directory")
 NEW_ORGANISATION = "new"
 # How many blank rows each list shows, and how many "Add more rows" adds.
 EXTRA_ROWS = {"members": 2, "contacts": 1, "agreements": 1}
@@ -97,25 +100,31 @@ class QuietFormSet(forms.BaseFormSet):
 # Choices with a model default: left out, they take the default.
 DEFAULTED = ("kind", "formality", "status", "scope")
 YEAR_ATTRS = {"inputmode": "numeric", "min": FIRST_YEAR, "max": LAST_YEAR}
+# The partnership's Welsh texts, grouped on the form under "In Welsh (optional)".
+WELSH_FIELDS = ("name_cy", "summary_cy", "description_cy", "aims_cy")
 
 
 class PartnershipForm(forms.ModelForm):
     region = forms.ModelChoiceField(
-        Region.objects.all(), to_field_name="slug", required=False, empty_label="Not chosen"
+        Region.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("Not chosen"),
+        label=_("Region"),
     )
     activities = forms.ModelMultipleChoiceField(
         Activity.objects.all(),
         to_field_name="slug",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="What the partnership does",
+        label=_("What the partnership does"),
     )
     channels = forms.ModelMultipleChoiceField(
         CommunicationChannel.objects.all(),
         to_field_name="slug",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="How members keep in touch",
+        label=_("How members keep in touch"),
     )
 
     class Meta:
@@ -138,22 +147,79 @@ class PartnershipForm(forms.ModelForm):
             "meeting_format",
             "channels",
             "activities",
+            *WELSH_FIELDS,
         ]
-        labels = {"kind": "Type of partnership", "area_name": "Area served"}
+        # Every label and help text here, so that the form reads the same in both languages
+        # whatever the model says.
+        labels = {
+            "name": _("Name of the partnership"),
+            "kind": _("Type of partnership"),
+            "summary": _("Summary"),
+            "aims": _("Aims and objectives"),
+            "description": _("Description"),
+            "formality": _("Formality"),
+            "status": _("Status"),
+            "established_year": _("Established year"),
+            "scope": _("Scope"),
+            "area_name": _("Area served"),
+            "website": _("Website"),
+            "mailing_list": _("Mailing list"),
+            "meeting_frequency": _("Meeting frequency"),
+            "meeting_format": _("Meeting format"),
+            "name_cy": _("Name in Welsh"),
+            "summary_cy": _("Summary in Welsh"),
+            "description_cy": _("Description in Welsh"),
+            "aims_cy": _("Aims and objectives in Welsh"),
+        }
+        help_texts = {
+            "summary": _("One or two sentences shown in lists and on the map."),
+            "description": _("What the partnership is and does."),
+            "established_year": _("The year the partnership started, if known."),
+            "area_name": _("The place the partnership serves, e.g. “Bolton”."),
+            "mailing_list": _("An address or web page for joining the list."),
+            "meeting_frequency": _("For example “Quarterly” or “Every two months”."),
+            "name_cy": _("The partnership's Welsh name, if it has one."),
+            "summary_cy": _(
+                "Shown to people reading the directory in Welsh. A summary in English or in "
+                "Welsh is needed; give both if you can."
+            ),
+        }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
+            "summary_cy": forms.Textarea(attrs={"rows": 2}),
             "aims": forms.Textarea(attrs={"rows": 4}),
+            "aims_cy": forms.Textarea(attrs={"rows": 4}),
             "description": forms.Textarea(attrs={"rows": 6}),
+            "description_cy": forms.Textarea(attrs={"rows": 6}),
             "established_year": forms.NumberInput(attrs=YEAR_ATTRS),
         }
 
     def __init__(self, *args, quiet=False, **kwargs):
         self.quiet = quiet
         super().__init__(*args, **kwargs)
-        self.fields["name"].label = "Name of the partnership"
         # A select always sends a value from a browser; a missing one means the default.
         for name in DEFAULTED:
             self.fields[name].required = False
+
+    def english_fields(self):
+        """The fields shown first: everything but the Welsh texts."""
+        return [field for field in self if field.name not in WELSH_FIELDS]
+
+    def welsh_fields(self):
+        """The Welsh texts, shown together in their own group."""
+        return [self[name] for name in WELSH_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        # An entry needs a summary for its list and map, in either language.
+        if not data.get("summary") and not data.get("summary_cy") and "summary" not in self.errors:
+            self.add_error(
+                "summary",
+                ValidationError(
+                    gettext("Enter a summary in English or in Welsh."), code="summary_missing"
+                ),
+            )
+        return data
 
     def full_clean(self):
         if self.quiet:
@@ -180,38 +246,47 @@ MEMBER_IDENTIFIER_SCHEMES = [(s.value, s.label) for s in Scheme if s != Scheme.O
 
 class MemberForm(QuietForm):
     organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(label="Organisation name", max_length=200, required=False)
-    town = forms.CharField(label="Town or city", max_length=100, required=False)
+    name = forms.CharField(label=_("Organisation name"), max_length=200, required=False)
+    name_cy = forms.CharField(
+        label=_("Welsh name (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("For an organisation new to the directory that has a Welsh name."),
+    )
+    town = forms.CharField(label=_("Town or city"), max_length=100, required=False)
     identifier_scheme = forms.ChoiceField(
-        label="Identifier type",
-        choices=[("", "None"), *MEMBER_IDENTIFIER_SCHEMES],
+        label=_("Identifier type"),
+        choices=[("", _("None")), *MEMBER_IDENTIFIER_SCHEMES],
         required=False,
     )
     identifier = forms.CharField(
-        label="Identifier",
+        label=_("Identifier"),
         max_length=100,
         required=False,
-        help_text=(
+        help_text=_(
             "Optional: the organisation's ODS code, charity number, company number or the "
             "like. The directory recognises the organisation by it, and an organisation new "
             "to the directory is saved with it."
         ),
     )
     sector = forms.ChoiceField(
-        choices=[("", "Choose a sector"), *Sector.choices],
+        label=_("Sector"),
+        choices=[("", _("Choose a sector")), *Sector.choices],
         required=False,
-        help_text="Needed only for an organisation that is not in the directory yet.",
+        help_text=_("Needed only for an organisation that is not in the directory yet."),
     )
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Role.choices, initial=Role.MEMBER, required=False
+    )
     joined_year = forms.IntegerField(
-        label="Joined in (year)",
+        label=_("Joined in (year)"),
         required=False,
         min_value=FIRST_YEAR,
         max_value=LAST_YEAR,
         widget=forms.NumberInput(attrs=YEAR_ATTRS),
     )
     match = forms.ChoiceField(
-        label="Is this organisation already in the directory?",
+        label=_("Is this organisation already in the directory?"),
         widget=forms.RadioSelect,
         required=False,
         choices=[],
@@ -284,11 +359,23 @@ class MemberForm(QuietForm):
         self.organisation = next((o for o in self.suggestions if str(o.pk) == answer), None)
         match = self.fields["match"]
         match.choices = [
-            *((str(o.pk), f"Use {_organisation_label(o)}") for o in self.suggestions),
-            (NEW_ORGANISATION, "No, create a new organisation"),
+            *(
+                (
+                    str(o.pk),
+                    gettext("Use %(organisation)s") % {"organisation": _organisation_label(o)},
+                )
+                for o in self.suggestions
+            ),
+            (NEW_ORGANISATION, gettext("No, create a new organisation")),
         ]
-        match.label = f"Is “{name}”{f' in {town}' if town else ''} already in the directory?"
-        match.help_text = (
+        if town:
+            match.label = gettext("Is “%(name)s” in %(town)s already in the directory?") % {
+                "name": name,
+                "town": town,
+            }
+        else:
+            match.label = gettext("Is “%(name)s” already in the directory?") % {"name": name}
+        match.help_text = gettext(
             "The directory has organisations with similar names. Choose the one you mean, so "
             "that the partnership is linked to it, or create a new organisation."
         )
@@ -327,7 +414,7 @@ class MemberForm(QuietForm):
             return data
         self._check_identifier(scheme, identifier)
         if not name and self.organisation is None:
-            self.add_error("name", "Enter the organisation's name, or clear this row.")
+            self.add_error("name", gettext("Enter the organisation's name, or clear this row."))
             return data
         shown = []
         if self.identifier is not None:
@@ -338,6 +425,7 @@ class MemberForm(QuietForm):
             shown += [
                 ("organisation", self.organisation.pk),
                 ("name", self.organisation.name),
+                ("name_cy", self.organisation.name_cy),
                 ("town", self.organisation.town),
             ]
         for field, value in shown:
@@ -345,7 +433,9 @@ class MemberForm(QuietForm):
                 self.data[self.add_prefix(field)] = str(value)
         if self.organisation is None and not self.awaits_answer and not data.get("sector"):
             self.add_error(
-                "sector", f"Choose the sector of “{name}”, which is new to the directory."
+                "sector",
+                gettext("Choose the sector of “%(name)s”, which is new to the directory.")
+                % {"name": name},
             )
         return data
 
@@ -354,7 +444,8 @@ class MemberForm(QuietForm):
             return  # a type chosen with nothing typed says nothing
         if not scheme:
             self.add_error(
-                "identifier_scheme", "Choose the type of the identifier, or clear the identifier."
+                "identifier_scheme",
+                gettext("Choose the type of the identifier, or clear the identifier."),
             )
             return
         try:
@@ -379,16 +470,18 @@ class ContactForm(QuietForm):
     name = forms.CharField(
         max_length=150,
         required=False,
-        help_text="A person or a role, such as “Library team”.",
+        label=_("Name"),
+        help_text=_("A person or a role, such as “Library team”."),
     )
-    job_title = forms.CharField(max_length=150, required=False)
+    job_title = forms.CharField(label=_("Job title"), max_length=150, required=False)
     organisation = forms.ChoiceField(
+        label=_("Organisation"),
         required=False,
-        help_text="Chosen from the member organisations above.",
+        help_text=_("Chosen from the member organisations above."),
     )
-    email = forms.EmailField(required=False)
-    phone = forms.CharField(max_length=40, required=False)
-    is_lead = forms.BooleanField(label="This is the lead contact", required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    is_lead = forms.BooleanField(label=_("This is the lead contact"), required=False)
     consent_to_publish = forms.BooleanField(label=CONSENT_LABEL, required=False)
 
     def clean(self):
@@ -398,45 +491,55 @@ class ContactForm(QuietForm):
             not any(text) and not data.get("is_lead") and not data.get("consent_to_publish")
         )
         if not self.is_blank and not data.get("name"):
-            self.add_error("name", "Enter the contact's name or role, or clear this row.")
+            self.add_error("name", gettext("Enter the contact's name or role, or clear this row."))
         return data
 
     def __init__(self, *args, organisation_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.is_blank = True
-        self.fields["organisation"].choices = [("", "Not given"), *organisation_choices]
+        self.fields["organisation"].choices = [("", gettext("Not given")), *organisation_choices]
 
 
 class AgreementForm(QuietForm):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     kind = forms.ChoiceField(
-        label="Type", choices=[("", "Choose a type"), *AgreementKind.choices], required=False
+        label=_("Type"),
+        choices=[("", _("Choose a type")), *AgreementKind.choices],
+        required=False,
     )
-    title = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
     status = forms.ChoiceField(
-        choices=AgreementStatus.choices, initial=AgreementStatus.SIGNED, required=False
+        label=_("Status"),
+        choices=AgreementStatus.choices,
+        initial=AgreementStatus.SIGNED,
+        required=False,
     )
     signed_on = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Signed on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     review_due = forms.DateField(
-        label="Review due",
+        label=_("Review due"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     parties = forms.MultipleChoiceField(
-        label="Parties to the agreement",
+        label=_("Parties to the agreement"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Chosen from the member organisations above.",
+        help_text=_("Chosen from the member organisations above."),
     )
-    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(
+        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     document = forms.FileField(
+        label=_("Document"),
         required=False,
         error_messages={"empty": uploads.EMPTY},
-        help_text=(
-            f"A PDF, Word (.docx) or OpenDocument (.odt) file of at most "
-            f"{uploads.MAX_DOCUMENT_MB} MB."
+        help_text=format_lazy(
+            _("A PDF, Word (.docx) or OpenDocument (.odt) file of at most {mb} MB."),
+            mb=uploads.MAX_DOCUMENT_MB,
         ),
         widget=forms.ClearableFileInput(
             attrs={
@@ -447,12 +550,12 @@ class AgreementForm(QuietForm):
         ),
     )
     document_token = forms.CharField(required=False, widget=forms.HiddenInput)
-    remove_document = forms.BooleanField(label="Remove the document", required=False)
+    remove_document = forms.BooleanField(label=_("Remove the document"), required=False)
     is_public = forms.BooleanField(
-        label="Public: anyone may read and download this agreement", required=False
+        label=_("Public: anyone may read and download this agreement"), required=False
     )
     shareable_example = forms.BooleanField(
-        label="Other networks may use it as an example to adapt", required=False
+        label=_("Other networks may use it as an example to adapt"), required=False
     )
 
     def __init__(self, *args, organisation_choices=(), user=None, **kwargs):
@@ -494,9 +597,13 @@ class AgreementForm(QuietForm):
             try:
                 self.document_name = uploads.unsign_document(token, self.user)
             except signing.SignatureExpired:
-                self.add_error("document", "The file chosen earlier has expired; choose it again.")
+                self.add_error(
+                    "document", gettext("The file chosen earlier has expired; choose it again.")
+                )
             except signing.BadSignature:
-                self.add_error("document", "The file you chose earlier was lost; choose it again.")
+                self.add_error(
+                    "document", gettext("The file you chose earlier was lost; choose it again.")
+                )
         if data.get("remove_document"):
             self.document_name = ""
         filled = [
@@ -508,12 +615,14 @@ class AgreementForm(QuietForm):
         if self.is_blank:
             return data
         if not data.get("kind"):
-            self.add_error("kind", "Choose the type of agreement.")
+            self.add_error("kind", gettext("Choose the type of agreement."))
         if not data.get("title"):
-            self.add_error("title", "Enter the agreement's title, or clear this row.")
+            self.add_error("title", gettext("Enter the agreement's title, or clear this row."))
         signed_on, review_due = data.get("signed_on"), data.get("review_due")
         if signed_on and review_due and review_due < signed_on:
-            self.add_error("review_due", "The review date cannot be before the signing date.")
+            self.add_error(
+                "review_due", gettext("The review date cannot be before the signing date.")
+            )
         return data
 
 
@@ -535,12 +644,17 @@ ContactFormSet = _row_formset(ContactForm, "contacts", 50)
 AgreementFormSet = _row_formset(AgreementForm, "agreements", 50)
 
 SECTIONS = [
-    ("details", "About the partnership"),
-    ("members", "Member organisations"),
-    ("contacts", "Contacts"),
-    ("agreements", "Agreements"),
+    ("details", _("About the partnership")),
+    ("members", _("Member organisations")),
+    ("contacts", _("Contacts")),
+    ("agreements", _("Agreements")),
 ]
-ROW_NAMES = {"members": "Member", "contacts": "Contact", "agreements": "Agreement"}
+# How the error summary names a row: "Member 2: ...".
+ROW_NAMES = {
+    "members": _("Member %(number)s: %(error)s"),
+    "contacts": _("Contact %(number)s: %(error)s"),
+    "agreements": _("Agreement %(number)s: %(error)s"),
+}
 
 
 class PartnershipEditor:
@@ -616,6 +730,7 @@ class PartnershipEditor:
                 {
                     "organisation": organisation.pk,
                     "name": organisation.name,
+                    "name_cy": organisation.name_cy,
                     "town": organisation.town,
                     "sector": organisation.sector,
                     "role": member.get("role") or Role.MEMBER,
@@ -685,8 +800,8 @@ class PartnershipEditor:
             return []
         return [
             (
-                f"Member organisation {index + 1}: is “{form.label_text}” already in the "
-                "directory?",
+                gettext("Member organisation %(number)s: is “%(name)s” already in the directory?")
+                % {"number": index + 1, "name": form.label_text},
                 f"#{form['match'].auto_id}_0",
             )
             for index, form in enumerate(self.members.forms)
@@ -701,14 +816,19 @@ class PartnershipEditor:
                 if form.identifier is not None and form.identifier in new_identifiers:
                     form.add_error(
                         "identifier",
-                        "Another row gives this identifier; an identifier names one organisation.",
+                        gettext(
+                            "Another row gives this identifier; an identifier names one "
+                            "organisation."
+                        ),
                     )
                     unique = False
                 if form.identifier is not None:
                     new_identifiers.add(form.identifier)
                 continue
             if form.organisation.pk in seen:
-                form.add_error("name", "This organisation is listed twice; clear one of the rows.")
+                form.add_error(
+                    "name", gettext("This organisation is listed twice; clear one of the rows.")
+                )
                 unique = False
             seen.add(form.organisation.pk)
         return unique
@@ -716,7 +836,7 @@ class PartnershipEditor:
     def _check_complete(self):
         if not self.members.live_forms():
             self.section_errors.setdefault("members", []).append(
-                "Add at least one member organisation before submitting for review."
+                gettext("Add at least one member organisation before submitting for review.")
             )
         leads = [
             form
@@ -725,8 +845,10 @@ class PartnershipEditor:
         ]
         if not leads:
             self.section_errors.setdefault("contacts", []).append(
-                "Add a lead contact with an email address before submitting for review, so "
-                "that people can reach the partnership."
+                gettext(
+                    "Add a lead contact with an email address before submitting for review, so "
+                    "that people can reach the partnership."
+                )
             )
 
     def formsets(self):
@@ -737,7 +859,7 @@ class PartnershipEditor:
         items = []
         for error in self.details.non_field_errors():
             items.append((error, "#details"))
-        items += _field_errors(self.details, "")
+        items += _field_errors(self.details)
         for section, formset in zip(
             ("members", "contacts", "agreements"), self.formsets(), strict=True
         ):
@@ -748,10 +870,13 @@ class PartnershipEditor:
             for index, form in enumerate(formset.forms):
                 if formset.is_removed(form):
                     continue
-                prefix = f"{ROW_NAMES[section]} {index + 1}: "
+                row = ROW_NAMES[section]
                 for error in form.non_field_errors():
-                    items.append((prefix + error, f"#{form.prefix}"))
-                items += _field_errors(form, prefix)
+                    items.append((row % {"number": index + 1, "error": error}, f"#{form.prefix}"))
+                items += [
+                    (row % {"number": index + 1, "error": text}, href)
+                    for text, href in _field_errors(form)
+                ]
         return items
 
     # Writing the snapshot out --------------------------------------------------------------
@@ -769,6 +894,11 @@ class PartnershipEditor:
                 sector=form.cleaned_data["sector"],
                 identifier=form.identifier,
             )
+            if form.organisation is None and form.cleaned_data.get("name_cy"):
+                # Only a new organisation takes the Welsh name typed: an existing one's names
+                # are the curators' to change.
+                organisation.name_cy = form.cleaned_data["name_cy"]
+                organisation.save(update_fields=["name_cy"])
             if organisation.pk in organisation_of_row.values():
                 continue
             organisation_of_row[str(index)] = organisation.pk
@@ -883,11 +1013,11 @@ def _choice_of(pk, row_of, organisations):
 
 def _organisation_label(organisation):
     if organisation.town:
-        return f"{organisation.name}, {organisation.town}"
-    return organisation.name
+        return f"{organisation.display_name}, {organisation.town}"
+    return organisation.display_name
 
 
-def _field_errors(form, prefix):
+def _field_errors(form):
     items = []
     for field in form:
         if field.is_hidden:
@@ -896,7 +1026,7 @@ def _field_errors(form, prefix):
         if field.widget_type in ("checkboxselectmultiple", "radioselect"):
             anchor = f"{anchor}_0"
         for error in field.errors:
-            items.append((f"{prefix}{field.label}: {error}", f"#{anchor}"))
+            items.append((f"{field.label}: {error}", f"#{anchor}"))
     return items
 
 
@@ -919,8 +1049,8 @@ def carry_uploads(data, files, user):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label="Email address of the person to invite",
-        help_text="They need an account with this address, verified, to accept.",
+        label=_("Email address of the person to invite"),
+        help_text=_("They need an account with this address, verified, to accept."),
     )
 
     def clean_email(self):
@@ -932,11 +1062,12 @@ class JoinDecisionForm(forms.Form):
     is emailed to the person who asked."""
 
     reply = forms.CharField(
-        label="Your reply (optional)",
+        label=_("Your reply (optional)"),
         required=False,
         max_length=2000,
-        help_text="Sent by email to the person who asked, with the decision. Up to 2,000 "
-        "characters.",
+        help_text=_(
+            "Sent by email to the person who asked, with the decision. Up to 2,000 characters."
+        ),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 

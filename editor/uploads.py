@@ -18,6 +18,8 @@ from pathlib import PurePosixPath
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import agreement_upload_to
 
@@ -30,27 +32,29 @@ CONTENT_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".odt": "application/vnd.oasis.opendocument.text",
 }
-WRONG_TYPE = "This file is not a PDF, Word (.docx) or OpenDocument (.odt) document"
-EMPTY = "The file is empty"
-BROKEN_PDF = (
+WRONG_TYPE = _("This file is not a PDF, Word (.docx) or OpenDocument (.odt) document")
+EMPTY = _("The file is empty")
+TOO_BIG = _("The file is %(size)s MB; the limit is %(limit)s MB")
+BROKEN_PDF = _(
     "This file starts like a PDF but is not a complete PDF document; save or export it as PDF "
     "again and choose the new file"
 )
-ACTIVE_PDF = (
-    "This PDF contains {what}, which could run when it is opened; the directory accepts only "
+ACTIVE_PDF = _(
+    "This PDF contains %(what)s, which could run when it is opened; the directory accepts only "
     "plain documents. Print or export it to a new PDF without it and choose that file"
 )
-HTML_INSIDE = "This file contains a web page (HTML), so it is not accepted as a document"
-TOO_BIG_UNPACKED = (
-    "This document unpacks to far more than its size (more than {mb} MB, or more than {ratio} "
-    "times smaller packed than unpacked), which no ordinary document does; it is not accepted"
+HTML_INSIDE = _("This file contains a web page (HTML), so it is not accepted as a document")
+TOO_BIG_UNPACKED = _(
+    "This document unpacks to far more than its size (more than %(mb)s MB, or more than "
+    "%(ratio)s times smaller packed than unpacked), which no ordinary document does; it is not "
+    "accepted"
 )
-FOREIGN_MEMBER = (
+FOREIGN_MEMBER = _(
     "This document carries a file that has no place in a Word or OpenDocument document "
-    "({name}); it is not accepted"
+    "(%(name)s); it is not accepted"
 )
-MACROS = (
-    "This document contains macros or embedded programs ({name}); save it without macros "
+MACROS = _(
+    "This document contains macros or embedded programs (%(name)s); save it without macros "
     "(as a plain .docx or .odt) and choose the new file"
 )
 
@@ -63,19 +67,19 @@ PDF_TAIL_BYTES = 1024
 # JavaScript it runs is caught by /JS), sending or importing data (/SubmitForm, /ImportData),
 # Flash and other rich media (/RichMedia), and XFA forms, which carry their own scripts (/XFA).
 ACTIVE_PDF_NAMES = {
-    "/JavaScript": "JavaScript",
-    "/JS": "JavaScript",
-    "/Launch": "an action that launches a program",
-    "/GoToE": "an action that opens an embedded file",
-    "/GoToR": "an action that opens another file",
-    "/EmbeddedFile": "an embedded file",
-    "/EmbeddedFiles": "an embedded file",
-    "/FileAttachment": "an attached file",
-    "/AA": "actions that run automatically",
-    "/SubmitForm": "a form that sends data",
-    "/ImportData": "an action that imports data",
-    "/RichMedia": "rich media (e.g. Flash)",
-    "/XFA": "an XFA form, which can carry scripts",
+    "/JavaScript": _("JavaScript"),
+    "/JS": _("JavaScript"),
+    "/Launch": _("an action that launches a program"),
+    "/GoToE": _("an action that opens an embedded file"),
+    "/GoToR": _("an action that opens another file"),
+    "/EmbeddedFile": _("an embedded file"),
+    "/EmbeddedFiles": _("an embedded file"),
+    "/FileAttachment": _("an attached file"),
+    "/AA": _("actions that run automatically"),
+    "/SubmitForm": _("a form that sends data"),
+    "/ImportData": _("an action that imports data"),
+    "/RichMedia": _("rich media (e.g. Flash)"),
+    "/XFA": _("an XFA form, which can carry scripts"),
 }
 _PDF_NAME = re.compile(rb"/(?:[^\s/<>\[\]()%{}#]|#[0-9A-Fa-f]{2})+")
 _PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b.*?\bendobj", re.S)
@@ -117,7 +121,9 @@ def document_extension(upload):
     if upload.size > MAX_DOCUMENT_BYTES:
         size = upload.size / (1024 * 1024)
         raise ValidationError(
-            f"The file is {size:.1f} MB; the limit is {MAX_DOCUMENT_MB} MB", code="too_big"
+            TOO_BIG,
+            code="too_big",
+            params={"size": number_format(size, 1), "limit": MAX_DOCUMENT_MB},
         )
     upload.seek(0)
     head = upload.read(5)
@@ -176,7 +182,7 @@ def check_pdf(data):
         for name in pdf_names(part):
             if name in ACTIVE_PDF_NAMES:
                 raise ValidationError(
-                    ACTIVE_PDF.format(what=ACTIVE_PDF_NAMES[name]), code="active_content"
+                    ACTIVE_PDF, code="active_content", params={"what": ACTIVE_PDF_NAMES[name]}
                 )
 
 
@@ -200,7 +206,7 @@ def _office_extension(upload):
             if extension == ".docx":
                 types = archive.read("[Content_Types].xml").lower()
                 if MACRO_CONTENT_TYPE in types:
-                    raise ValidationError(MACROS.format(name="macro-enabled"), code="macros")
+                    raise ValidationError(MACROS, code="macros", params={"name": "macro-enabled"})
             return extension
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, ValueError):
         return None
@@ -223,11 +229,11 @@ def check_archive(archive, infos):
         name = info.filename
         lowered = name.lower()
         if name.startswith("/") or ".." in PurePosixPath(name).parts or "\\" in name:
-            raise ValidationError(FOREIGN_MEMBER.format(name=name), code="foreign_member")
+            raise ValidationError(FOREIGN_MEMBER, code="foreign_member", params={"name": name})
         if PurePosixPath(lowered).suffix in FOREIGN_EXTENSIONS:
-            raise ValidationError(FOREIGN_MEMBER.format(name=name), code="foreign_member")
+            raise ValidationError(FOREIGN_MEMBER, code="foreign_member", params={"name": name})
         if any(part in lowered for part in MACRO_PARTS):
-            raise ValidationError(MACROS.format(name=name), code="macros")
+            raise ValidationError(MACROS, code="macros", params={"name": name})
     unpacked = 0
     for info in infos:
         with archive.open(info) as member:
@@ -239,7 +245,7 @@ def check_archive(archive, infos):
 
 def _too_big():
     return ValidationError(
-        TOO_BIG_UNPACKED.format(mb=MAX_UNPACKED_MB, ratio=MAX_RATIO), code="zip_bomb"
+        TOO_BIG_UNPACKED, code="zip_bomb", params={"mb": MAX_UNPACKED_MB, "ratio": MAX_RATIO}
     )
 
 

@@ -18,18 +18,23 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from directory.forms import ContactForm
 from editor import invitations, uploads
 from editor.forms import (
+    WELSH_FIELDS,
     InvitationForm,
     JoinDecisionForm,
     PartnershipEditor,
+    PartnershipForm,
     carry_uploads,
     empty_snapshot,
 )
 from partnerships import confirmation_links, freshness, history, join_requests, services
+from partnerships.languages import ENGLISH, WELSH, reading_welsh
 from partnerships.models import (
     Activity,
     Agreement,
@@ -124,17 +129,25 @@ def _edit_page(request, *, partnership, base):
     if submit:
         messages.success(
             request,
-            f"“{partnership.name}” has been sent to the moderators. We will email you when "
-            "they have looked at it.",
+            gettext(
+                "“%(name)s” has been sent to the moderators. We will email you when they have "
+                "looked at it."
+            )
+            % {"name": partnership.display_name},
         )
     elif partnership.is_published:
         messages.success(
             request,
-            "Your changes are saved but not yet public. Submit them for review when they are "
-            "ready.",
+            gettext(
+                "Your changes are saved but not yet public. Submit them for review when they "
+                "are ready."
+            ),
         )
     else:
-        messages.success(request, f"“{partnership.name}” is saved as a draft.")
+        messages.success(
+            request,
+            gettext("“%(name)s” is saved as a draft.") % {"name": partnership.display_name},
+        )
     return redirect("editor:my_partnerships")
 
 
@@ -171,7 +184,11 @@ def submit(request, pk):
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"“{partnership.name}” has been sent to the moderators.")
+        messages.success(
+            request,
+            gettext("“%(name)s” has been sent to the moderators.")
+            % {"name": partnership.display_name},
+        )
     return redirect("editor:my_partnerships")
 
 
@@ -180,9 +197,13 @@ def submission_problems(snapshot):
     "Save and submit for review" on the form)."""
     problems = []
     if not snapshot.get("members"):
-        problems.append("Add at least one member organisation before submitting for review.")
+        problems.append(
+            gettext("Add at least one member organisation before submitting for review.")
+        )
     if not any(c.get("is_lead") and c.get("email") for c in snapshot.get("contacts", [])):
-        problems.append("Add a lead contact with an email address before submitting for review.")
+        problems.append(
+            gettext("Add a lead contact with an email address before submitting for review.")
+        )
     return problems
 
 
@@ -210,11 +231,12 @@ def preview(request, pk):
         "editor/preview.html",
         {
             "partnership": _preview_partnership(partnership, data),
+            "other_language": _other_language(data["fields"]),
             "real": partnership,
             "revision": revision,
             "feedback": moderator_feedback(partnership),
             "contact_form": ContactForm(partnership=partnership),
-            "trail": [("My partnerships", reverse("editor:my_partnerships"))],
+            "trail": [(gettext("My partnerships"), reverse("editor:my_partnerships"))],
             "map_config": {"points": []},
         },
     )
@@ -242,7 +264,7 @@ def partnership_history(request, pk):
             "page": page,
             "entries": entries,
             "editor_ids": set(partnership.editors.values_list("pk", flat=True)),
-            "trail": [("My partnerships", reverse("editor:my_partnerships"))],
+            "trail": [(gettext("My partnerships"), reverse("editor:my_partnerships"))],
         },
     )
 
@@ -326,6 +348,9 @@ def _preview_partnership(partnership, data):
                 "summary",
                 "description",
                 "aims",
+                *WELSH_FIELDS,
+                "display_name",
+                "localised",
                 "established_year",
                 "area_name",
                 "region",
@@ -349,6 +374,17 @@ def _preview_partnership(partnership, data):
         # As on the public page: whether the message form can reach anyone, published or not.
         has_contact_email=any(c.get("email") for c in data.get("contacts", [])),
     )
+
+
+def _other_language(fields):
+    """The entry's texts in the language the page is not in, so that the editors see both
+    before the moderators do: (language code, [(label, text), ...] of the texts given)."""
+    if reading_welsh():
+        language, names = ENGLISH, ("name", "summary", "description", "aims")
+    else:
+        language, names = WELSH, WELSH_FIELDS
+    labels = PartnershipForm.Meta.labels
+    return language, [(labels[n], fields.get(n)) for n in names if fields.get(n)]
 
 
 def _date(value):
@@ -427,7 +463,7 @@ def join_request(request, pk):
             elif decide == "decline":
                 join_requests.decline(found, user=request.user, reply=reply)
             else:
-                form.add_error(None, "Choose Accept or Decline.")
+                form.add_error(None, gettext("Choose Accept or Decline."))
         except join_requests.JoinRefused as refusal:
             messages.error(request, str(refusal))
             return redirect("editor:join_request", pk=found.pk)
@@ -449,19 +485,29 @@ def join_request(request, pk):
 
 
 def _decision_message(join_request, decision):
-    name = join_request.organisation_name
     partnership = join_request.partnership
+    names = {
+        "name": join_request.organisation_name,
+        "partnership": partnership.display_name,
+        "email": join_request.email,
+    }
     if decision == "decline":
-        return f"You declined the request from {name}. We have emailed {join_request.email}."
+        return gettext("You declined the request from %(name)s. We have emailed %(email)s.") % names
     if partnership.is_published:
         return (
-            f"{name} is added as a member of “{partnership.name}”, and the change has been sent "
-            "to the moderators: it appears on the public page once they approve it. We have "
-            f"emailed {join_request.email}."
+            gettext(
+                "%(name)s is added as a member of “%(partnership)s”, and the change has been sent "
+                "to the moderators: it appears on the public page once they approve it. We have "
+                "emailed %(email)s."
+            )
+            % names
         )
     return (
-        f"{name} is added as a member of your draft of “{partnership.name}”. We have emailed "
-        f"{join_request.email}."
+        gettext(
+            "%(name)s is added as a member of your draft of “%(partnership)s”. We have emailed "
+            "%(email)s."
+        )
+        % names
     )
 
 
@@ -472,10 +518,14 @@ def confirm(request, pk):
     confirmed" becomes now, recorded as said by the signed-in editor (or moderator)."""
     partnership = _editable(request, pk)
     if not partnership.is_published:
-        messages.error(request, "Only a published entry can be confirmed.")
+        messages.error(request, gettext("Only a published entry can be confirmed."))
     else:
         freshness.confirm(partnership, user=request.user)
-        messages.success(request, f"Thank you: “{partnership.name}” is confirmed as still right.")
+        messages.success(
+            request,
+            gettext("Thank you: “%(name)s” is confirmed as still right.")
+            % {"name": partnership.display_name},
+        )
     return redirect("editor:my_partnerships")
 
 
@@ -490,9 +540,9 @@ def can_submit(partnership, revision_state):
 
 
 REVISION_TEXT = {
-    RevisionState.DRAFT: "changes saved, not yet submitted",
-    RevisionState.PENDING: "changes pending review",
-    RevisionState.CHANGES_REQUESTED: "changes requested by a moderator",
+    RevisionState.DRAFT: _("changes saved, not yet submitted"),
+    RevisionState.PENDING: _("changes pending review"),
+    RevisionState.CHANGES_REQUESTED: _("changes requested by a moderator"),
 }
 
 
@@ -500,7 +550,10 @@ def state_text(partnership, revision_state):
     """ "Published — changes pending review", "Draft", ..."""
     text = partnership.get_publication_state_display()
     if revision_state in REVISION_TEXT:
-        text = f"{text} — {REVISION_TEXT[revision_state]}"
+        text = gettext("%(state)s — %(changes)s") % {
+            "state": text,
+            "changes": REVISION_TEXT[revision_state],
+        }
     return text
 
 
@@ -520,10 +573,14 @@ def editors(request, pk):
         if form.is_valid():
             email = form.cleaned_data["email"]
             if partnership.editors.filter(email__iexact=email).exists():
-                form.add_error("email", "Someone with this address already edits the partnership.")
+                form.add_error(
+                    "email", gettext("Someone with this address already edits the partnership.")
+                )
             else:
                 invitations.send_invitation(partnership, email=email, inviter=request.user)
-                messages.success(request, f"An invitation has been sent to {email}.")
+                messages.success(
+                    request, gettext("An invitation has been sent to %(email)s.") % {"email": email}
+                )
                 return redirect("editor:editors", pk=partnership.pk)
     return render(
         request,
@@ -557,12 +614,12 @@ def _remove_editor(request, partnership):
             raise Http404
         if len(editors) == 1:
             messages.error(
-                request, "A partnership needs at least one editor; invite another first."
+                request, gettext("A partnership needs at least one editor; invite another first.")
             )
             return redirect("editor:editors", pk=partnership.pk)
         partnership.editors.remove(removed)
     who = removed.email or removed.get_username()
-    messages.success(request, f"{who} no longer edits this partnership.")
+    messages.success(request, gettext("%(who)s no longer edits this partnership.") % {"who": who})
     still_allowed = Partnership.objects.editable_by(request.user).filter(pk=partnership.pk)
     if removed == request.user and not still_allowed.exists():
         return redirect("editor:my_partnerships")
@@ -579,14 +636,19 @@ def accept_invitation(request, token):
     except signing.SignatureExpired:
         return _invitation_problem(
             request,
-            "This invitation has expired. Invitations last "
-            f"{invitations.MAX_AGE_DAYS} days; ask an editor of the partnership to send a new one.",
+            gettext(
+                "This invitation has expired. Invitations last %(days)s days; ask an editor of "
+                "the partnership to send a new one."
+            )
+            % {"days": invitations.MAX_AGE_DAYS},
         )
     except signing.BadSignature:
         return _invitation_problem(
             request,
-            "This invitation link is not valid. Check that you copied the whole link from the "
-            "email, or ask an editor of the partnership to send a new one.",
+            gettext(
+                "This invitation link is not valid. Check that you copied the whole link from "
+                "the email, or ask an editor of the partnership to send a new one."
+            ),
         )
     partnership = Partnership.objects.filter(pk=invitation.partnership_id).first()
     if partnership is None or partnership.publication_state in (
@@ -594,18 +656,24 @@ def accept_invitation(request, token):
         PublicationState.MERGED,
     ):
         return _invitation_problem(
-            request, "The partnership this invitation is for has been removed."
+            request, gettext("The partnership this invitation is for has been removed.")
         )
     if not invitations.has_verified_email(request.user, invitation.email):
         return _invitation_problem(
             request,
-            f"This invitation was sent to {invitation.email}, but you are signed in with another "
-            "address, or have not verified it yet. Sign in with the invited address (verify it "
-            "first if you have just registered) and open the link again.",
+            gettext(
+                "This invitation was sent to %(email)s, but you are signed in with another "
+                "address, or have not verified it yet. Sign in with the invited address (verify "
+                "it first if you have just registered) and open the link again."
+            )
+            % {"email": invitation.email},
         )
     if request.method == "POST":
         partnership.editors.add(request.user)
-        messages.success(request, f"You are now an editor of “{partnership.name}”.")
+        messages.success(
+            request,
+            gettext("You are now an editor of “%(name)s”.") % {"name": partnership.display_name},
+        )
         return redirect("editor:my_partnerships")
     return render(request, "editor/accept_invitation.html", {"partnership": partnership})
 

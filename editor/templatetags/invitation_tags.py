@@ -32,4 +32,4 @@ def pending_invitation(context):
     )
     if partnership is None:
         return None
-    return {"partnership": partnership.name, "email": invitation.email}
+    return {"partnership": partnership.display_name, "email": invitation.email}
