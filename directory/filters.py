@@ -8,7 +8,7 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.db.models import Case, F, QuerySet, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import LessThan
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerships import freshness
+from partnerships.languages import reading_welsh
 from partnerships.models import (
     Activity,
     Agreement,
@@ -107,6 +108,18 @@ class PartnershipFilterForm(forms.Form):
             )
             return None
         return (lat, lon)
+
+
+def readers_name():
+    """The name a reader sees (`display_name`), as a database expression: on Welsh pages the
+    Welsh name where there is one, so that lists are in the order of the names they show."""
+    if reading_welsh():
+        return Coalesce(NullIf(F("name_cy"), Value("")), F("name"))
+    return F("name")
+
+
+# The vocabularies' filters, and what their rows are grouped by before their names.
+VOCABULARY_ORDER = {"region": ["country"], "activity": ["group"], "channel": []}
 
 
 def _confirmed_label():
@@ -221,6 +234,10 @@ class PartnershipFilter(django_filters.FilterSet):
             if not data.get("radius"):
                 data["radius"] = str(DEFAULT_RADIUS)
         super().__init__(data, queryset, **kwargs)
+        if reading_welsh():
+            for name, groups in VOCABULARY_ORDER.items():
+                choices = self.filters[name]
+                choices.queryset = choices.queryset.order_by(*groups, readers_name())
 
     # Set by `filter_queryset`: the words searched for, and whether the results are in order of
     # best match; and by `listed` when they matched too many to rank (more than MATCH_LIMIT) and

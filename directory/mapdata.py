@@ -28,16 +28,17 @@ import operator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from django.db.models import F, Q, Value, Window
-from django.db.models.functions import Coalesce, Floor, NullIf, RowNumber
+from django.db.models import F, Q, Window
+from django.db.models.functions import Floor, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from partnerships import freshness, mapsummary
-from partnerships.languages import reading_welsh
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
+
+from .filters import readers_name
 
 # A response never holds more than 19 x 15 = 285 features, under the 300 the browser should ever
 # have to draw: clusters' first cells are more than JOIN_PIXELS apart, and that distance grows for
@@ -456,14 +457,6 @@ def _distinct_points(inside):
     return points if len(points) <= MAX_FEATURES else None
 
 
-def _display_name():
-    """The name a reader sees (partnerships.languages): on Welsh pages the Welsh name where
-    there is one, so that the popups list and order entries by the names the pages show."""
-    if reading_welsh():
-        return Coalesce(NullIf(F("name_cy"), Value("")), F("name"))
-    return F("name")
-
-
 def _entries_at(partnerships, points):
     """The first MAX_LISTED partnerships by name at each single-point cell, keyed by (latitude,
     longitude). Many entries can share a point (all those placed at a region's centre, say), so
@@ -475,7 +468,7 @@ def _entries_at(partnerships, points):
         where |= Q(latitude=point["south"], longitude=point["west"])
     rows = (
         partnerships.filter(where)
-        .annotate(shown_name=_display_name())
+        .annotate(shown_name=readers_name())
         .annotate(
             place_rank=Window(
                 RowNumber(),

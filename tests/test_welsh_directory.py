@@ -5,6 +5,7 @@ counts that do not mix or grow with the language."""
 
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -411,3 +412,17 @@ def test_the_english_pages_are_still_in_english(client):
     detail = client.get(address(partnership)).text
     assert '<h2 id="members-heading">Members</h2>' in detail
     assert "Send a message to the partnership" in detail
+
+
+def region_options(html):
+    select = html.split('<select name="region"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', select)
+
+
+def test_the_search_forms_regions_are_in_the_order_of_the_names_shown(client):
+    english = region_options(client.get("/").text)
+    welsh_names = region_options(client.get("/cy/").text)
+    in_england = Region.objects.filter(country="england")
+    assert english[: in_england.count()] == sorted(in_england.values_list("name", flat=True))
+    assert welsh_names[: in_england.count()] == sorted(in_england.values_list("name_cy", flat=True))
+    assert welsh_names[-1] == "Cymru"
