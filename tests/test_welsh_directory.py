@@ -107,7 +107,7 @@ def test_the_directory_page_is_in_welsh(client):
 def test_an_empty_directory_says_so_in_welsh(client):
     response = client.get("/cy/")
     assert_welsh(response)
-    assert "Nid oes partneriaethau wedi&#x27;u cyhoeddi eto." in response.text
+    assert "Nid oes partneriaethau wedi'u cyhoeddi eto." in response.text
 
 
 def test_a_search_near_a_place_is_in_welsh(client):
