@@ -16,7 +16,6 @@ from django.http import Http404, HttpResponse, JsonResponse, QueryDict, Streamin
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext
@@ -178,13 +177,10 @@ def _search(request, template, *, embedded=False):
         # The search form and the page of results are rendered once per published-data version,
         # request and language (the form's choices are vocabulary rows, which bump the version
         # too): at national scale rendering them costs more than the queries behind them.
-        "form_fragment": caching.version_key(
-            "search-form", version, translation.get_language(), request.path, filters
-        ),
+        "form_fragment": caching.version_key("search-form", version, request.path, filters),
         "results_fragment": caching.version_key(
             "results",
             version,
-            translation.get_language(),
             request.get_host(),
             request.path,
             caching.normalised_query(request.GET, ignore=()),
@@ -306,12 +302,9 @@ def map_data(request):
         )
     viewport = viewport.snapped()
     version = services.published_data_version()
-    # The popups' names and dates are in the page's language, so each language has its own.
-    parts = [
-        caching.normalised_query(request.GET, ignore=("bbox", "zoom", "page")),
-        viewport,
-        translation.get_language(),
-    ]
+    # The popups' names and dates are in the page's language: like every cached answer, each
+    # language has its own (caching.version_key), and so its own ETag.
+    parts = [caching.normalised_query(request.GET, ignore=("bbox", "zoom", "page")), viewport]
     etag = f'"{caching.version_key("map", version, *parts).rsplit(":", 1)[1][:32]}"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
@@ -673,11 +666,7 @@ def statistics_page(request):
         "query": query,
         "directory_url": reverse("directory:home") + (f"?{query}" if query else ""),
         "form_fragment": caching.version_key(
-            "search-form",
-            version,
-            translation.get_language(),
-            request.path,
-            caching.normalised_query(request.GET),
+            "search-form", version, request.path, caching.normalised_query(request.GET)
         ),
         "refinements": [search.form[name] for name in REFINEMENTS],
         "coordinates": [search.form[name] for name in COORDINATES],
@@ -709,7 +698,6 @@ def statistics_page(request):
             figures_fragment=caching.version_key(
                 "statistics-figures",
                 version,
-                translation.get_language(),
                 caching.normalised_query(request.GET),
                 daily=statistics.depends_on_the_day(request.GET),
             ),
