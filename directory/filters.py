@@ -8,12 +8,16 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.db.models import Case, F, QuerySet, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import LessThan
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from partnerships import freshness
+from partnerships.languages import reading_welsh
 from partnerships.models import (
     Activity,
     Agreement,
@@ -38,11 +42,11 @@ SORT_CHOICES = [
     # (a sticky "Distance" would turn that search into an error). Near a place, nearest first
     # (the place is what the person narrowed by); otherwise, with search words, the best match
     # first; otherwise by name. Short enough to show in full in the box on a phone.
-    ("", "Nearest, best match or name"),
-    ("relevance", "Best match"),
-    ("name", "Name"),
-    ("distance", "Distance"),
-    ("recent", "Recently confirmed"),
+    ("", _("Nearest, best match or name")),
+    ("relevance", _("Best match")),
+    ("name", _("Name")),
+    ("distance", _("Distance")),
+    ("recent", _("Recently confirmed")),
 ]
 COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 MAX_QUERY_LENGTH = 200
@@ -63,7 +67,9 @@ class PartnershipFilterForm(forms.Form):
             # "Enter a number." already says what is wrong; "give both" would only confuse.
             pass
         elif (lat is None) != (lon is None):
-            self.add_error("lat" if lat is None else "lon", "Give both latitude and longitude.")
+            self.add_error(
+                "lat" if lat is None else "lon", gettext("Give both latitude and longitude.")
+            )
         elif near:
             # A place the person typed wins over `lat` and `lon`, which a search form only
             # carries along unseen from an address that gave them.
@@ -75,8 +81,11 @@ class PartnershipFilterForm(forms.Form):
                 if place is None:
                     self.add_error(
                         "near",
-                        f"We could not find a town called “{near}”. Check the spelling, or try a "
-                        "nearby town.",
+                        gettext(
+                            "We could not find a town called “%(place)s”. Check the spelling, "
+                            "or try a nearby town."
+                        )
+                        % {"place": near},
                     )
                 else:
                     point = (place.latitude, place.longitude)
@@ -85,16 +94,39 @@ class PartnershipFilterForm(forms.Form):
             point = self._point(lat, lon, field="lat")
         self.near_point = point
         if data.get("sort") == "distance" and point is None and not self.errors:
-            self.add_error("sort", "Sorting by distance needs a town or place to search near.")
+            self.add_error(
+                "sort", gettext("Sorting by distance needs a town or place to search near.")
+            )
         if data.get("sort") == "relevance" and not search_words(data.get("q") or ""):
-            self.add_error("sort", "Sorting by best match needs words to search for.")
+            self.add_error("sort", gettext("Sorting by best match needs words to search for."))
         return data
 
     def _point(self, lat, lon, *, field):
         if not -90 <= lat <= 90 or not -180 <= lon <= 180:
-            self.add_error(field, "Latitude must be between -90 and 90 and longitude -180 and 180.")
+            self.add_error(
+                field, gettext("Latitude must be between -90 and 90 and longitude -180 and 180.")
+            )
             return None
         return (lat, lon)
+
+
+def readers_name():
+    """The name a reader sees (`display_name`), as a database expression: on Welsh pages the
+    Welsh name where there is one, so that lists are in the order of the names they show."""
+    if reading_welsh():
+        return Coalesce(NullIf(F("name_cy"), Value("")), F("name"))
+    return F("name")
+
+
+# The vocabularies' filters, and what their rows are grouped by before their names.
+VOCABULARY_ORDER = {"region": ["country"], "activity": ["group"], "channel": []}
+
+
+def _confirmed_label():
+    months = freshness.STALE_AFTER
+    return ngettext(
+        "Confirmed in the last %(months)s month", "Confirmed in the last %(months)s months", months
+    ) % {"months": months}
 
 
 def _any_member(queryset, **conditions):
@@ -106,16 +138,16 @@ def _any_member(queryset, **conditions):
 
 class PartnershipFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Search",
+        label=_("Search"),
         method="search",
         max_length=MAX_QUERY_LENGTH,
-        help_text="Words from a partnership's name, summary, area or member organisations.",
+        help_text=_("Words from a partnership's name, summary, area or member organisations."),
     )
     near = django_filters.CharFilter(
-        label="Near",
+        label=_("Near"),
         method="noop",
         max_length=MAX_QUERY_LENGTH,
-        help_text="A town or city, e.g. Bolton, or a latitude and longitude.",
+        help_text=_("A town or city, e.g. Bolton, or a latitude and longitude."),
         # Suggestions from the gazetteer fill a native <datalist> (place-suggest.js); without
         # JavaScript the typed name is resolved on the server all the same.
         widget=forms.TextInput(
@@ -127,53 +159,65 @@ class PartnershipFilter(django_filters.FilterSet):
         ),
     )
     radius = django_filters.TypedChoiceFilter(
-        label="Within",
+        label=_("Within"),
         choices=RADIUS_CHOICES,
         coerce=int,
         method="noop",
         empty_value=DEFAULT_RADIUS,
     )
-    lat = django_filters.NumberFilter(label="Latitude", method="noop")
-    lon = django_filters.NumberFilter(label="Longitude", method="noop")
+    lat = django_filters.NumberFilter(label=_("Latitude"), method="noop")
+    lon = django_filters.NumberFilter(label=_("Longitude"), method="noop")
     region = django_filters.ModelChoiceFilter(
-        queryset=Region.objects.all(), to_field_name="slug", empty_label="Any region"
+        label=_("Region"),
+        queryset=Region.objects.all(),
+        to_field_name="slug",
+        empty_label=_("Any region"),
     )
     sector = django_filters.ChoiceFilter(
-        label="Member sector", choices=Sector.choices, method="filter_sector", empty_label="Any"
+        label=_("Member sector"),
+        choices=Sector.choices,
+        method="filter_sector",
+        empty_label=_("Any"),
     )
     activity = django_filters.ModelMultipleChoiceFilter(
-        label="Activities",
+        label=_("Activities"),
         queryset=Activity.objects.all(),
         to_field_name="slug",
         method="filter_activity",
         widget=forms.CheckboxSelectMultiple,
-        help_text="Partnerships doing any of the chosen activities.",
+        help_text=_("Partnerships doing any of the chosen activities."),
     )
-    kind = django_filters.ChoiceFilter(label="Type", choices=Kind.choices, empty_label="Any")
-    formality = django_filters.ChoiceFilter(choices=Formality.choices, empty_label="Any")
-    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any")
-    scope = django_filters.ChoiceFilter(choices=Scope.choices, empty_label="Any")
+    kind = django_filters.ChoiceFilter(label=_("Type"), choices=Kind.choices, empty_label=_("Any"))
+    formality = django_filters.ChoiceFilter(
+        label=_("Formality"), choices=Formality.choices, empty_label=_("Any")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Status.choices, empty_label=_("Any")
+    )
+    scope = django_filters.ChoiceFilter(
+        label=_("Scope"), choices=Scope.choices, empty_label=_("Any")
+    )
     agreement = django_filters.ChoiceFilter(
-        label="Has a published agreement",
+        label=_("Has a published agreement"),
         choices=AgreementKind.choices,
         method="filter_agreement",
-        empty_label="Any or none",
+        empty_label=_("Any or none"),
     )
     channel = django_filters.ModelChoiceFilter(
-        label="Keeps in touch by",
+        label=_("Keeps in touch by"),
         queryset=CommunicationChannel.objects.all(),
         to_field_name="slug",
         method="filter_channel",
-        empty_label="Any",
+        empty_label=_("Any"),
     )
     confirmed = django_filters.BooleanFilter(
-        label=f"Confirmed in the last {freshness.STALE_AFTER} months",
+        label=lazy(_confirmed_label, str)(),
         method="filter_confirmed",
         widget=forms.CheckboxInput,
-        help_text="Leave out entries nobody has confirmed are still right for a year or more.",
+        help_text=_("Leave out entries nobody has confirmed are still right for a year or more."),
     )
     sort = django_filters.ChoiceFilter(
-        label="Sort by", choices=SORT_CHOICES, method="noop", empty_label=None
+        label=_("Sort by"), choices=SORT_CHOICES, method="noop", empty_label=None
     )
 
     class Meta:
@@ -190,6 +234,10 @@ class PartnershipFilter(django_filters.FilterSet):
             if not data.get("radius"):
                 data["radius"] = str(DEFAULT_RADIUS)
         super().__init__(data, queryset, **kwargs)
+        if reading_welsh():
+            for name, groups in VOCABULARY_ORDER.items():
+                choices = self.filters[name]
+                choices.queryset = choices.queryset.order_by(*groups, readers_name())
 
     # Set by `filter_queryset`: the words searched for, and whether the results are in order of
     # best match; and by `listed` when they matched too many to rank (more than MATCH_LIMIT) and

@@ -33,9 +33,12 @@ from django.db.models.functions import Floor, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from partnerships import freshness, mapsummary
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
+
+from .filters import readers_name
 
 # A response never holds more than 19 x 15 = 285 features, under the 300 the browser should ever
 # have to draw: clusters' first cells are more than JOIN_PIXELS apart, and that distance grows for
@@ -95,23 +98,24 @@ class Viewport:
             west, south, east, north = (float(v) for v in (bbox or "").split(","))
         except ValueError:
             raise BadMapRequest(
-                "bbox must be four numbers: west,south,east,north (longitude, latitude)."
+                gettext("bbox must be four numbers: west,south,east,north (longitude, latitude).")
             ) from None
         if not all(math.isfinite(v) for v in (west, south, east, north)):
-            raise BadMapRequest("bbox must be finite numbers.")
+            raise BadMapRequest(gettext("bbox must be finite numbers."))
+        zoom_error = gettext("zoom must be a whole number from 0 to %(max)s.") % {"max": MAX_ZOOM}
         try:
             zoom = int(zoom if zoom not in (None, "") else 6)
         except ValueError:
-            raise BadMapRequest("zoom must be a whole number from 0 to 18.", "zoom") from None
+            raise BadMapRequest(zoom_error, "zoom") from None
         if not 0 <= zoom <= MAX_ZOOM:
-            raise BadMapRequest("zoom must be a whole number from 0 to 18.", "zoom")
+            raise BadMapRequest(zoom_error, "zoom")
         # Leaflet reports boxes wider than the world when zoomed far out; clamp to it.
         west, east = max(west, -180.0), min(east, 180.0)
         south, north = max(south, -90.0), min(north, 90.0)
         # A map with no size on screen yet (a hidden container) sends a box of no width or
         # height: that is a valid, empty view, not an error.
         if west > east or south > north:
-            raise BadMapRequest("bbox must have west <= east and south <= north.")
+            raise BadMapRequest(gettext("bbox must have west <= east and south <= north."))
         return cls(west, south, east, north, zoom)
 
     def snapped(self):
@@ -464,18 +468,19 @@ def _entries_at(partnerships, points):
         where |= Q(latitude=point["south"], longitude=point["west"])
     rows = (
         partnerships.filter(where)
+        .annotate(shown_name=readers_name())
         .annotate(
             place_rank=Window(
                 RowNumber(),
                 partition_by=[F("latitude"), F("longitude")],
-                order_by=[F("name").asc(), F("pk").asc()],
+                order_by=[F("shown_name").asc(), F("pk").asc()],
             )
         )
         .filter(place_rank__lte=MAX_LISTED)
         .with_member_count()
-        .order_by("name", "pk")
+        .order_by("shown_name", "pk")
         .values(
-            "name",
+            "shown_name",
             "slug",
             "area_name",
             "member_count",
@@ -500,7 +505,7 @@ def _point_feature(cell, entries):
             "count": cell["count"],
             "partnerships": [
                 {
-                    "name": entry["name"],
+                    "name": entry["shown_name"],
                     "area": entry["area_name"],
                     "members": entry["member_count"],
                     "url": reverse("directory:partnership", kwargs={"slug": entry["slug"]}),

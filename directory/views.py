@@ -18,6 +18,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -173,9 +174,9 @@ def _search(request, template, *, embedded=False):
     context = {
         "filter": search,
         "query": _query_string(request),
-        # The search form and the page of results are rendered once per published-data version
-        # and request (the form's choices are vocabulary rows, which bump the version too): at
-        # national scale rendering them costs more than the queries behind them.
+        # The search form and the page of results are rendered once per published-data version,
+        # request and language (the form's choices are vocabulary rows, which bump the version
+        # too): at national scale rendering them costs more than the queries behind them.
         "form_fragment": caching.version_key("search-form", version, request.path, filters),
         "results_fragment": caching.version_key(
             "results",
@@ -301,6 +302,8 @@ def map_data(request):
         )
     viewport = viewport.snapped()
     version = services.published_data_version()
+    # The popups' names and dates are in the page's language: like every cached answer, each
+    # language has its own (caching.version_key), and so its own ETag.
     parts = [caching.normalised_query(request.GET, ignore=("bbox", "zoom", "page")), viewport]
     etag = f'"{caching.version_key("map", version, *parts).rsplit(":", 1)[1][:32]}"'
     not_modified = get_conditional_response(request, etag=etag)
@@ -398,7 +401,7 @@ def _published_partnership(slug):
 
 def _detail_page(request, partnership, contact_form, *, status=200):
     region = partnership.region
-    trail = [(region.name, region.get_absolute_url())] if region else []
+    trail = [(region.display_name, region.get_absolute_url())] if region else []
     return render(
         request,
         "directory/partnership_detail.html",
@@ -443,7 +446,7 @@ def _no_longer_listed(request, model, slug):
             "directory/partnership_closed.html",
             {
                 "partnership": entry,
-                "trail": [(region.name, region.get_absolute_url())] if region else [],
+                "trail": [(region.display_name, region.get_absolute_url())] if region else [],
             },
             status=410,
         )
@@ -478,7 +481,9 @@ def contact(request, slug):
     form = ContactForm(request.POST, partnership=partnership)
     if not partnership.has_contact_email:
         # The page shows no form then; a hand-made post gets the same sentence.
-        messages.error(request, "This partnership has no contact email address to write to.")
+        messages.error(
+            request, gettext("This partnership has no contact email address to write to.")
+        )
         return redirect(partnership.get_absolute_url())
     if not form.is_valid():
         form.prepare_retry()
@@ -488,8 +493,11 @@ def contact(request, slug):
     ):
         form.add_error(
             None,
-            f"Your message was not sent: we accept at most {CONTACT_LIMIT} messages an hour "
-            "from one address. Please try again later.",
+            gettext(
+                "Your message was not sent: we accept at most %(limit)s messages an hour "
+                "from one address. Please try again later."
+            )
+            % {"limit": CONTACT_LIMIT},
         )
         form.prepare_retry()
         return _detail_page(request, partnership, form, status=429)
@@ -503,20 +511,28 @@ def contact(request, slug):
         logger.exception("The contact form could not send a message for %s", partnership.slug)
         form.add_error(
             None,
-            "Your message could not be sent because of a problem with our email service. "
-            "What you wrote is kept below; please try again later.",
+            gettext(
+                "Your message could not be sent because of a problem with our email service. "
+                "What you wrote is kept below; please try again later."
+            ),
         )
         form.prepare_retry()
         return _detail_page(request, partnership, form, status=503)
     # Shown in the contact section, where the person who pressed "Send" is looking (the
     # `in_section` filter), and the page opens there.
     messages.success(
-        request, "Your message has been sent to the partnership's lead contact.", "contact"
+        request, gettext("Your message has been sent to the partnership's lead contact."), "contact"
     )
     if copied:
-        messages.info(request, f"A copy has been sent to {form.cleaned_data['email']}.", "contact")
+        messages.info(
+            request,
+            gettext("A copy has been sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+            "contact",
+        )
     else:
-        messages.warning(request, "We could not send you a copy of your message.", "contact")
+        messages.warning(
+            request, gettext("We could not send you a copy of your message."), "contact"
+        )
     return redirect(partnership.get_absolute_url() + "#contact-sent")
 
 
@@ -526,7 +542,7 @@ def _detail_map(partnership):
     if partnership.is_located:
         points.append(
             {
-                "name": partnership.name,
+                "name": partnership.display_name,
                 "label": partnership.area_name,
                 "lat": partnership.latitude,
                 "lon": partnership.longitude,
@@ -538,7 +554,7 @@ def _detail_map(partnership):
         if organisation.is_located:
             points.append(
                 {
-                    "name": organisation.name,
+                    "name": organisation.display_name,
                     "label": " · ".join(
                         [membership.get_role_display(), organisation.get_sector_display()]
                     ),
@@ -612,17 +628,26 @@ def _applied_filters(search):
             continue
         field = search.form.fields[name]
         if name == "near":
-            value = f"{value} (within {search.radius_km} km)"
+            value = gettext("%(place)s (within %(km)s km)") % {
+                "place": value,
+                "km": search.radius_km,
+            }
         elif hasattr(field, "queryset") and not hasattr(value, "pk"):
             value = ", ".join(str(item) for item in value)
         elif getattr(field, "choices", None) and not hasattr(value, "pk"):
             value = dict(field.choices).get(value, value)
         elif value is True:
-            value = "Yes"
-        applied.append((field.label or name.capitalize(), str(value)))
+            value = gettext("Yes")
+        applied.append((str(field.label or name.capitalize()), str(value)))
     if search.near_point and not data.get("near"):
         latitude, longitude = search.near_point
-        applied.append(("Near", f"{latitude}, {longitude} (within {search.radius_km} km)"))
+        applied.append(
+            (
+                gettext("Near"),
+                gettext("%(place)s (within %(km)s km)")
+                % {"place": f"{latitude}, {longitude}", "km": search.radius_km},
+            )
+        )
     return applied
 
 
