@@ -164,3 +164,14 @@ def test_a_welsh_editor_is_reminded_in_welsh_with_welsh_dates_and_links(mailoutb
     assert "Cafodd ei chadarnhau ddiwethaf ar 10 Ionawr 2025." in message.body
     links = links_in(message.body)
     assert links and all(link.startswith("/cy/") for link in links)
+
+
+def test_an_emailed_link_that_cannot_be_used_says_why_in_the_pages_language():
+    from partnerships import confirmation_links
+
+    with translation.override("cy"), pytest.raises(confirmation_links.LinkRefused) as refused:
+        confirmation_links.read_link("not-a-token")
+
+    assert refused.value.message.startswith("Nid yw'r ddolen gadarnhau hon yn ddilys.")
+    with translation.override("cy"):
+        assert str(confirmation_links.ASK_AGAIN).startswith("I gadarnhau'r cofnod nawr")
