@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import http_date
@@ -747,12 +747,22 @@ def services_ndjson(request):
 
 @require_safe
 def about(request):
-    base = site_url(request) + reverse("openreferral:root")
+    # The API answers in one language, at its English addresses, whatever the page's language.
+    site = site_url(request)
+    with translation.override(settings.LANGUAGE_CODE):
+        base = site + reverse("openreferral:root")
+        openapi_url = site + reverse("openreferral:openapi")
+        downloads = {
+            "services_json": site + reverse("openreferral:services_json"),
+            "services_ndjson": site + reverse("openreferral:services_ndjson"),
+        }
     return render(
         request,
         "openreferral/about.html",
         {
             "api_base": base,
+            "openapi_url": openapi_url,
+            **downloads,
             "per_page_limit": MAX_PER_PAGE,
             "licence_name": settings.OPEN_DATA_LICENCE_NAME,
             "licence_url": settings.OPEN_DATA_LICENCE_URL,

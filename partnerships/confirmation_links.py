@@ -15,12 +15,14 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from partnerships import freshness
 from partnerships.models import ConfirmationLink
 
 _SALT = "partnerships.confirmation-link"
-ASK_AGAIN = (
+ASK_AGAIN = _(
     "To confirm the entry now, sign in and use “Confirm it is still right” on My partnerships; "
     "the next reminder will also bring a new link."
 )
@@ -80,25 +82,30 @@ def read_link(token, *, now=None):
     if link is None:
         raise LinkRefused(
             Refusal.INVALID,
-            "This confirmation link is not valid. Check that you copied the whole link from the "
-            "email.",
+            gettext(
+                "This confirmation link is not valid. Check that you copied the whole link from "
+                "the email."
+            ),
         )
     if link.used_at is not None:
-        raise LinkRefused(
-            Refusal.USED,
-            f"This confirmation link was already used on {_day(link.used_at)}. Each link works "
-            "once.",
-        )
+        raise LinkRefused(Refusal.USED, _already_used(link))
     if link.expires_at <= now:
+        days = freshness.LINK_LIFETIME.days
         raise LinkRefused(
             Refusal.EXPIRED,
-            f"This confirmation link expired on {_day(link.expires_at)}: links work for "
-            f"{freshness.LINK_LIFETIME.days} days.",
+            ngettext(
+                "This confirmation link expired on %(date)s: links work for %(days)s day.",
+                "This confirmation link expired on %(date)s: links work for %(days)s days.",
+                days,
+            )
+            % {"date": _day(link.expires_at), "days": days},
         )
     if not link.partnership.is_published:
         raise LinkRefused(
             Refusal.NOT_LISTED,
-            "This entry is no longer listed in the directory, so there is nothing to confirm.",
+            gettext(
+                "This entry is no longer listed in the directory, so there is nothing to confirm."
+            ),
         )
     return link
 
@@ -113,20 +120,22 @@ def use_link(token, partnership, *, now=None):
     if link.partnership_id != partnership.pk:
         raise LinkRefused(
             Refusal.OTHER_ENTRY,
-            "This confirmation link is for another entry, so it cannot confirm this one.",
+            gettext("This confirmation link is for another entry, so it cannot confirm this one."),
         )
     # Whoever marks it used first wins: a double click (or two at once) confirms only once.
     claimed = ConfirmationLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
     if not claimed:
         link.refresh_from_db(fields=["used_at"])
-        raise LinkRefused(
-            Refusal.USED,
-            f"This confirmation link was already used on {_day(link.used_at)}. Each link works "
-            "once.",
-        )
+        raise LinkRefused(Refusal.USED, _already_used(link))
     link.used_at = now
     freshness.confirm(partnership, via=link.sent_to, now=now)
     return link
+
+
+def _already_used(link):
+    return gettext("This confirmation link was already used on %(date)s. Each link works once.") % {
+        "date": _day(link.used_at)
+    }
 
 
 def _day(moment):

@@ -33,6 +33,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 
 from partnerships import confirmation_links, emails, freshness, services
 from partnerships.links import site_url
@@ -240,7 +241,7 @@ def _send_confirmation_request(partnership, kind, address, now):
         "confirm_reminder",
         {
             "partnership": partnership,
-            "name": one_line(partnership.name),
+            "name": name_in_email(partnership),
             "step": STEP_NUMBERS[kind],
             "last_confirmed": partnership.last_verified_at,
             "listed_on": partnership.created_at,
@@ -296,10 +297,8 @@ def _send_curators_list(entries, curators):
         {
             "entries": [
                 {
-                    "name": one_line(entry.partnership.name),
-                    "url": base + entry.partnership.get_absolute_url(),
-                    "admin_url": base
-                    + reverse("admin:partnerships_partnership_change", args=[entry.partnership.pk]),
+                    "partnership": entry.partnership,
+                    "name": name_in_email(entry.partnership),
                     "last_confirmed": entry.partnership.last_verified_at,
                     "listed_on": entry.partnership.created_at,
                     "nobody_to_ask": entry.nobody_to_ask,
@@ -308,9 +307,7 @@ def _send_curators_list(entries, curators):
             ],
             "count": len(entries),
             "more": max(0, len(entries) - CURATORS_LIST_LIMIT),
-            "reminders_url": base
-            + reverse("admin:partnerships_reminder_changelist")
-            + f"?kind__exact={ReminderKind.CURATORS.value}",
+            "curators_kind": ReminderKind.CURATORS.value,
         },
         curators,
         base_url=base,
@@ -338,7 +335,7 @@ def _remind_of_review(agreement, now):
                 "agreement_review",
                 {
                     "partnership": partnership,
-                    "name": one_line(partnership.name),
+                    "name": name_in_email(partnership),
                     "agreement": agreement,
                     "title": one_line(agreement.title),
                     "edit_url": base + reverse("editor:edit", args=[partnership.pk]),
@@ -353,6 +350,12 @@ def _remind_of_review(agreement, now):
         logger.exception("Could not send the review reminder for agreement %s", agreement.pk)
         return 0
     return 1
+
+
+def name_in_email(partnership):
+    """The entry's name in the language the email is written in (it may be written in two),
+    on one line: a lazy text, read as the template is rendered in each language."""
+    return lazy(lambda: one_line(partnership.display_name), str)()
 
 
 def one_line(text):

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Profile
 from partnerships import confirmation_links, reminders, services
 from partnerships.models import (
     AgreementStatus,
@@ -47,15 +48,24 @@ def _site_url(settings):
     settings.SITE_URL = "https://directory.example.org"
 
 
+def reads_english(user):
+    """`user`, who last used the site in English, so emails to them are in English only."""
+    Profile.remember_language(user, "en-gb")
+    return user
+
+
 @pytest.fixture
 def curator():
-    return make_moderator(email="curator@example.org")
+    return reads_english(make_moderator(email="curator@example.org"))
 
 
 @pytest.fixture
 def partnership():
     partnership = make_partnership(name="Bolton health libraries", last_verified_at=CONFIRMED)
-    partnership.editors.add(make_user(email="ann@example.org"), make_user(email="bob@example.org"))
+    partnership.editors.add(
+        reads_english(make_user(email="ann@example.org")),
+        reads_english(make_user(email="bob@example.org")),
+    )
     return partnership
 
 
@@ -145,7 +155,7 @@ def test_each_follow_up_says_which_it_is(partnership, curator):
 
 
 def test_the_curators_are_told_which_entry_nobody_answered_for(partnership, curator):
-    other_curator = make_moderator(email="second@example.org")
+    other_curator = reads_english(make_moderator(email="second@example.org"))
     make_user(email="not-a-curator@example.org")
     for days in (0, 14, 28):
         run(DUE + days * DAY)

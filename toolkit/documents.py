@@ -8,6 +8,8 @@ per process and kept (`functools.cache`).
 import functools
 from io import BytesIO
 
+from django.conf import settings
+from django.utils import translation
 from docx import Document
 from docx.shared import Pt
 from odf import teletype
@@ -17,6 +19,8 @@ from odf.style import ListLevelProperties, ParagraphProperties, Style, TextPrope
 from odf.text import H, List, ListItem, ListLevelStyleBullet, ListStyle, P
 
 from toolkit.starter_templates import STARTER_TEMPLATES, Bullets, Heading
+
+ENGLISH = settings.LANGUAGE_CODE
 
 FORMATS = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -28,11 +32,11 @@ AUTHOR = "Health information partnerships directory"
 def write_docx(template):
     """The template as a Word document."""
     document = Document()
-    document.core_properties.title = template.title
+    document.core_properties.title = str(template.title)
     document.core_properties.author = AUTHOR
     document.core_properties.comments = template.description
     document.styles["Normal"].font.size = Pt(11)
-    document.add_heading(template.title, level=0)
+    document.add_heading(str(template.title), level=0)
     for block in template.blocks:
         if isinstance(block, Heading):
             document.add_heading(block.text, level=block.level)
@@ -83,9 +87,9 @@ def _odt_text(element, text):
 def write_odt(template):
     """The template as an OpenDocument text file."""
     document = OpenDocumentText()
-    document.meta.addElement(_odt_text(Title(), template.title))
+    document.meta.addElement(_odt_text(Title(), str(template.title)))
     styles = _odt_styles(document)
-    document.text.addElement(_odt_text(P(stylename=styles["title"]), template.title))
+    document.text.addElement(_odt_text(P(stylename=styles["title"]), str(template.title)))
     for block in template.blocks:
         if isinstance(block, Heading):
             heading = H(outlinelevel=block.level, stylename=styles[block.level])
@@ -110,8 +114,10 @@ WRITERS = {"docx": write_docx, "odt": write_odt}
 @functools.cache
 def starter_template_file(name, extension):
     """The bytes of starter template `name` as `extension` ("docx" or "odt"); KeyError for an
-    unknown name or extension."""
-    return WRITERS[extension](STARTER_TEMPLATES[name])
+    unknown name or extension. The files are in English whatever the page's language (their
+    words are not translated), so the file kept in memory is the same for everyone."""
+    with translation.override(ENGLISH):
+        return WRITERS[extension](STARTER_TEMPLATES[name])
 
 
 def download_filename(name, extension):

@@ -8,6 +8,9 @@ on first download after a deployment and kept in memory until the next one.
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class Heading:
@@ -28,14 +31,16 @@ class Bullets:
 @dataclass(frozen=True)
 class StarterTemplate:
     name: str
-    title: str
-    description: str
+    # The title and description are shown on the toolkit's page in its language; the files
+    # themselves are in English (toolkit.documents).
+    title: str | Promise
+    description: str | Promise
     blocks: tuple[Heading | Paragraph | Bullets, ...]
 
     def lines(self):
         """The template's text, one line per heading, paragraph or list item, title first:
         what either file must read as."""
-        found = [self.title]
+        found = [str(self.title)]
         for block in self.blocks:
             if isinstance(block, Bullets):
                 found.extend(block.items)
@@ -52,8 +57,8 @@ GUIDANCE_NOTE = (
 
 MEMORANDUM_OF_UNDERSTANDING = StarterTemplate(
     name="memorandum-of-understanding",
-    title="Memorandum of understanding",
-    description=(
+    title=_("Memorandum of understanding"),
+    description=_(
         "A short, non-binding statement of what the partners intend to do together, who leads "
         "and how they will work: the usual next step for an informal partnership."
     ),
@@ -145,8 +150,8 @@ MEMORANDUM_OF_UNDERSTANDING = StarterTemplate(
 
 TERMS_OF_REFERENCE = StarterTemplate(
     name="terms-of-reference",
-    title="Terms of reference",
-    description=(
+    title=_("Terms of reference"),
+    description=_(
         "How a network or its steering group runs: its purpose, members, chair, meetings and "
         "decisions. Useful from the first meeting onwards."
     ),

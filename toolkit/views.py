@@ -6,7 +6,9 @@ from django.db.models import F, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from partnerships.models import Agreement, Organisation
@@ -40,12 +42,22 @@ def index(request):
     return render(
         request,
         "toolkit/index.html",
-        {"pages": pages, "starter_templates": _starter_templates()},
+        {
+            "pages": pages,
+            "starter_templates": _starter_templates(),
+            "in_english_only": _in_english_only(),
+        },
     )
 
 
 def _toolkit_trail():
-    return [("Toolkit", reverse("toolkit:index"))]
+    return [(gettext("Toolkit"), reverse("toolkit:index"))]
+
+
+def _in_english_only():
+    """Whether the page is in another language than the guidance, which is written in English
+    only: its text is then marked as English and said to be."""
+    return not (translation.get_language() or "").startswith("en")
 
 
 def _may_preview(user):
@@ -76,6 +88,7 @@ def page(request, slug):
             "previous_page": previous_page,
             "next_page": next_page,
             "toolkit_trail": _toolkit_trail(),
+            "in_english_only": _in_english_only(),
         },
     )
     if not guidance.is_published:
@@ -96,7 +109,9 @@ def agreements(request):
     found = (
         library.qs.select_related("partnership")
         .prefetch_related(
-            Prefetch("parties", queryset=Organisation.objects.only("name").order_by("name"))
+            Prefetch(
+                "parties", queryset=Organisation.objects.only("name", "name_cy").order_by("name")
+            )
         )
         .order_by(F("signed_on").desc(nulls_last=True), "-created_at", "-pk")
     )

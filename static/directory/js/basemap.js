@@ -1,5 +1,6 @@
 // The base map every page shares: Leaflet from django-leaflet's local copy, tiles from settings.
 // Configuration comes from a json_script element; URLs are reversed on the server, never built here.
+import { gettext, words } from "./translation.js";
 
 export function readConfig(id) {
   const element = document.getElementById(id);
@@ -12,6 +13,18 @@ export function createMap(container, config) {
     minZoom: 4,
     maxZoom: 18,
     worldCopyJump: false,
+    zoomControl: false,
+  });
+  // Leaflet's own controls speak English: give them the page's words.
+  L.control.zoom({ zoomInTitle: gettext("Zoom in"), zoomOutTitle: gettext("Zoom out") }).addTo(map);
+  const leaflet = el("a", "Leaflet", {
+    href: "https://leafletjs.com",
+    title: gettext("A JavaScript library for interactive maps"),
+  });
+  map.attributionControl.setPrefix(leaflet.outerHTML);
+  map.on("popupopen", (event) => {
+    const close = event.popup.getElement()?.querySelector(".leaflet-popup-close-button");
+    if (close) close.setAttribute("aria-label", gettext("Close popup"));
   });
   if (config.tileUrl) {
     const tiles = L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 18 });
@@ -33,13 +46,15 @@ export function showOutline(map, config) {
   if (!config.outlineUrl || outlines.has(map)) return outlines.get(map);
   const shown = fetch(config.outlineUrl, { headers: { Accept: "application/geo+json" } })
     .then((response) => {
-      if (!response.ok) throw new Error(`The map outline could not be loaded (${response.status}).`);
+      if (!response.ok) {
+        throw new Error(words(gettext("The map outline could not be loaded (%(status)s)."), { status: response.status }));
+      }
       return response.json();
     })
     .then((outline) => {
       map.getContainer().classList.add("map-offline");
       return L.geoJSON(outline, {
-        attribution: "Outline: Natural Earth",
+        attribution: gettext("Outline: Natural Earth"),
         interactive: false,
         style: (feature) =>
           feature.properties.kind === "border"

@@ -3,6 +3,7 @@
 // table under the map (the keyboard's and screen reader's way in), so the circles are for
 // pointing at: many overlap at national zoom, which focusable markers must not.
 import { createMap, el, readConfig } from "./basemap.js";
+import { gettext } from "./translation.js";
 
 const config = readConfig("coverage-map-config");
 const container = document.getElementById("coverage-map");
@@ -29,7 +30,7 @@ if (config && container && window.L && config.towns.length) {
     const popup = el("div", null, { class: "map-popup" });
     popup.append(el("strong", town.name));
     popup.append(el("span", town.label, { class: "map-popup-facts" }));
-    popup.append(el("a", "Start a partnership here", { href: town.startUrl }));
+    popup.append(el("a", gettext("Start a partnership here"), { href: town.startUrl }));
     circle.bindPopup(popup);
     return circle.addTo(map);
   });

@@ -1,6 +1,7 @@
 // The directory map: fetches clustered map data for the visible area with the same query string as
 // the list beside it, so the two always show the same partnerships.
 import { countIcon, createMap, el, readConfig } from "./basemap.js";
+import { gettext, ngettext, words } from "./translation.js";
 
 const config = readConfig("map-config");
 const container = document.getElementById("directory-map");
@@ -22,19 +23,28 @@ if (config && container && window.L) {
     for (const partnership of partnerships) {
       const item = el("li");
       item.append(el("a", partnership.name, { href: partnership.url }));
-      const facts = [partnership.area, `${partnership.members} member${partnership.members === 1 ? "" : "s"}`]
-        .filter(Boolean)
-        .join(" · ");
+      const members = words(ngettext("%(count)s member", "%(count)s members", partnership.members), {
+        count: partnership.members,
+      });
+      const facts = [partnership.area, members].filter(Boolean).join(" · ");
       item.append(el("span", facts, { class: "map-popup-facts" }));
       // The date comes formatted from the server; "stale" adds words, not only a colour.
-      const confirmed = partnership.confirmed ? `Last confirmed ${partnership.confirmed}` : "Not yet confirmed";
-      item.append(el("span", partnership.stale ? `${confirmed}: may be out of date` : confirmed, {
+      const confirmed = partnership.confirmed
+        ? words(gettext("Last confirmed %(date)s"), { date: partnership.confirmed })
+        : gettext("Not yet confirmed");
+      const freshness = partnership.stale
+        ? words(gettext("%(confirmed)s: may be out of date"), { confirmed })
+        : confirmed;
+      item.append(el("span", freshness, {
         class: partnership.stale ? "map-popup-facts map-popup-stale" : "map-popup-facts",
       }));
       list.append(item);
     }
     box.append(list);
-    if (count > partnerships.length) box.append(el("p", `and ${count - partnerships.length} more in the list`));
+    const more = count - partnerships.length;
+    if (more > 0) {
+      box.append(el("p", words(ngettext("and %(count)s more in the list", "and %(count)s more in the list", more), { count: more })));
+    }
     return box;
   };
 
@@ -48,7 +58,14 @@ if (config && container && window.L) {
       if (props.cluster) {
         const marker = L.marker([lat, lon], {
           icon: countIcon(props.count, "cluster"),
-          title: `${props.count} partnerships here: select to zoom in`,
+          title: words(
+            ngettext(
+              "%(count)s partnership here: select to zoom in",
+              "%(count)s partnerships here: select to zoom in",
+              props.count,
+            ),
+            { count: props.count },
+          ),
           keyboard: true,
         });
         marker.on("click", () => {
@@ -60,14 +77,25 @@ if (config && container && window.L) {
         const names = props.partnerships.map((p) => p.name).join(", ");
         const marker = L.marker([lat, lon], {
           icon: countIcon(props.count, "point"),
-          title: props.count > 1 ? `${props.count} partnerships: ${names}` : names,
+          title:
+            props.count > 1
+              ? words(ngettext("%(count)s partnership: %(names)s", "%(count)s partnerships: %(names)s", props.count), {
+                  count: props.count,
+                  names,
+                })
+              : names,
           keyboard: true,
         });
         marker.bindPopup(popupFor(props.partnerships, props.count));
         layer.addLayer(marker);
       }
     }
-    say(`${shown} partnership${shown === 1 ? "" : "s"} in this part of the map.`);
+    say(
+      words(
+        ngettext("%(count)s partnership in this part of the map.", "%(count)s partnerships in this part of the map.", shown),
+        { count: shown },
+      ),
+    );
   };
 
   const load = () => {
@@ -80,7 +108,9 @@ if (config && container && window.L) {
     container.setAttribute("aria-busy", "true");
     fetch(`${config.dataUrl}?${params}`, { signal: pending.signal, headers: { Accept: "application/geo+json" } })
       .then((response) => {
-        if (!response.ok) throw new Error(`The map could not be loaded (${response.status}).`);
+        if (!response.ok) {
+          throw new Error(words(gettext("The map could not be loaded (%(status)s)."), { status: response.status }));
+        }
         return response.json();
       })
       .then(draw)

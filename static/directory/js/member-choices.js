@@ -2,7 +2,18 @@
 // offer the member organisations typed above as the user types them, instead of after a round
 // trip. Values are member row numbers, as the server gives them; choices kept from before (value
 // "o<id>") stay. Without JavaScript the server offers the same choices after any submit.
+import { gettext } from "./translation.js";
+
 const form = document.querySelector("form.editor-form");
+// The server labels a match "Use Bolton Libraries, Bolton" (editor/forms.py, the same words in
+// the page's language): the choice's label is what is left once those words are taken away.
+const [usePrefix, useSuffix] = gettext("Use %(organisation)s").split("%(organisation)s");
+const withoutUse = (text) => {
+  let label = text;
+  if (usePrefix && label.startsWith(usePrefix)) label = label.slice(usePrefix.length);
+  if (useSuffix && label.endsWith(useSuffix)) label = label.slice(0, -useSuffix.length);
+  return label.trim();
+};
 const members = form && form.querySelector("#members");
 
 // One choice per member row that names an organisation and is not marked for removal.
@@ -21,7 +32,7 @@ const memberChoices = () => {
     // "Use Bolton Libraries, Bolton" chosen in answer to "already in the directory?".
     const chosen = row.querySelector(`[name="${prefix}-match"]:checked`);
     if (chosen && chosen.value !== "new" && chosen.labels.length) {
-      label = chosen.labels[0].textContent.trim().replace(/^Use /, "");
+      label = withoutUse(chosen.labels[0].textContent.trim());
     }
     choices.push({ value: prefix.slice("members-".length), label });
   }
