@@ -125,6 +125,9 @@ if (config && container && window.L) {
     const centre = map.getCenter();
     const hash = `#map=${map.getZoom()}/${centre.lat.toFixed(4)}/${centre.lng.toFixed(4)}`;
     history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+    // The "Cymraeg" / "English" link carries the view too: the browser keeps a link's #fragment
+    // across the server's redirect to the same page in the other language.
+    for (const link of document.querySelectorAll("a[data-keep-view]")) link.hash = hash;
   };
 
   const saved = /^#map=(\d+)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(location.hash);
