@@ -40,6 +40,7 @@ def test_the_welsh_admin_index_names_this_projects_models_in_welsh(admin_client)
     assert "Sefydliadau" in page
     assert "Rhanbarthau" in page
     assert "Tudalennau canllaw" in page
+    assert "Pecyn cymorth" in page  # the toolkit app
 
 
 def test_the_welsh_partnership_list_has_welsh_columns_filters_and_actions(admin_client):
