@@ -43,7 +43,7 @@ from django.db.models import F, FloatField, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.text import slugify
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from rapidfuzz import fuzz, process
 
 from directory.mapdata import UK_EXTENT
@@ -1063,11 +1063,11 @@ class Outcome:
     ERROR = "error"
 
     LABELS = {
-        NEW: "New",
-        UPDATE: "Update",
-        UNCHANGED: "Unchanged",
-        SKIPPED: "Skipped",
-        ERROR: "Error",
+        NEW: pgettext_lazy("outcome of an imported row", "New"),
+        UPDATE: pgettext_lazy("outcome of an imported row", "Update"),
+        UNCHANGED: pgettext_lazy("outcome of an imported row", "Unchanged"),
+        SKIPPED: pgettext_lazy("outcome of an imported row", "Skipped"),
+        ERROR: pgettext_lazy("outcome of an imported row", "Error"),
     }
 
 
