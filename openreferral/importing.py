@@ -30,7 +30,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from openreferral import ids
 from openreferral.taxonomy import LEAD_CONTACT, TermIndex
@@ -213,7 +213,9 @@ class _Reader:
         self.terms = TermIndex()
         self.regions = {heading_words(r.name): r.name for r in Region.objects.all()}
         self.regions.update({heading_words(r.slug): r.name for r in Region.objects.all()})
-        self.countries = {heading_words(label): value for value, label in Country.choices}
+        # A feed's words are English, whatever the language of the curator importing it.
+        with translation.override("en"):
+            self.countries = {heading_words(str(label)): value for value, label in Country.choices}
 
     def codes(self, record):
         """{taxonomy key: [codes]} of the record's attributes in this directory's taxonomies."""
@@ -345,9 +347,10 @@ def _identifier_item(reader, type_words, scheme_code, value):
     if not value:
         return ""
     scheme = None
-    for candidate in identifiers.Scheme:
-        if heading_words(candidate.label) == heading_words(type_words):
-            scheme = candidate
+    with translation.override("en"):  # a feed's words are English
+        for candidate in identifiers.Scheme:
+            if heading_words(str(candidate.label)) == heading_words(type_words):
+                scheme = candidate
     scheme = scheme or identifiers.scheme_from_words(type_words)
     scheme = scheme or ORG_ID_SCHEMES.get(_text(scheme_code).upper())
     if scheme is None or scheme == identifiers.Scheme.OTHER:

@@ -14,6 +14,8 @@ code (`ids.taxonomy_term`), so ids never change when a label is reworded.
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.utils import translation
+
 from partnerships.models import (
     Activity,
     CommunicationChannel,
@@ -118,10 +120,10 @@ def published():
             ],
         ),
     ]
-    for key, name, description, choices in _FROM_CHOICES:
-        taxonomies.append(
-            Taxonomy(key, name, description, [Term(key, value, label) for value, label in choices])
-        )
+    with translation.override("en"):  # English, like the taxonomies' own names
+        for key, name, description, choices in _FROM_CHOICES:
+            terms = [Term(key, value, str(label)) for value, label in choices]
+            taxonomies.append(Taxonomy(key, name, description, terms))
     return taxonomies
 
 

@@ -17,7 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from partnerships import erasure, history, identifiers, services
 from partnerships.models import (
@@ -72,11 +73,11 @@ LOCATION_READONLY_FIELDS = ["geocoded_at", "geocode_failed_at", "geocode_error"]
 class LocatedFilter(admin.SimpleListFilter):
     """Whether an organisation or partnership has a point on the map."""
 
-    title = "located"
+    title = _("located")
     parameter_name = "located"
 
     def lookups(self, request, model_admin):
-        return [("yes", "On the map"), ("no", "Not located yet")]
+        return [("yes", _("On the map")), ("no", _("Not located yet"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -91,14 +92,14 @@ class NeedsLocationFilter(admin.SimpleListFilter):
     """Entries a curator should look at: not on the map, geocoding failed, or placed at a town
     name several places share."""
 
-    title = "needs location"
+    title = _("needs location")
     parameter_name = "needs_location"
 
     def lookups(self, request, model_admin):
         return [
-            ("yes", "Missing or failed"),
-            ("failed", "Last geocoding failed"),
-            ("ambiguous", "Ambiguous town name"),
+            ("yes", _("Missing or failed")),
+            ("failed", _("Last geocoding failed")),
+            ("ambiguous", _("Ambiguous town name")),
         ]
 
     def queryset(self, request, queryset):
@@ -167,11 +168,11 @@ class ReasonForm(forms.ModelForm):
     """An admin form with an optional reason, kept with the version this save records."""
 
     change_reason = forms.CharField(
-        label="Reason for this change",
+        label=_("Reason for this change"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Optional. Kept in the entry's history with this version.",
+        help_text=_("Optional. Kept in the entry's history with this version."),
     )
 
 
@@ -286,7 +287,7 @@ class LocatedAdmin(ChangesPublishedData, admin.ModelAdmin):
             obj.geocode_error = ""
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Geocode selected", permissions=["change"])
+    @admin.action(description=_("Geocode selected"), permissions=["change"])
     def geocode_selected(self, request, queryset):
         # Selected by hand, so placed again even if already located; never if set by hand.
         outcomes = [
@@ -295,21 +296,27 @@ class LocatedAdmin(ChangesPublishedData, admin.ModelAdmin):
         ]
         counts = Counter(outcome.outcome for outcome in outcomes)
         kept = counts[Outcome.MANUAL]
-        summary = f"{counts[Outcome.PLACED]} placed, {counts[Outcome.FAILED]} failed"
+        counted = {"placed": counts[Outcome.PLACED], "failed": counts[Outcome.FAILED], "kept": kept}
         if kept:
-            summary += f", {kept} kept (set by hand)"
+            summary = gettext("%(placed)d placed, %(failed)d failed, %(kept)d kept (set by hand)")
+        else:
+            summary = gettext("%(placed)d placed, %(failed)d failed")
+        summary %= counted
         reasons = Counter(o.result.error for o in outcomes if o.outcome == Outcome.FAILED)
         if reasons:
-            summary += ": " + "; ".join(f"{reason} ({n})" for reason, n in reasons.most_common())
+            summary = gettext("%(summary)s: %(reasons)s") % {
+                "summary": summary,
+                "reasons": "; ".join(f"{reason} ({n})" for reason, n in reasons.most_common()),
+            }
         level = messages.WARNING if reasons else messages.SUCCESS
-        self.message_user(request, summary + ".", level)
+        self.message_user(request, gettext("%(summary)s.") % {"summary": summary}, level)
 
 
 class ActivityGroupFilter(admin.SimpleListFilter):
     """Partnerships doing at least one activity of a group. A subquery rather than a join, so
     the list neither repeats rows nor inflates its member counts."""
 
-    title = "activity group"
+    title = _("activity group")
     parameter_name = "activity_group"
 
     def lookups(self, request, model_admin):
@@ -362,7 +369,7 @@ class PartnershipCountMixin:
             super().get_queryset(request).annotate(partnership_count=Count(relation, distinct=True))
         )
 
-    @admin.display(description="partnerships", ordering="partnership_count")
+    @admin.display(description=_("partnerships"), ordering="partnership_count")
     def partnership_count(self, obj):
         return obj.partnership_count
 
@@ -370,9 +377,9 @@ class PartnershipCountMixin:
 @admin.register(Region)
 class RegionAdmin(PartnershipCountMixin, ChangesPublishedData, admin.ModelAdmin):
     partnerships_relation = "partnership"
-    list_display = ["name", "country", "partnership_count", "organisation_count"]
+    list_display = ["name", "name_cy", "country", "partnership_count", "organisation_count"]
     list_filter = ["country"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_cy"]
     ordering = ["country", "name"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -383,24 +390,24 @@ class RegionAdmin(PartnershipCountMixin, ChangesPublishedData, admin.ModelAdmin)
             .annotate(organisation_count=Count("organisation", distinct=True))
         )
 
-    @admin.display(description="organisations", ordering="organisation_count")
+    @admin.display(description=_("organisations"), ordering="organisation_count")
     def organisation_count(self, obj):
         return obj.organisation_count
 
 
 @admin.register(Activity)
 class ActivityAdmin(PartnershipCountMixin, ChangesPublishedData, admin.ModelAdmin):
-    list_display = ["name", "group", "partnership_count"]
+    list_display = ["name", "name_cy", "group", "partnership_count"]
     list_filter = ["group"]
-    search_fields = ["name", "description"]
+    search_fields = ["name", "name_cy", "description", "description_cy"]
     ordering = ["group", "name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(CommunicationChannel)
 class CommunicationChannelAdmin(PartnershipCountMixin, ChangesPublishedData, admin.ModelAdmin):
-    list_display = ["name", "slug", "partnership_count"]
-    search_fields = ["name"]
+    list_display = ["name", "name_cy", "slug", "partnership_count"]
+    search_fields = ["name", "name_cy"]
     ordering = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -415,7 +422,7 @@ class OrganisationMembershipInline(admin.TabularInline):
     fields = ["partnership", "role", "joined_year"]
     autocomplete_fields = ["partnership"]
     extra = 0
-    verbose_name = "partnership membership"
+    verbose_name = _("partnership membership")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("partnership", "organisation")
@@ -461,9 +468,9 @@ class OrganisationIdentifierInline(admin.TabularInline):
     fields = ["scheme", "scheme_name", "value", "register_link"]
     readonly_fields = ["register_link"]
     extra = 0
-    verbose_name = "identifier"
+    verbose_name = _("identifier")
 
-    @admin.display(description="register")
+    @admin.display(description=_("register"))
     def register_link(self, obj):
         return register_link(obj)
 
@@ -491,8 +498,8 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, L
         NeedsLocationFilter,
         "location_source",
     ]
-    search_fields = ["name", "town", "postcode", "website", "=identifiers__value"]
-    search_help_text = "Search by name, town, postcode, website or identifier (exactly)."
+    search_fields = ["name", "name_cy", "town", "postcode", "website", "=identifiers__value"]
+    search_help_text = _("Search by name, town, postcode, website or identifier (exactly).")
     ordering = ["name"]
     list_select_related = ["region"]
     date_hierarchy = "created_at"
@@ -502,17 +509,17 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, L
     actions = ["geocode_selected"]
     locate = staticmethod(services.geocode_organisation)
     fieldsets = [
-        (None, {"fields": ["name", "slug", "sector", "website"]}),
-        ("Address", {"fields": ["address", ("town", "postcode"), ("country", "region")]}),
+        (None, {"fields": ["name", "name_cy", "slug", "sector", "website"]}),
+        (_("Address"), {"fields": ["address", ("town", "postcode"), ("country", "region")]}),
         (
-            "Location",
+            _("Location"),
             {
                 "fields": LOCATION_FIELDS,
-                "description": "Filled by geocoding; set by hand only to correct it.",
+                "description": _("Filled by geocoding; set by hand only to correct it."),
             },
         ),
-        ("History", {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
-        ("Why", {"fields": ["change_reason"]}),
+        (_("History"), {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
+        (_("Why"), {"fields": ["change_reason"]}),
     ]
     inlines = [OrganisationIdentifierInline, OrganisationMembershipInline]
 
@@ -547,7 +554,7 @@ class OrganisationAdmin(PartnershipCountMixin, KeepsMemberNames, KeepsHistory, L
             for partnership in partnerships:
                 change_set.record(partnership)
 
-    @admin.display(description="located", boolean=True, ordering="latitude")
+    @admin.display(description=_("located"), boolean=True, ordering="latitude")
     def is_located(self, obj):
         return obj.is_located
 
@@ -570,11 +577,11 @@ class OrganisationIdentifierAdmin(admin.ModelAdmin):
     fields = ["organisation", "scheme", "scheme_name", "value", "register_link"]
     readonly_fields = fields
 
-    @admin.display(description="scheme", ordering="scheme")
+    @admin.display(description=_("scheme"), ordering="scheme")
     def scheme_label(self, obj):
         return obj.scheme_label
 
-    @admin.display(description="register")
+    @admin.display(description=_("register"))
     def register_link(self, obj):
         return register_link(obj)
 
@@ -668,8 +675,17 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
         NeedsLocationFilter,
         "last_verified_at",
     ]
-    search_fields = ["name", "slug", "summary", "area_name", "organisations__name"]
-    search_help_text = "Search by name, summary, area or member organisation."
+    search_fields = [
+        "name",
+        "name_cy",
+        "slug",
+        "summary",
+        "summary_cy",
+        "area_name",
+        "organisations__name",
+        "organisations__name_cy",
+    ]
+    search_help_text = _("Search by name, summary, area or member organisation.")
     ordering = ["name"]
     list_select_related = ["region"]
     date_hierarchy = "updated_at"
@@ -679,22 +695,27 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
     readonly_fields = [*LOCATION_READONLY_FIELDS, "created_at", "updated_at"]
     fieldsets = [
         (
-            "Basics",
+            _("Basics"),
             {
                 "fields": [
                     "name",
+                    "name_cy",
                     "slug",
                     "kind",
                     "summary",
+                    "summary_cy",
                     ("formality", "status"),
                     "established_year",
                 ]
             },
         ),
-        ("Description", {"fields": ["description", "aims", "activities"]}),
-        ("Where", {"fields": [("scope", "area_name"), "region", *LOCATION_FIELDS]}),
         (
-            "How it works",
+            _("Description"),
+            {"fields": ["description", "description_cy", "aims", "aims_cy", "activities"]},
+        ),
+        (_("Where"), {"fields": [("scope", "area_name"), "region", *LOCATION_FIELDS]}),
+        (
+            _("How it works"),
             {
                 "fields": [
                     "website",
@@ -705,7 +726,7 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
             },
         ),
         (
-            "Publication",
+            _("Publication"),
             {
                 "fields": [
                     "publication_state",
@@ -715,7 +736,7 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
                 ]
             },
         ),
-        ("Why", {"fields": ["change_reason"]}),
+        (_("Why"), {"fields": ["change_reason"]}),
     ]
     inlines = [MembershipInline, ContactInline, AgreementInline]
     actions = ["publish", "archive", "geocode_selected"]
@@ -727,11 +748,11 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
     def partnerships_concerned(self, objects, form=None):
         return {partnership.pk for partnership in objects}
 
-    @admin.display(description="members", ordering="member_count")
+    @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, obj):
         return obj.member_count
 
-    @admin.action(description="Publish selected partnerships", permissions=["change"])
+    @admin.action(description=_("Publish selected partnerships"), permissions=["change"])
     def publish(self, request, queryset):
         changed = services.publish_partnerships(queryset, user=request.user)
         self.message_user(
@@ -740,7 +761,7 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
             % changed,
         )
 
-    @admin.action(description="Archive selected partnerships", permissions=["change"])
+    @admin.action(description=_("Archive selected partnerships"), permissions=["change"])
     def archive(self, request, queryset):
         changed = services.archive_partnerships(queryset, user=request.user)
         self.message_user(
@@ -753,7 +774,7 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
         """Only superusers delete; for everyone else "Delete selected" archives."""
         actions = super().get_actions(request, action_location=action_location)
         if "delete_selected" in actions and not request.user.is_superuser:
-            description = (
+            description = _(
                 "Delete selected partnerships (they are archived; only a superuser deletes)"
             )
             actions["delete_selected"] = replace(
@@ -783,14 +804,17 @@ class PartnershipAdmin(KeepsMemberNames, KeepsHistory, LocatedAdmin):
             )
             self.message_user(
                 request,
-                f"“{obj}” was archived: it is off the directory, and can be brought back from "
-                "its history.",
+                gettext(
+                    "“%(partnership)s” was archived: it is off the directory, and can be brought "
+                    "back from its history."
+                )
+                % {"partnership": obj},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:partnerships_partnership_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Archive this partnership?",
+            "title": gettext("Archive this partnership?"),
             "subtitle": str(obj),
             "object": obj,
             "opts": self.opts,
@@ -841,12 +865,12 @@ class ContactAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.ModelA
     autocomplete_fields = ["partnership", "organisation"]
     fieldsets = [
         (None, {"fields": ["partnership", "organisation", "name", "job_title", "is_lead"]}),
-        ("Contact details (private unless consent is given)", {"fields": ["email", "phone"]}),
+        (_("Contact details (private unless consent is given)"), {"fields": ["email", "phone"]}),
         (
-            "Consent",
+            _("Consent"),
             {
                 "fields": ["consent_to_publish", "consented_at"],
-                "description": (
+                "description": _(
                     "Only contacts who agreed to be published appear on public pages and "
                     "exports. Ticking consent without a date records the current time."
                 ),
@@ -857,7 +881,7 @@ class ContactAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.ModelA
     actions = ["erase_everywhere"]
     change_form_template = "admin/partnerships/contact/change_form.html"
 
-    @admin.display(description="on public pages", boolean=True, ordering="consent_to_publish")
+    @admin.display(description=_("on public pages"), boolean=True, ordering="consent_to_publish")
     def shown_publicly(self, obj):
         return obj.consent_to_publish and obj.partnership.is_published
 
@@ -868,7 +892,7 @@ class ContactAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.ModelA
             *super().get_urls(),
         ]
 
-    @admin.action(description="Erase this person's details everywhere", permissions=["delete"])
+    @admin.action(description=_("Erase this person's details everywhere"), permissions=["delete"])
     def erase_everywhere(self, request, queryset):
         """Ask first (listing every contact that goes and every copy found), then erase."""
         return self._erase(request, list(queryset), selected=True)
@@ -903,7 +927,7 @@ class ContactAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.ModelA
         person = erasure.person_of(contacts)
         context = {
             **self.admin_site.each_context(request),
-            "title": "Erase this person's details everywhere?",
+            "title": gettext("Erase this person's details everywhere?"),
             "opts": self.opts,
             "app_label": self.opts.app_label,
             "person": person,
@@ -939,12 +963,12 @@ class AgreementAdmin(RecordsPartnershipHistory, ChangesPublishedData, admin.Mode
     readonly_fields = ["created_at"]
     fieldsets = [
         (None, {"fields": ["partnership", ("kind", "status"), "title", "summary"]}),
-        ("Dates", {"fields": [("signed_on", "review_due"), "created_at"]}),
-        ("Parties and document", {"fields": ["parties", "document"]}),
-        ("Sharing", {"fields": [("is_public", "shareable_example")]}),
+        (_("Dates"), {"fields": [("signed_on", "review_due"), "created_at"]}),
+        (_("Parties and document"), {"fields": ["parties", "document"]}),
+        (_("Sharing"), {"fields": [("is_public", "shareable_example")]}),
     ]
 
-    @admin.display(description="document", boolean=True, ordering="document")
+    @admin.display(description=_("document"), boolean=True, ordering="document")
     def has_document(self, obj):
         return bool(obj.document)
 
@@ -1009,7 +1033,7 @@ class GeocodeCacheAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(description="matched", boolean=True, ordering="latitude")
+    @admin.display(description=_("matched"), boolean=True, ordering="latitude")
     def matched(self, obj):
         return obj.matched
 
@@ -1053,12 +1077,12 @@ class RevisionAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="proposed changes, against the entry as it is now")
+    @admin.display(description=_("proposed changes, against the entry as it is now"))
     def proposed_changes(self, obj):
         """The proposal in words, as the moderation review shows it, never as raw data."""
         changes = diff(snapshot_of(obj.partnership), obj.data or {})
         if not changes:
-            return "None: the proposal is the same as the entry as it is now."
+            return gettext("None: the proposal is the same as the entry as it is now.")
         return changes_as_html(changes)
 
 
@@ -1092,19 +1116,26 @@ class ChangeSetAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(version_count=Count("versions"))
 
-    @admin.display(description="versions", ordering="version_count")
+    @admin.display(description=_("versions"), ordering="version_count")
     def version_count(self, obj):
         return obj.version_count
 
-    @admin.display(description="entries changed")
+    @admin.display(description=_("entries changed"))
     def entries(self, obj):
         versions = obj.versions.select_related("partnership", "organisation").order_by("pk")
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                '<li><a href="{}">{}</a>, version {}</li>',
-                ((history_page_of(v), v.entry, v.number) for v in versions),
+                '<li><a href="{}">{}</a>, {}</li>',
+                (
+                    (
+                        history_page_of(v),
+                        v.entry,
+                        gettext("version %(number)s") % {"number": v.number},
+                    )
+                    for v in versions
+                ),
             ),
         )
 
@@ -1125,20 +1156,21 @@ class VersionAdmin(ReadOnlyAdmin):
     fields = ["partnership", "organisation", "number", "kind", "created_at", "history_link"]
     readonly_fields = fields
 
-    @admin.display(description="kind", ordering="change_set__kind")
+    @admin.display(description=_("kind"), ordering="change_set__kind")
     def kind(self, obj):
         return obj.change_set.get_kind_display()
 
-    @admin.display(description="recorded", ordering="change_set__created_at")
+    @admin.display(description=_("recorded"), ordering="change_set__created_at")
     def created_at(self, obj):
         return obj.change_set.created_at
 
-    @admin.display(description="history")
+    @admin.display(description=_("history"))
     def history_link(self, obj):
         return format_html(
-            '<a href="{}#version-{}">See this version in the history, compare and restore</a>',
+            '<a href="{}#version-{}">{}</a>',
             history_page_of(obj),
             obj.number,
+            gettext("See this version in the history, compare and restore"),
         )
 
 
@@ -1362,7 +1394,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     fields = ["partnership", "agreement", "kind", "cycle", "recipients", "sent_at", "answered_at"]
     readonly_fields = fields
 
-    @admin.display(description="sent to")
+    @admin.display(description=_("sent to"))
     def recipient_list(self, obj):
         return ", ".join(obj.recipients or [])
 

@@ -3,6 +3,7 @@ editors' preview of it) and in the CSV download. "Signed" is said once, with its
 
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext
 
 from partnerships.models import AgreementStatus
 
@@ -23,19 +24,22 @@ def status_and_dates(agreement, *, today=None):
     status = _display(agreement, "get_status_display")
     signed_on = getattr(agreement, "signed_on", None)
     review_due = getattr(agreement, "review_due", None)
+    signed = str(AgreementStatus.SIGNED.label)
     phrases = []
-    if status != AgreementStatus.SIGNED.label:
+    if status != signed:
         phrases.append(status.lower())
     if signed_on:
-        phrases.append(f"signed {format_date(signed_on, DATE_FORMAT)}")
-    elif status == AgreementStatus.SIGNED.label:
-        phrases.append("signed")
+        phrases.append(gettext("signed %(date)s") % {"date": format_date(signed_on, DATE_FORMAT)})
+    elif status == signed:
+        phrases.append(gettext("signed"))
     if review_due:
         if is_review_overdue(agreement, today=today):
-            due = "review overdue since"
+            due = gettext("review overdue since %(date)s")
+        elif review_due >= today:
+            due = gettext("review due %(date)s")
         else:
-            due = "review due" if review_due >= today else "review was due"
-        phrases.append(f"{due} {format_date(review_due, DATE_FORMAT)}")
+            due = gettext("review was due %(date)s")
+        phrases.append(due % {"date": format_date(review_due, DATE_FORMAT)})
     return ", ".join(phrase for phrase in phrases if phrase)
 
 
@@ -47,7 +51,8 @@ def is_review_overdue(agreement, *, today=None):
     return (
         review_due is not None
         and review_due < (today or timezone.localdate())
-        and status not in (AgreementStatus.EXPIRED.label, AgreementStatus.SUPERSEDED.label)
+        and status
+        not in (str(AgreementStatus.EXPIRED.label), str(AgreementStatus.SUPERSEDED.label))
     )
 
 

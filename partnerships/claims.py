@@ -4,6 +4,7 @@ person is emailed either way."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from partnerships import emails, history
 from partnerships.models import ChangeKind, ClaimRequest, ClaimState, Partnership
@@ -35,8 +36,10 @@ def request_claim(partnership, *, user, reason):
     has editors (or is not published) or the person has asked already."""
     if not is_claimable(partnership):
         raise ClaimRefused(
-            "This partnership already has editors, so it cannot be claimed. You can write to it "
-            "through the contact form on its page."
+            gettext(
+                "This partnership already has editors, so it cannot be claimed. You can write to "
+                "it through the contact form on its page."
+            )
         )
     try:
         with transaction.atomic():
@@ -45,8 +48,10 @@ def request_claim(partnership, *, user, reason):
         # The constraint "one pending claim per person and partnership": a second tab or a
         # double click.
         raise ClaimRefused(
-            "You have already asked to manage this partnership. A curator will email you when "
-            "they have decided."
+            gettext(
+                "You have already asked to manage this partnership. A curator will email you "
+                "when they have decided."
+            )
         ) from None
 
 
@@ -94,7 +99,7 @@ def _locked(claim):
         .get(pk=claim.pk)
     )
     if locked.state != ClaimState.PENDING:
-        raise ValueError("This request has been decided already.")
+        raise ValueError(gettext("This request has been decided already."))
     return locked
 
 

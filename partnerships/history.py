@@ -29,6 +29,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 
 from partnerships.models import (
     ChangeKind,
@@ -307,13 +308,13 @@ def changes_between(older, newer, *, labels=None):
     was = older.get_publication_state_display() if older is not None else ""
     now = newer.get_publication_state_display()
     if newer.partnership_id and was != now:
-        rows.insert(0, field_change("Publication", was, now))
+        rows.insert(0, field_change(gettext("Publication"), was, now))
     merged_before = older.merged_into if older is not None else None
     if merged_before != newer.merged_into:
         rows.insert(
             0,
             field_change(
-                "Merged into",
+                gettext("Merged into"),
                 _successor_name(newer, merged_before),
                 _successor_name(newer, newer.merged_into),
             ),
@@ -328,7 +329,7 @@ def _successor_name(version, pk):
         return ""
     model = Partnership if version.partnership_id else Organisation
     name = model.objects.filter(pk=pk).values_list("name", flat=True).first()
-    return name or "(deleted entry)"
+    return name or gettext("(deleted entry)")
 
 
 def timeline(versions, *, page, per_page=20):

@@ -17,19 +17,20 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Scheme(models.TextChoices):
-    ODS = "ods", "NHS ODS code"
-    CHARITY_EW = "charity-ew", "Charity number (England and Wales)"
-    CHARITY_SC = "charity-sc", "Charity number (Scotland)"
-    CHARITY_NI = "charity-ni", "Charity number (Northern Ireland)"
-    COMPANY = "company", "Company number"
-    UKPRN = "ukprn", "UK provider reference number (UKPRN)"
-    ISIL = "isil", "ISIL library code"
-    GSS = "gss", "Local authority GSS code"
-    ROR = "ror", "ROR ID"
-    OTHER = "other", "Other"
+    ODS = "ods", _("NHS ODS code")
+    CHARITY_EW = "charity-ew", _("Charity number (England and Wales)")
+    CHARITY_SC = "charity-sc", _("Charity number (Scotland)")
+    CHARITY_NI = "charity-ni", _("Charity number (Northern Ireland)")
+    COMPANY = "company", _("Company number")
+    UKPRN = "ukprn", _("UK provider reference number (UKPRN)")
+    ISIL = "isil", _("ISIL library code")
+    GSS = "gss", _("Local authority GSS code")
+    ROR = "ror", _("ROR ID")
+    OTHER = "other", _("Other")
 
 
 @dataclass(frozen=True)
@@ -46,68 +47,68 @@ RULES = {
     Scheme.ODS: SchemeRule(
         re.compile(r"[A-Z0-9]{3,10}"),
         "RMC",
-        "an ODS code is 3 to 10 letters and digits, such as RMC or RMC01",
+        _("an ODS code is 3 to 10 letters and digits, such as RMC or RMC01"),
         "https://directory.spineservices.nhs.uk/ORD/2-0-0/organisations/{value}",
-        "NHS Organisation Data Service",
+        _("NHS Organisation Data Service"),
     ),
     Scheme.CHARITY_EW: SchemeRule(
         re.compile(r"[1-9]\d{5,6}"),
         "1123456",
-        "a charity number in England and Wales is 6 or 7 digits, such as 1123456",
+        _("a charity number in England and Wales is 6 or 7 digits, such as 1123456"),
         "https://register-of-charities.charitycommission.gov.uk/charity-search/-/charity-details/{value}",
-        "Charity Commission register",
+        _("Charity Commission register"),
     ),
     Scheme.CHARITY_SC: SchemeRule(
         re.compile(r"SC\d{6}"),
         "SC012345",
-        "a Scottish charity number is SC and 6 digits, such as SC012345",
+        _("a Scottish charity number is SC and 6 digits, such as SC012345"),
         "https://www.oscr.org.uk/about-charities/search-the-register/charity-details?number={value}",
-        "Scottish Charity Register (OSCR)",
+        _("Scottish Charity Register (OSCR)"),
     ),
     Scheme.CHARITY_NI: SchemeRule(
         re.compile(r"NIC\d{6}"),
         "NIC100002",
-        "a Northern Ireland charity number is NIC and 6 digits, such as NIC100002",
+        _("a Northern Ireland charity number is NIC and 6 digits, such as NIC100002"),
         "https://www.charitycommissionni.org.uk/charity-details/?regId={digits}&subId=0",
-        "Charity Commission for Northern Ireland register",
+        _("Charity Commission for Northern Ireland register"),
     ),
     Scheme.COMPANY: SchemeRule(
         re.compile(r"(?:\d{8}|[A-Z]{2}\d{6})"),
         "01234567",
-        "a company number is 8 digits, or 2 letters and 6 digits, such as 01234567 or SC123456",
+        _("a company number is 8 digits, or 2 letters and 6 digits, such as 01234567 or SC123456"),
         "https://find-and-update.company-information.service.gov.uk/company/{value}",
-        "Companies House",
+        _("Companies House"),
     ),
     Scheme.UKPRN: SchemeRule(
         re.compile(r"1\d{7}"),
         "10007783",
-        "a UKPRN is 8 digits starting with 1, such as 10007783",
+        _("a UKPRN is 8 digits starting with 1, such as 10007783"),
     ),
     Scheme.ISIL: SchemeRule(
         # ISO 15511: a prefix (a country code here), a hyphen, then up to 11 letters, digits,
         # "/", ":" or "-"; 16 characters at most.
         re.compile(r"[A-Z]{2}-[A-Za-z0-9/:\-]{1,11}"),
         "GB-UkOxU",
-        "an ISIL is a country code, a hyphen and up to 11 letters or digits, such as GB-UkOxU",
+        _("an ISIL is a country code, a hyphen and up to 11 letters or digits, such as GB-UkOxU"),
     ),
     Scheme.GSS: SchemeRule(
         re.compile(r"[ENSWK]\d{8}"),
         "E08000001",
-        "a GSS code is E, N, S, W or K and 8 digits, such as E08000001",
+        _("a GSS code is E, N, S, W or K and 8 digits, such as E08000001"),
         "https://statistics.data.gov.uk/id/statistical-geography/{value}",
-        "ONS statistical geographies",
+        _("ONS statistical geographies"),
     ),
     Scheme.ROR: SchemeRule(
         re.compile(r"0[a-hj-km-np-tv-z0-9]{6}\d{2}"),
         "04xs57h96",
-        "a ROR ID is 9 characters starting with 0, such as 04xs57h96",
+        _("a ROR ID is 9 characters starting with 0, such as 04xs57h96"),
         "https://ror.org/{value}",
-        "Research Organization Registry",
+        _("Research Organization Registry"),
     ),
     Scheme.OTHER: SchemeRule(
         re.compile(r"\S(?:.{0,98}\S)?", re.DOTALL),
         "",
-        "an identifier is up to 100 characters",
+        _("an identifier is up to 100 characters"),
     ),
 }
 
@@ -137,11 +138,11 @@ def normalise(scheme, value):
     scheme = Scheme(scheme)
     text = (value or "").strip()
     if not text:
-        raise ValidationError("Enter the identifier.", code="required")
+        raise ValidationError(_("Enter the identifier."), code="required")
     if scheme == Scheme.OTHER:
         cleaned = " ".join(text.split())
     elif scheme == Scheme.ISIL:
-        prefix, _, rest = text.replace(" ", "").partition("-")
+        prefix, _hyphen, rest = text.replace(" ", "").partition("-")
         cleaned = f"{prefix.upper()}-{rest}" if rest else text.upper()
     elif scheme == Scheme.ROR:
         cleaned = _ROR_URL.sub("", text).strip().lower()
@@ -156,7 +157,7 @@ def normalise(scheme, value):
     rule = RULES[scheme]
     if not rule.pattern.fullmatch(cleaned) or len(cleaned) > 100:
         raise ValidationError(
-            "“%(value)s” is not a valid %(label)s: %(describe)s.",
+            _("“%(value)s” is not a valid %(label)s: %(describe)s."),
             code="invalid",
             params={"value": text, "label": _label(scheme), "describe": rule.describe},
         )

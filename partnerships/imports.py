@@ -41,8 +41,9 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.db.models import F, FloatField, Q, Sum
 from django.db.models.functions import Cast
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from rapidfuzz import fuzz, process
 
 from directory.mapdata import UK_EXTENT
@@ -116,7 +117,7 @@ def _identifier_fields():
 
 SOURCE_ID = ImportField(
     "source_id",
-    "Source ID",
+    gettext_lazy("Source ID"),
     "id, ref, reference, source id, record id, uid, unique id, row id",
     "key",
     200,
@@ -125,7 +126,7 @@ SOURCE_ID = ImportField(
 )
 WEBSITE = ImportField(
     "website",
-    "Website",
+    gettext_lazy("Website"),
     ("website, web site, url, website url, web address, homepage, home page, site, www, link, web"),
     "url",
     200,
@@ -133,7 +134,7 @@ WEBSITE = ImportField(
 )
 LATITUDE = ImportField(
     "latitude",
-    "Latitude",
+    gettext_lazy("Latitude"),
     "latitude, lat",
     "latitude",
     help="Decimal degrees, north positive (53.578 for Bolton). Given with a longitude, the point "
@@ -142,7 +143,7 @@ LATITUDE = ImportField(
 )
 LONGITUDE = ImportField(
     "longitude",
-    "Longitude",
+    gettext_lazy("Longitude"),
     "longitude, long, lon, lng",
     "longitude",
     help="Decimal degrees, east positive (-2.429 for Bolton).",
@@ -150,7 +151,7 @@ LONGITUDE = ImportField(
 )
 REGION = ImportField(
     "region",
-    "Region",
+    gettext_lazy("Region"),
     "region, nhs region, nhs england region, english region",
     "region",
     example="North West",
@@ -160,7 +161,7 @@ ORGANISATION_FIELDS = [
     SOURCE_ID,
     ImportField(
         "name",
-        "Name",
+        gettext_lazy("Name"),
         (
             "name, organisation, organisation name, organization, organization name, org name, "
             "org, library name, library, trust name, trust, institution, service name, "
@@ -172,7 +173,7 @@ ORGANISATION_FIELDS = [
     ),
     ImportField(
         "sector",
-        "Sector",
+        gettext_lazy("Sector"),
         "sector, type, organisation type, org type, category, kind of organisation",
         "sector",
         example="Public library",
@@ -180,14 +181,14 @@ ORGANISATION_FIELDS = [
     *_identifier_fields(),
     ImportField(
         "identifiers",
-        "Other identifiers",
+        gettext_lazy("Other identifiers"),
         "identifiers, other identifiers, codes",
         "identifiers",
         help="Several identifiers in one cell, as “ODS code: RMC; Charity number: 1123456”.",
     ),
     ImportField(
         "address_1",
-        "Address line 1",
+        gettext_lazy("Address line 1"),
         ("address, address 1, address line 1, address1, street, street address, addr1,, building"),
         "text",
         255,
@@ -195,21 +196,21 @@ ORGANISATION_FIELDS = [
     ),
     ImportField(
         "address_2",
-        "Address line 2",
+        gettext_lazy("Address line 2"),
         "address 2, address line 2, address2, addr2, street 2",
         "text",
         255,
     ),
     ImportField(
         "address_3",
-        "Address line 3",
+        gettext_lazy("Address line 3"),
         "address 3, address line 3, address3, addr3, locality, district",
         "text",
         255,
     ),
     ImportField(
         "town",
-        "Town or city",
+        gettext_lazy("Town or city"),
         "town, city, town city, town or city, post town, place, town village",
         "text",
         100,
@@ -217,7 +218,7 @@ ORGANISATION_FIELDS = [
     ),
     ImportField(
         "postcode",
-        "Postcode",
+        gettext_lazy("Postcode"),
         "postcode, post code, postal code, zip, zip code, postcode zip",
         "postcode",
         10,
@@ -225,7 +226,7 @@ ORGANISATION_FIELDS = [
     ),
     ImportField(
         "country",
-        "Country",
+        gettext_lazy("Country"),
         "country, nation, uk nation, home nation",
         "country",
         example="England",
@@ -236,7 +237,7 @@ ORGANISATION_FIELDS = [
     LONGITUDE,
     ImportField(
         "email",
-        "Email",
+        gettext_lazy("Email"),
         (
             "email, e mail, email address, e mail address, contact email, general email, "
             "enquiries email, mail"
@@ -251,7 +252,7 @@ PARTNERSHIP_FIELDS = [
     SOURCE_ID,
     ImportField(
         "name",
-        "Name",
+        gettext_lazy("Name"),
         (
             "name, partnership, partnership name, network, network name, group, group name, "
             "title, name of partnership, name of network"
@@ -262,7 +263,7 @@ PARTNERSHIP_FIELDS = [
     ),
     ImportField(
         "summary",
-        "Summary",
+        gettext_lazy("Summary"),
         "summary, short description, about, overview, brief description, strapline",
         "long",
         300,
@@ -270,19 +271,19 @@ PARTNERSHIP_FIELDS = [
     ),
     ImportField(
         "description",
-        "Description",
+        gettext_lazy("Description"),
         "description, details, more about, full description",
         "long",
     ),
     ImportField(
         "aims",
-        "Aims and objectives",
+        gettext_lazy("Aims and objectives"),
         "aims, aims and objectives, objectives, purpose, goals",
         "long",
     ),
     ImportField(
         "area_name",
-        "Area",
+        gettext_lazy("Area"),
         (
             "area, area served, area name, location, place, town, city, locality, geography, "
             "coverage, covers"
@@ -294,23 +295,29 @@ PARTNERSHIP_FIELDS = [
     REGION,
     ImportField(
         "kind",
-        "Type",
+        gettext_lazy("Type"),
         "type, kind, partnership type, type of partnership",
         "partnership-kind",
         example="Cross-sector network",
     ),
     ImportField(
         "formality",
-        "Formality",
+        gettext_lazy("Formality"),
         "formality, formal or informal, formal informal",
         "formality",
         example="Formal",
     ),
-    ImportField("status", "Status", "status, state, current status", "status", example="Active"),
-    ImportField("scope", "Scope", "scope, level, reach", "scope", example="Local"),
+    ImportField(
+        "status",
+        gettext_lazy("Status"),
+        "status, state, current status",
+        "status",
+        example="Active",
+    ),
+    ImportField("scope", gettext_lazy("Scope"), "scope, level, reach", "scope", example="Local"),
     ImportField(
         "established_year",
-        "Established",
+        gettext_lazy("Established"),
         (
             "established, year established, founded, year founded, start year, since, "
             "established year, started"
@@ -321,14 +328,14 @@ PARTNERSHIP_FIELDS = [
     WEBSITE,
     ImportField(
         "mailing_list",
-        "Mailing list",
+        gettext_lazy("Mailing list"),
         "mailing list, jiscmail, list, email list",
         "text",
         255,
     ),
     ImportField(
         "meeting_frequency",
-        "Meeting frequency",
+        gettext_lazy("Meeting frequency"),
         "meeting frequency, meets, frequency, meetings, how often, how often it meets",
         "text",
         100,
@@ -336,14 +343,14 @@ PARTNERSHIP_FIELDS = [
     ),
     ImportField(
         "meeting_format",
-        "Meeting format",
+        gettext_lazy("Meeting format"),
         "meeting format, how it meets, format of meetings, meeting type",
         "meeting-format",
         example="Hybrid",
     ),
     ImportField(
         "channels",
-        "Ways of keeping in touch",
+        gettext_lazy("Ways of keeping in touch"),
         "channels, communication channels, ways of keeping in touch, keeps in touch by",
         "channels",
         help="Names from the directory's list of ways of keeping in touch, separated by "
@@ -352,7 +359,7 @@ PARTNERSHIP_FIELDS = [
     ),
     ImportField(
         "activities",
-        "Activities",
+        gettext_lazy("Activities"),
         "activities, activity, what it does, work areas, areas of work",
         "activities",
         help="Activity names from the directory's list, separated by semicolons.",
@@ -360,7 +367,7 @@ PARTNERSHIP_FIELDS = [
     ),
     ImportField(
         "members",
-        "Members",
+        gettext_lazy("Members"),
         (
             "members, member organisations, member organizations, partners, member orgs, "
             "organisations, partner organisations, membership"
@@ -372,14 +379,14 @@ PARTNERSHIP_FIELDS = [
     ),
     ImportField(
         "associates",
-        "Associate members",
+        gettext_lazy("Associate members"),
         "associates, associate members, associate organisations",
         "members",
         help="Organisations that take part as associates, as in Members.",
     ),
     ImportField(
         "lead",
-        "Lead member",
+        gettext_lazy("Lead member"),
         (
             "lead, lead member, lead organisation, lead organization, lead org, host, "
             "coordinator, led by, lead partner, coordinating organisation"
@@ -392,7 +399,7 @@ PARTNERSHIP_FIELDS = [
     LONGITUDE,
     ImportField(
         "contacts",
-        "Public contacts",
+        gettext_lazy("Public contacts"),
         "public contacts, published contacts",
         "contacts",
         help="People or roles to contact, one a line or separated by semicolons, as “Name "
@@ -432,7 +439,7 @@ def fields_for(kind):
 
 def field_choices(kind):
     """(value, label) pairs for a column's field menu, "ignore this column" first."""
-    return [("", "Ignore this column"), *((f.name, f.label) for f in fields_for(kind))]
+    return [("", gettext("Ignore this column")), *((f.name, f.label) for f in fields_for(kind))]
 
 
 def heading_words(text):
@@ -442,11 +449,14 @@ def heading_words(text):
 
 
 def _synonyms(import_field):
+    # The English label, whatever the curator's language: files are headed in English.
+    with translation.override("en"):
+        label = str(import_field.label)
     return [
         heading_words(s)
         for s in (
             import_field.name.replace("_", " "),
-            import_field.label,
+            label,
             *import_field.synonyms.split(","),
         )
     ]
@@ -505,7 +515,8 @@ def mapping_to_save(headers, mapping):
 def template(kind):
     """(headings, example row) of the template file for `kind`: every field, one example."""
     columns = [f for f in fields_for(kind) if f.name != "identifiers"]
-    return [f.label for f in columns], [f.example for f in columns]
+    with translation.override("en"):  # a file's headings, read back by `guess_field`
+        return [str(f.label) for f in columns], [f.example for f in columns]
 
 
 # Cleaning --------------------------------------------------------------------------------------
@@ -597,8 +608,11 @@ def remove_formula(text, column):
         text = text[1:]
     if text.startswith("=") and _FUNCTION_CALL.match(text):
         raise CellError(
-            f"“{_short(text)}” is a spreadsheet formula, not a value; copy the cells and paste "
-            "them back as values."
+            gettext(
+                "“%(text)s” is a spreadsheet formula, not a value; copy the cells and paste "
+                "them back as values."
+            )
+            % {"text": _short(text)}
         )
     while text[:1] in FORMULA_START and len(text) > 1 and not _is_phone_or_number(text):
         text = text[1:].lstrip()
@@ -618,8 +632,11 @@ def clean_text(value, column="", *, multiline=False):
     placeholder such as "-" or "n/a" read as empty."""
     if isinstance(value, Formula):
         raise CellError(
-            f"The cell holds a formula ({_short(value.text)}) with no saved value; open the file "
-            "in your spreadsheet program, save it, and try again."
+            gettext(
+                "The cell holds a formula (%(formula)s) with no saved value; open the file "
+                "in your spreadsheet program, save it, and try again."
+            )
+            % {"formula": _short(value.text)}
         )
     text = value if type(value) is str else str(value or "")
     if _PLAIN.fullmatch(text):
@@ -682,7 +699,9 @@ def clean_email(value, column=""):
     try:
         _email_validator(text)
     except ValidationError:
-        raise CellError(f"“{_short(text)}” is not an email address.") from None
+        raise CellError(
+            gettext("“%(text)s” is not an email address.") % {"text": _short(text)}
+        ) from None
     local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -693,12 +712,14 @@ def clean_url(value, column=""):
         return ""
     if not re.match(r"^[a-z][a-z0-9+.-]*://", text, flags=re.IGNORECASE):
         if text.lower().startswith(("mailto:", "javascript:", "data:")) or " " in text:
-            raise CellError(f"“{_short(text)}” is not a web address.")
+            raise CellError(gettext("“%(text)s” is not a web address.") % {"text": _short(text)})
         text = f"https://{text.lstrip('/')}"
     try:
         _url_validator(text)
     except ValidationError:
-        raise CellError(f"“{_short(text)}” is not a web address.") from None
+        raise CellError(
+            gettext("“%(text)s” is not a web address.") % {"text": _short(text)}
+        ) from None
     return text
 
 
@@ -713,7 +734,7 @@ def clean_postcode(value, column=""):
     if match:
         return f"{match.group(1)} {match.group(2)}"
     if len(text) > 10:
-        raise CellError(f"“{_short(text)}” is too long for a postcode.")
+        raise CellError(gettext("“%(text)s” is too long for a postcode.") % {"text": _short(text)})
     return text
 
 
@@ -723,10 +744,15 @@ def clean_year(value, column=""):
         return None
     match = re.fullmatch(r"(?:c\.?\s*|circa\s+)?(\d{4})(?:\.0)?", text, flags=re.IGNORECASE)
     if not match:
-        raise CellError(f"“{_short(text)}” is not a year (write it as four digits, e.g. 2019).")
+        raise CellError(
+            gettext("“%(text)s” is not a year (write it as four digits, e.g. 2019).")
+            % {"text": _short(text)}
+        )
     year = int(match.group(1))
     if not FIRST_YEAR <= year <= min(LAST_YEAR, timezone.now().year):
-        raise CellError(f"{year} is not a year a partnership could have started in.")
+        raise CellError(
+            gettext("%(year)s is not a year a partnership could have started in.") % {"year": year}
+        )
     return year
 
 
@@ -747,11 +773,33 @@ def in_uk(latitude, longitude):
     return south <= latitude <= north and west <= longitude <= east
 
 
+COORDINATE_MESSAGES = {
+    "latitude": {
+        "not": gettext_lazy("“%(value)s” is not a latitude."),
+        "degrees": gettext_lazy(
+            "“%(value)s” is not a latitude; write it in decimal degrees, e.g. 53.578."
+        ),
+        "range": gettext_lazy(
+            "%(value)s is not a latitude: it must be between -%(limit)s and %(limit)s."
+        ),
+    },
+    "longitude": {
+        "not": gettext_lazy("“%(value)s” is not a longitude."),
+        "degrees": gettext_lazy(
+            "“%(value)s” is not a longitude; write it in decimal degrees, e.g. -2.429."
+        ),
+        "range": gettext_lazy(
+            "%(value)s is not a longitude: it must be between -%(limit)s and %(limit)s."
+        ),
+    },
+}
+
+
 def clean_coordinate(value, column="", *, axis="latitude"):
     """A latitude or longitude in decimal degrees (a number, or text such as "53.578"), rounded
     to 6 places (about 10 cm), or None when empty."""
     if isinstance(value, bool):
-        raise CellError(f"“{value}” is not a {axis}.")
+        raise CellError(COORDINATE_MESSAGES[axis]["not"] % {"value": value})
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -762,12 +810,11 @@ def clean_coordinate(value, column="", *, axis="latitude"):
             number = float(text)
         except ValueError:
             raise CellError(
-                f"“{_short(text)}” is not a {axis}; write it in decimal degrees, e.g. "
-                f"{'53.578' if axis == 'latitude' else '-2.429'}."
+                COORDINATE_MESSAGES[axis]["degrees"] % {"value": _short(text)}
             ) from None
     limit = 90 if axis == "latitude" else 180
     if number != number or not -limit <= number <= limit:  # NaN, or off the globe
-        raise CellError(f"{value} is not a {axis}: it must be between -{limit} and {limit}.")
+        raise CellError(COORDINATE_MESSAGES[axis]["range"] % {"value": value, "limit": limit})
     return round(number, 6)
 
 
@@ -776,15 +823,22 @@ def point_problem(latitude, longitude):
     and when swapping the two numbers would put it in the UK, that they look swapped."""
     if in_uk(latitude, longitude):
         return ""
-    where = f"latitude {latitude:g}, longitude {longitude:g}"
+    point = {"latitude": f"{latitude:g}", "longitude": f"{longitude:g}"}
     if -90 <= longitude <= 90 and in_uk(longitude, latitude):
         return (
-            f"the point ({where}) is outside the UK; latitude and longitude look swapped "
-            f"(latitude {longitude:g}, longitude {latitude:g} would be in the UK)."
+            gettext(
+                "the point (latitude %(latitude)s, longitude %(longitude)s) is outside the UK; "
+                "latitude and longitude look swapped (latitude %(longitude)s, longitude "
+                "%(latitude)s would be in the UK)."
+            )
+            % point
         )
     return (
-        f"the point ({where}) is outside the UK and Ireland, which this directory covers; "
-        "check the coordinates."
+        gettext(
+            "the point (latitude %(latitude)s, longitude %(longitude)s) is outside the UK and "
+            "Ireland, which this directory covers; check the coordinates."
+        )
+        % point
     )
 
 
@@ -872,14 +926,43 @@ MEETING_FORMAT_WORDS = {
 }
 ROLE_WORDS = {Role.LEAD: ["lead", "host", "chair", "coordinator"], Role.ASSOCIATE: ["associate"]}
 
+# Each with the message for a value that is none of its choices.
 CHOICE_FIELDS = {
-    "sector": (Sector, SECTOR_WORDS, "sector"),
-    "country": (Country, COUNTRY_WORDS, "country"),
-    "partnership-kind": (Kind, KIND_WORDS, "type of partnership"),
-    "formality": (Formality, {}, "formality"),
-    "status": (Status, STATUS_WORDS, "status"),
-    "scope": (Scope, SCOPE_WORDS, "scope"),
-    "meeting-format": (MeetingFormat, MEETING_FORMAT_WORDS, "meeting format"),
+    "sector": (
+        Sector,
+        SECTOR_WORDS,
+        gettext_lazy("“%(value)s” is not a sector the directory knows (%(allowed)s)."),
+    ),
+    "country": (
+        Country,
+        COUNTRY_WORDS,
+        gettext_lazy("“%(value)s” is not a country the directory knows (%(allowed)s)."),
+    ),
+    "partnership-kind": (
+        Kind,
+        KIND_WORDS,
+        gettext_lazy("“%(value)s” is not a type of partnership the directory knows (%(allowed)s)."),
+    ),
+    "formality": (
+        Formality,
+        {},
+        gettext_lazy("“%(value)s” is not a formality the directory knows (%(allowed)s)."),
+    ),
+    "status": (
+        Status,
+        STATUS_WORDS,
+        gettext_lazy("“%(value)s” is not a status the directory knows (%(allowed)s)."),
+    ),
+    "scope": (
+        Scope,
+        SCOPE_WORDS,
+        gettext_lazy("“%(value)s” is not a scope the directory knows (%(allowed)s)."),
+    ),
+    "meeting-format": (
+        MeetingFormat,
+        MEETING_FORMAT_WORDS,
+        gettext_lazy("“%(value)s” is not a meeting format the directory knows (%(allowed)s)."),
+    ),
 }
 _CHOICE_INDEXES = {key: _choice_index(c, w) for key, (c, w, _n) in CHOICE_FIELDS.items()}
 
@@ -890,9 +973,9 @@ def clean_choice(kind, value, column=""):
         return ""
     found = _CHOICE_INDEXES[kind].get(heading_words(text))
     if found is None:
-        choices, _words, noun = CHOICE_FIELDS[kind]
-        allowed = ", ".join(label for _value, label in choices.choices)
-        raise CellError(f"“{_short(text)}” is not a {noun} the directory knows ({allowed}).")
+        choices, _words, message = CHOICE_FIELDS[kind]
+        allowed = ", ".join(str(label) for _value, label in choices.choices)
+        raise CellError(message % {"value": _short(text), "allowed": allowed})
     return found
 
 
@@ -913,7 +996,7 @@ def clean_contacts(value, column=""):
     contacts = []
     for item in items:
         if not isinstance(item, dict):
-            raise CellError(f"“{_short(str(item))}” is not a contact.")
+            raise CellError(gettext("“%(text)s” is not a contact.") % {"text": _short(str(item))})
         contact = {
             "name": clean_text(item.get("name"), column)[:150],
             "job_title": clean_text(item.get("job_title"), column)[:150],
@@ -924,9 +1007,18 @@ def clean_contacts(value, column=""):
         if not contact["name"]:
             if not (contact["email"] or contact["phone"]):
                 continue
+            if contact["email"]:
+                raise CellError(
+                    gettext(
+                        "a contact needs a name (a person or a role, e.g. “Library team”) as well "
+                        "as an email address."
+                    )
+                )
             raise CellError(
-                "a contact needs a name (a person or a role, e.g. “Library team”) as well as "
-                f"{'an email address' if contact['email'] else 'a phone number'}."
+                gettext(
+                    "a contact needs a name (a person or a role, e.g. “Library team”) as well as "
+                    "a phone number."
+                )
             )
         contacts.append(contact)
     return contacts
@@ -949,7 +1041,8 @@ def parse_identifiers(text):
         words, separator, value = item.partition(":")
         if not separator or not value.strip():
             raise CellError(
-                f"“{_short(item)}” should say which identifier it is, as “ODS code: RMC”."
+                gettext("“%(text)s” should say which identifier it is, as “ODS code: RMC”.")
+                % {"text": _short(item)}
             )
         scheme = identifiers.scheme_from_words(words)
         if scheme is None:
@@ -970,11 +1063,11 @@ class Outcome:
     ERROR = "error"
 
     LABELS = {
-        NEW: "New",
-        UPDATE: "Update",
-        UNCHANGED: "Unchanged",
-        SKIPPED: "Skipped",
-        ERROR: "Error",
+        NEW: pgettext_lazy("outcome of an imported row", "New"),
+        UPDATE: pgettext_lazy("outcome of an imported row", "Update"),
+        UNCHANGED: pgettext_lazy("outcome of an imported row", "Unchanged"),
+        SKIPPED: pgettext_lazy("outcome of an imported row", "Skipped"),
+        ERROR: pgettext_lazy("outcome of an imported row", "Error"),
     }
 
 
@@ -1011,11 +1104,20 @@ class Row:
 
     def messages(self):
         """Each error as a sentence: "Row 14, Email: “kbxlh@” is not an email address." """
-        where = self.where or (
-            f"{self.sheet} sheet, row {self.number}" if self.sheet else f"Row {self.number}"
-        )
+        if self.where:
+            where = self.where
+        elif self.sheet:
+            where = gettext("%(sheet)s sheet, row %(number)s") % {
+                "sheet": self.sheet,
+                "number": self.number,
+            }
+        else:
+            where = gettext("Row %(number)s") % {"number": self.number}
         return [
-            f"{where}, {column}: {message}" if column else f"{where}: {message}"
+            gettext("%(where)s, %(column)s: %(message)s")
+            % {"where": where, "column": column, "message": message}
+            if column
+            else gettext("%(where)s: %(message)s") % {"where": where, "message": message}
             for column, message in self.errors
         ]
 
@@ -1101,7 +1203,7 @@ PARTNERSHIP_COPIED = (
     "meeting_frequency",
     "meeting_format",
 )
-FIELD_LABELS = {"address": "Address"}
+FIELD_LABELS = {"address": gettext_lazy("Address")}
 
 
 def _copy_new(entry, row, fields):
@@ -1116,7 +1218,15 @@ class ImportRefused(Exception):
     """`apply()` wrote nothing: rows have errors and skipping them was not asked for."""
 
     def __init__(self, report):
-        super().__init__(f"{report.counts['errors']} rows have errors; nothing was imported.")
+        errors = report.counts["errors"]
+        super().__init__(
+            ngettext(
+                "%(count)d row has errors; nothing was imported.",
+                "%(count)d rows have errors; nothing was imported.",
+                errors,
+            )
+            % {"count": errors}
+        )
         self.report = report
 
 
@@ -1197,16 +1307,17 @@ class Importer:
         latitude, longitude = row.values.get("latitude"), row.values.get("longitude")
         if latitude is None and longitude is None:
             return
-        heading = self._heading("latitude") or "Latitude"
+        heading = self._heading("latitude") or gettext("Latitude")
         if latitude is None or longitude is None:
             missing = "longitude" if longitude is None else "latitude"
-            heading = self._heading(missing) or missing.capitalize()
+            if missing == "longitude":
+                heading = self._heading(missing) or gettext("Longitude")
+                message = gettext("A latitude needs a longitude too; give both or neither.")
+            else:
+                heading = self._heading(missing) or gettext("Latitude")
+                message = gettext("A longitude needs a latitude too; give both or neither.")
             if not any(column == heading for column, _message in row.errors):
-                row.error(
-                    heading,
-                    f"A {'latitude' if missing == 'longitude' else 'longitude'} needs a "
-                    f"{missing} too; give both or neither.",
-                )
+                row.error(heading, message)
             return
         problem = point_problem(latitude, longitude)
         if problem:
@@ -1261,8 +1372,8 @@ class Importer:
         )
         if too_long:
             raise CellError(
-                f"“{_short(cleaned)}” is {len(cleaned)} characters long; the most is "
-                f"{import_field.max_length}."
+                gettext("“%(text)s” is %(length)s characters long; the most is %(most)s.")
+                % {"text": _short(cleaned), "length": len(cleaned), "most": import_field.max_length}
             )
         row.values[import_field.name] = cleaned
 
@@ -1286,7 +1397,10 @@ class Importer:
         )
         if region is None:
             names = ", ".join(sorted({r.name for r in self._regions.values()}))
-            raise CellError(f"“{_short(text)}” is not a region the directory knows ({names}).")
+            raise CellError(
+                gettext("“%(text)s” is not a region the directory knows (%(names)s).")
+                % {"text": _short(text), "names": names}
+            )
         return region
 
     # Running
@@ -1371,16 +1485,25 @@ class Importer:
                 continue
             if _same_content(row, earlier):
                 row.outcome = Outcome.SKIPPED
-                row.note = f"The same as row {earlier.number}."
+                row.note = gettext("The same as row %(number)s.") % {"number": earlier.number}
+            elif self.kind == ImportKind.ORGANISATIONS:
+                row.error(
+                    "",
+                    gettext(
+                        "names the same organisation as row %(number)s with different details; "
+                        "keep one of the two rows."
+                    )
+                    % {"number": earlier.number},
+                )
             else:
                 row.error(
                     "",
-                    f"names the same {self._noun()} as row {earlier.number} with different "
-                    "details; keep one of the two rows.",
+                    gettext(
+                        "names the same partnership as row %(number)s with different details; "
+                        "keep one of the two rows."
+                    )
+                    % {"number": earlier.number},
                 )
-
-    def _noun(self):
-        return "organisation" if self.kind == ImportKind.ORGANISATIONS else "partnership"
 
     def _source_key(self, row, fallback):
         return (row.values.get("source_id") or fallback)[:200]
@@ -1403,7 +1526,7 @@ class Importer:
             if row.outcome == Outcome.ERROR:
                 continue
             if not row.values.get("name"):
-                row.error(self._heading("name"), "Every organisation needs a name.")
+                row.error(self._heading("name"), gettext("Every organisation needs a name."))
                 continue
             self._fill_address(row)
             row.dedupe = matching.organisation_key(row.name)
@@ -1431,9 +1554,12 @@ class Importer:
                 and not self.default_sector
             ):
                 row.error(
-                    self._heading("sector") or "Sector",
-                    f"“{row.name}” is new to the directory and needs a sector (or choose a "
-                    "sector for rows that give none).",
+                    self._heading("sector") or gettext("Sector"),
+                    gettext(
+                        "“%(name)s” is new to the directory and needs a sector (or choose a "
+                        "sector for rows that give none)."
+                    )
+                    % {"name": row.name},
                 )
 
     def _fill_address(self, row):
@@ -1441,7 +1567,10 @@ class Importer:
         address = ", ".join(line for line in lines if line)
         if address:
             if len(address) > 255:
-                row.error(self._heading("address_1"), "The address is longer than 255 characters.")
+                row.error(
+                    self._heading("address_1"),
+                    gettext("The address is longer than 255 characters."),
+                )
             row.values["address"] = address
         region = row.values.get("region")
         if region is not None and not row.values.get("country"):
@@ -1474,8 +1603,10 @@ class Importer:
             if len(candidates) > 1:
                 row.error(
                     "",
-                    "its identifiers (or its source id) name different organisations in the "
-                    "directory; a curator should merge them first.",
+                    gettext(
+                        "its identifiers (or its source id) name different organisations in the "
+                        "directory; a curator should merge them first."
+                    ),
                 )
                 continue
             if candidates:
@@ -1545,7 +1676,7 @@ class Importer:
         have = {(i.scheme, i.scheme_name, i.value) for i in organisation.identifiers.all()}
         for identifier in row.identifiers:
             if identifier not in have:
-                changes.append(("Identifier", "", _identifier_text(identifier)))
+                changes.append((gettext("Identifier"), "", _identifier_text(identifier)))
         changes.extend(_point_changes(row, organisation))
         return changes
 
@@ -1684,7 +1815,7 @@ class Importer:
 
     def _changes(self, row, entry, fields, key_of):
         return [
-            (FIELD_LABELS.get(name) or self.fields[name].label, _shown(old), _shown(new))
+            (str(FIELD_LABELS.get(name) or self.fields[name].label), _shown(old), _shown(new))
             for name, old, new in self._changed_values(row, entry, fields, key_of)
         ]
 
@@ -1792,7 +1923,7 @@ class Importer:
         if not {"partnership", "member"} <= taken:
             rows.append(
                 self._sheet_error(
-                    1, "the Members sheet needs a “Partnership” and a “Member” column."
+                    1, gettext("the Members sheet needs a “Partnership” and a “Member” column.")
                 )
             )
             return
@@ -1822,7 +1953,8 @@ class Importer:
                 rows.append(
                     self._sheet_error(
                         number,
-                        f"no row of the first sheet is the partnership “{_short(partnership)}”.",
+                        gettext("no row of the first sheet is the partnership “%(name)s”.")
+                        % {"name": _short(partnership)},
                     )
                 )
                 continue
@@ -1845,7 +1977,7 @@ class Importer:
             if row.outcome == Outcome.ERROR or row.sheet:
                 continue
             if not row.values.get("name"):
-                row.error(self._heading("name"), "Every partnership needs a name.")
+                row.error(self._heading("name"), gettext("Every partnership needs a name."))
                 continue
             row.dedupe = matching.partnership_key(row.name)
             area = normalise_place_name(row.values.get("area_name", ""))
@@ -1869,9 +2001,12 @@ class Importer:
         for row in main:
             if row.outcome == Outcome.NEW and not row.values.get("summary"):
                 row.error(
-                    self._heading("summary") or "Summary",
-                    f"“{row.name}” is new to the directory and needs a summary of one or two "
-                    "sentences.",
+                    self._heading("summary") or gettext("Summary"),
+                    gettext(
+                        "“%(name)s” is new to the directory and needs a summary of one or two "
+                        "sentences."
+                    )
+                    % {"name": row.name},
                 )
             elif row.outcome == Outcome.NEW:
                 partnership = Partnership()
@@ -1902,9 +2037,12 @@ class Importer:
                 pk = self._activities.get(heading_words(name))
                 if pk is None:
                     row.error(
-                        self._heading("activities") or "Activities",
-                        f"“{_short(name)}” is not an activity the directory knows; see the "
-                        "list of activities on the directory's search page.",
+                        self._heading("activities") or gettext("Activities"),
+                        gettext(
+                            "“%(name)s” is not an activity the directory knows; see the "
+                            "list of activities on the directory's search page."
+                        )
+                        % {"name": _short(name)},
                     )
                 elif pk not in row.activities:
                     row.activities.append(pk)
@@ -1920,9 +2058,15 @@ class Importer:
                 pk = names.get(heading_words(name))
                 if pk is None:
                     row.error(
-                        self._heading("channels") or "Ways of keeping in touch",
-                        f"“{_short(name)}” is not a way of keeping in touch the directory "
-                        f"knows ({', '.join(sorted({n for n in names if n}))}).",
+                        self._heading("channels") or gettext("Ways of keeping in touch"),
+                        gettext(
+                            "“%(name)s” is not a way of keeping in touch the directory knows "
+                            "(%(known)s)."
+                        )
+                        % {
+                            "name": _short(name),
+                            "known": ", ".join(sorted({n for n in names if n})),
+                        },
                     )
                 elif pk not in row.channels:
                     row.channels.append(pk)
@@ -1982,15 +2126,21 @@ class Importer:
                     if len(found) > 1:
                         row.error(
                             self._heading(column),
-                            f"“{_short(text)}” could be any of {len(found)} organisations in the "
-                            "directory; give its identifier instead (e.g. “ODS code: RMC”).",
+                            gettext(
+                                "“%(name)s” could be any of %(count)s organisations in the "
+                                "directory; give its identifier instead (e.g. “ODS code: RMC”)."
+                            )
+                            % {"name": _short(text), "count": len(found)},
                         )
                         continue
                     if not found:
                         row.error(
                             self._heading(column),
-                            f"“{_short(text)}” is not in the directory; import it as an "
-                            "organisation first, or give its identifier.",
+                            gettext(
+                                "“%(name)s” is not in the directory; import it as an "
+                                "organisation first, or give its identifier."
+                            )
+                            % {"name": _short(text)},
                         )
                         continue
                     pk = found[0][0]
@@ -2049,21 +2199,21 @@ class Importer:
         have_activities = {a.pk for a in partnership.activities.all()}
         added = [pk for pk in row.activities if pk not in have_activities]
         if added:
-            changes.append(("Activities", "", f"{len(added)} added"))
+            changes.append((gettext("Activities"), "", _added_count(len(added))))
         have_channels = {c.pk for c in partnership.channels.all()}
         added = [pk for pk in row.channels if pk not in have_channels]
         if added:
-            changes.append(("Ways of keeping in touch", "", f"{len(added)} added"))
+            changes.append((gettext("Ways of keeping in touch"), "", _added_count(len(added))))
         have_contacts = {_contact_key(c.name, c.email) for c in partnership.contacts.all()}
         for contact in _new_contacts(row, have_contacts):
-            changes.append(("Public contacts", "", f"{contact['name']} added"))
+            changes.append((gettext("Public contacts"), "", _added(contact["name"])))
         changes.extend(_point_changes(row, partnership))
         roles = {m.organisation_id: m.role for m in partnership.memberships.all()}
         for pk, role in row.members:
             if pk not in roles:
-                changes.append(("Members", "", f"{row.member_labels[pk]} added"))
+                changes.append((gettext("Members"), "", _added(row.member_labels[pk])))
             elif role == Role.LEAD and roles[pk] != Role.LEAD:
-                changes.append(("Lead member", "", row.member_labels[pk]))
+                changes.append((gettext("Lead member"), "", row.member_labels[pk]))
         return changes
 
     def _set_partnership_fields(self, partnership, row):
@@ -2248,7 +2398,7 @@ def _point_changes(row, entry):
     ):
         return []
     shown = "" if old[0] is None else f"{old[0]:g}, {old[1]:g}"
-    return [("Location", shown, f"{point[0]:g}, {point[1]:g}")]
+    return [(gettext("Location"), shown, f"{point[0]:g}, {point[1]:g}")]
 
 
 def _contact_key(name, email):
@@ -2397,6 +2547,14 @@ def _identifier_text(identifier):
     return f"{label}: {value}"
 
 
+def _added(name):
+    return gettext("%(name)s added") % {"name": name}
+
+
+def _added_count(count):
+    return ngettext("%(count)d added", "%(count)d added", count) % {"count": count}
+
+
 # Undo -------------------------------------------------------------------------------------------
 
 
@@ -2468,11 +2626,15 @@ def start_run(
     table = read_table(data, file_name)
     if members_data:
         if kind != ImportKind.PARTNERSHIPS:
-            raise SpreadsheetError("Only a partnerships import can take a file of members.")
+            raise SpreadsheetError(
+                gettext("Only a partnerships import can take a file of members.")
+            )
         try:
             read_table(members_data, members_file_name)
         except SpreadsheetError as error:
-            raise SpreadsheetError(f"The members file: {error}") from error
+            raise SpreadsheetError(
+                gettext("The members file: %(error)s") % {"error": error}
+            ) from error
     return ImportRun.objects.create(
         kind=kind,
         source=(source or default_source(file_name))[:100],

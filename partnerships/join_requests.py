@@ -12,6 +12,7 @@ import copy
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from partnerships import emails, services
 from partnerships.matching import organisation_key
@@ -73,14 +74,20 @@ def request_to_join(
     Raises JoinRefused when the partnership is not published, the organisation, as the
     directory knows it, is a member already, or the same person has asked for it already."""
     if not Partnership.objects.published().filter(pk=partnership.pk).exists():
-        raise JoinRefused("Only a published partnership can be asked to join.")
+        raise JoinRefused(gettext("Only a published partnership can be asked to join."))
     organisation = matching_organisation(organisation_name, town)
     if is_member(partnership, organisation):
-        raise JoinRefused(f"{organisation.name} is already a member of {partnership.name}.")
+        raise JoinRefused(
+            gettext("%(organisation)s is already a member of %(partnership)s.")
+            % {"organisation": organisation.display_name, "partnership": partnership.display_name}
+        )
     if _asked_already(partnership, organisation_name, email):
         raise JoinRefused(
-            f"You have already asked for {organisation_name} to join {partnership.name}. The "
-            "partnership will reply to you by email."
+            gettext(
+                "You have already asked for %(organisation)s to join %(partnership)s. The "
+                "partnership will reply to you by email."
+            )
+            % {"organisation": organisation_name, "partnership": partnership.display_name}
         )
     join_request = JoinRequest.objects.create(
         partnership=partnership,
@@ -135,7 +142,7 @@ def _locked(join_request):
         .get(pk=join_request.pk)
     )
     if locked.state != JoinRequestState.PENDING:
-        raise JoinRefused("This request has been decided already.")
+        raise JoinRefused(gettext("This request has been decided already."))
     return locked
 
 
@@ -172,7 +179,7 @@ def accept(join_request, *, user, reply=""):
     join_request = _locked(join_request)
     partnership = Partnership.objects.get(pk=join_request.partnership_id)
     if partnership.publication_state in (PublicationState.ARCHIVED, PublicationState.MERGED):
-        raise JoinRefused("This partnership is no longer listed, so nobody can join it.")
+        raise JoinRefused(gettext("This partnership is no longer listed, so nobody can join it."))
     organisation = join_request.organisation
     # Merged since the request was made: the organisation lives on as the one it was merged into.
     while organisation is not None and organisation.is_merged:

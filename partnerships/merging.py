@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from partnerships import history, matching
 from partnerships.models import (
@@ -63,17 +65,17 @@ LOCATION_FIELDS = [
     "geocode_error",
 ]
 ORGANISATION_FIELDS = {
-    "name": "Name",
-    "sector": "Sector",
-    "website": "Website",
-    "address": "Address",
-    "town": "Town",
-    "postcode": "Postcode",
-    "country": "Country",
-    "region": "Region",
-    "location": "Place on the map",
+    "name": _("Name"),
+    "sector": _("Sector"),
+    "website": _("Website"),
+    "address": _("Address"),
+    "town": _("Town"),
+    "postcode": _("Postcode"),
+    "country": _("Country"),
+    "region": _("Region"),
+    "location": _("Place on the map"),
 }
-PARTNERSHIP_FIELDS = {**FIELDS, "location": "Place on the map"}
+PARTNERSHIP_FIELDS = {**FIELDS, "location": _("Place on the map")}
 
 
 class MergeRefused(ValueError):
@@ -257,21 +259,30 @@ def problems(survivor, other):
     """Why `other` cannot be merged into `survivor`, in words (empty if it can)."""
     found = []
     if survivor.pk == other.pk:
-        found.append("An entry cannot be merged with itself.")
+        found.append(gettext("An entry cannot be merged with itself."))
     for entry in (survivor, other):
         if entry.merged_into_id is not None:
-            found.append(f"“{entry.name}” has already been merged into another entry.")
+            found.append(
+                gettext("“%(name)s” has already been merged into another entry.")
+                % {"name": entry.name}
+            )
     if isinstance(survivor, Partnership):
         if other.is_published and not survivor.is_published:
             found.append(
-                f"“{other.name}” is published and “{survivor.name}” is not: keep the published "
-                "one, so the merge neither hides a public entry nor publishes an unreviewed one "
-                "(its values can still be chosen field by field)."
+                gettext(
+                    "“%(other)s” is published and “%(survivor)s” is not: keep the published "
+                    "one, so the merge neither hides a public entry nor publishes an unreviewed "
+                    "one (its values can still be chosen field by field)."
+                )
+                % {"other": other.name, "survivor": survivor.name}
             )
         if other.revisions.open().exists():
             found.append(
-                f"The editors of “{other.name}” have changes that are not yet published. Keep "
-                "it as the surviving entry, or approve or reject its changes first."
+                gettext(
+                    "The editors of “%(name)s” have changes that are not yet published. Keep "
+                    "it as the surviving entry, or approve or reject its changes first."
+                )
+                % {"name": other.name}
             )
     return found
 
@@ -284,7 +295,7 @@ def _lock(model, survivor, other):
     rows = model.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk]).order_by("pk")
     found = {row.pk: row for row in rows}
     if len(found) < len({survivor.pk, other.pk}):
-        raise MergeRefused("One of the two entries no longer exists.")
+        raise MergeRefused(gettext("One of the two entries no longer exists."))
     return found[survivor.pk], found[other.pk]
 
 
@@ -292,10 +303,14 @@ def _take_choices(survivor, other, choices, labels):
     """Copy into `survivor` the values the curator chose from `other`."""
     unknown = set(choices) - set(labels)
     if unknown:
-        raise MergeRefused(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise MergeRefused(
+            gettext("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     for name, source in choices.items():
         if source not in (SURVIVOR, OTHER):
-            raise MergeRefused(f"Choose which value of {labels[name]} to keep.")
+            raise MergeRefused(
+                gettext("Choose which value of %(field)s to keep.") % {"field": labels[name]}
+            )
         if source == SURVIVOR:
             continue
         if name == "location":
@@ -567,7 +582,7 @@ def successor(entry, *, limit=20):
     """The entry that `entry` was merged into, following merges of merges to the last one (at
     most `limit` steps), or `entry` itself if it was never merged."""
     model = type(entry)
-    for _ in range(limit):
+    for _step in range(limit):
         if entry.merged_into_id is None:
             return entry
         entry = model.objects.filter(pk=entry.merged_into_id).first() or entry

@@ -30,6 +30,8 @@ from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from partnerships import identifiers
 from partnerships.distance import NearQuerySet
@@ -51,28 +53,28 @@ LAST_YEAR = 2100
 
 
 class Country(models.TextChoices):
-    ENGLAND = "england", "England"
-    SCOTLAND = "scotland", "Scotland"
-    WALES = "wales", "Wales"
-    NORTHERN_IRELAND = "northern-ireland", "Northern Ireland"
-    IRELAND = "ireland", "Ireland"
+    ENGLAND = "england", _("England")
+    SCOTLAND = "scotland", _("Scotland")
+    WALES = "wales", _("Wales")
+    NORTHERN_IRELAND = "northern-ireland", _("Northern Ireland")
+    IRELAND = "ireland", _("Ireland")
 
 
 class LocationPrecision(models.TextChoices):
-    ADDRESS = "address", "Street address"
-    POSTCODE = "postcode", "Postcode"
-    TOWN = "town", "Town or city"
-    POSTCODE_AREA = "pc-area", "Postcode area"
-    REGION = "region", "Region"
-    MANUAL = "manual", "Set by hand"
+    ADDRESS = "address", _("Street address")
+    POSTCODE = "postcode", _("Postcode")
+    TOWN = "town", _("Town or city")
+    POSTCODE_AREA = "pc-area", _("Postcode area")
+    REGION = "region", _("Region")
+    MANUAL = "manual", _("Set by hand")
 
 
 class LocationSource(models.TextChoices):
-    GAZETTEER = "gazetteer", "Offline gazetteer"
-    NOMINATIM = "nominatim", "Nominatim (OpenStreetMap)"
-    MANUAL = "manual", "Entered by hand"
-    MEMBERS = "members", "Derived from member organisations"
-    IMPORTED = "imported", "Given by an imported list or feed"
+    GAZETTEER = "gazetteer", _("Offline gazetteer")
+    NOMINATIM = "nominatim", _("Nominatim (OpenStreetMap)")
+    MANUAL = "manual", _("Entered by hand")
+    MEMBERS = "members", _("Derived from member organisations")
+    IMPORTED = "imported", _("Given by an imported list or feed")
 
 
 # Slugs that would be shadowed by a fixed URL beside them (/partnerships/new/).
@@ -126,34 +128,46 @@ class Located(models.Model):
     partnerships. Geocoding fills these fields through `services.py`, never on save."""
 
     latitude = models.FloatField(
+        _("latitude"),
         null=True,
         blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
-        help_text="Decimal degrees, north positive (e.g. 53.578 for Bolton).",
+        help_text=_("Decimal degrees, north positive (e.g. 53.578 for Bolton)."),
     )
     longitude = models.FloatField(
+        _("longitude"),
         null=True,
         blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
-        help_text="Decimal degrees, east positive (e.g. -2.429 for Bolton).",
+        help_text=_("Decimal degrees, east positive (e.g. -2.429 for Bolton)."),
     )
     location_precision = models.CharField(
-        max_length=10, choices=LocationPrecision.choices, blank=True
+        _("location precision"), max_length=10, choices=LocationPrecision.choices, blank=True
     )
-    location_source = models.CharField(max_length=10, choices=LocationSource.choices, blank=True)
-    geocoded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    location_source = models.CharField(
+        _("location source"), max_length=10, choices=LocationSource.choices, blank=True
+    )
+    geocoded_at = models.DateTimeField(_("geocoded at"), null=True, blank=True, editable=False)
     location_ambiguous = models.BooleanField(
+        _("location ambiguous"),
         default=False,
-        help_text="Several towns share the name and the region did not settle which one is meant.",
+        help_text=_(
+            "Several towns share the name and the region did not settle which one is meant."
+        ),
     )
     geocode_failed_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When the last geocoding attempt failed."
+        _("geocode failed at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the last geocoding attempt failed."),
     )
     geocode_error = models.CharField(
+        _("geocode error"),
         max_length=255,
         blank=True,
         editable=False,
-        help_text="Why the last geocoding attempt failed, or what it had to fall back on.",
+        help_text=_("Why the last geocoding attempt failed, or what it had to fall back on."),
     )
 
     class Meta:
@@ -165,14 +179,16 @@ class Located(models.Model):
 
 
 class Region(Bilingual, SluggedModel):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
     name_cy = models.CharField(
-        "name in Welsh", max_length=100, blank=True, help_text="The official Welsh name."
+        _("name in Welsh"), max_length=100, blank=True, help_text=_("The official Welsh name.")
     )
-    slug = models.SlugField(max_length=100, unique=True)
-    country = models.CharField(max_length=20, choices=Country.choices)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    country = models.CharField(_("country"), max_length=20, choices=Country.choices)
 
     class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         ordering = ["country", "name"]
 
     def __str__(self):
@@ -183,27 +199,28 @@ class Region(Bilingual, SluggedModel):
 
 
 class ActivityGroup(models.TextChoices):
-    RESOURCES = "resources", "Sharing resources and collections"
-    SKILLS = "skills", "Sharing skills and training"
-    SIGNPOSTING = "signposting", "Signposting and referral"
-    EVENTS = "events", "Events and campaigns"
-    READING = "reading", "Reading and wellbeing"
-    LIBRARY_IT = "library-it", "Library and IT collaboration"
+    RESOURCES = "resources", _("Sharing resources and collections")
+    SKILLS = "skills", _("Sharing skills and training")
+    SIGNPOSTING = "signposting", _("Signposting and referral")
+    EVENTS = "events", _("Events and campaigns")
+    READING = "reading", _("Reading and wellbeing")
+    LIBRARY_IT = "library-it", _("Library and IT collaboration")
 
 
 class Activity(Bilingual, SluggedModel):
     BILINGUAL_FIELDS = ("name", "description")
 
-    name = models.CharField(max_length=120, unique=True)
-    name_cy = models.CharField("name in Welsh", max_length=120, blank=True)
-    slug = models.SlugField(max_length=120, unique=True)
-    group = models.CharField(max_length=20, choices=ActivityGroup.choices)
-    description = models.TextField(blank=True)
-    description_cy = models.TextField("description in Welsh", blank=True)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    name_cy = models.CharField(_("name in Welsh"), max_length=120, blank=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    group = models.CharField(_("group"), max_length=20, choices=ActivityGroup.choices)
+    description = models.TextField(_("description"), blank=True)
+    description_cy = models.TextField(_("description in Welsh"), blank=True)
 
     class Meta:
+        verbose_name = _("activity")
         ordering = ["group", "name"]
-        verbose_name_plural = "activities"
+        verbose_name_plural = _("activities")
 
     def __str__(self):
         return self.display_name
@@ -213,11 +230,13 @@ class Activity(Bilingual, SluggedModel):
 
 
 class CommunicationChannel(Bilingual, SluggedModel):
-    name = models.CharField(max_length=80, unique=True)
-    name_cy = models.CharField("name in Welsh", max_length=80, blank=True)
-    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    name_cy = models.CharField(_("name in Welsh"), max_length=80, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
     class Meta:
+        verbose_name = _("communication channel")
+        verbose_name_plural = _("communication channels")
         ordering = ["name"]
 
     def __str__(self):
@@ -225,16 +244,16 @@ class CommunicationChannel(Bilingual, SluggedModel):
 
 
 class Sector(models.TextChoices):
-    NHS = "nhs", "NHS trust or health library"
-    PUBLIC_LIBRARY = "public-library", "Public library"
-    ACADEMIC = "academic", "Academic library"
-    FURTHER_EDUCATION = "further-education", "Further education college"
-    LOCAL_AUTHORITY = "local-authority", "Local authority or public health"
-    SOCIAL_CARE = "social-care", "Social care"
-    VOLUNTARY = "voluntary", "Voluntary and community sector"
-    PATIENT_VOICE = "patient-voice", "Patient and public voice"
-    GOVERNMENT = "government", "Government or national body"
-    OTHER = "other", "Other"
+    NHS = "nhs", _("NHS trust or health library")
+    PUBLIC_LIBRARY = "public-library", _("Public library")
+    ACADEMIC = "academic", _("Academic library")
+    FURTHER_EDUCATION = "further-education", _("Further education college")
+    LOCAL_AUTHORITY = "local-authority", _("Local authority or public health")
+    SOCIAL_CARE = "social-care", _("Social care")
+    VOLUNTARY = "voluntary", _("Voluntary and community sector")
+    PATIENT_VOICE = "patient-voice", _("Patient and public voice")
+    GOVERNMENT = "government", _("Government or national body")
+    OTHER = "other", _("Other")
 
 
 class OrganisationQuerySet(NearQuerySet):
@@ -278,29 +297,38 @@ class OrganisationQuerySet(NearQuerySet):
 
 
 class Organisation(Bilingual, SluggedModel, Located):
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     name_cy = models.CharField(
-        "name in Welsh",
+        _("name in Welsh"),
         max_length=200,
         blank=True,
-        help_text="The organisation's Welsh name, if it has one.",
+        help_text=_("The organisation's Welsh name, if it has one."),
     )
-    slug = models.SlugField(max_length=200, unique=True)
-    sector = models.CharField(max_length=20, choices=Sector.choices)
-    website = models.URLField(blank=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
+    website = models.URLField(_("website"), blank=True)
     email = models.EmailField(
-        blank=True, help_text="A general enquiries address (a team's, never a person's)."
+        _("email"),
+        blank=True,
+        help_text=_("A general enquiries address (a team's, never a person's)."),
     )
-    address = models.CharField(max_length=255, blank=True, help_text="Street address, if public.")
-    town = models.CharField(max_length=100, blank=True)
-    postcode = models.CharField(max_length=10, blank=True)
-    country = models.CharField(max_length=20, choices=Country.choices, default=Country.ENGLAND)
-    region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
+    address = models.CharField(
+        _("address"), max_length=255, blank=True, help_text=_("Street address, if public.")
+    )
+    town = models.CharField(_("town"), max_length=100, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    country = models.CharField(
+        _("country"), max_length=20, choices=Country.choices, default=Country.ENGLAND
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("region")
+    )
     match_name = models.CharField(
+        _("match name"),
         max_length=200,
         blank=True,
         editable=False,
-        help_text="The name as duplicate matching compares it (partnerships/matching.py).",
+        help_text=_("The name as duplicate matching compares it (partnerships/matching.py)."),
     )
     merged_into = models.ForeignKey(
         "self",
@@ -309,23 +337,28 @@ class Organisation(Bilingual, SluggedModel, Located):
         blank=True,
         editable=False,
         related_name="merged_from",
-        help_text="The organisation this one was merged into; its address redirects there.",
+        help_text=_("The organisation this one was merged into; its address redirects there."),
+        verbose_name=_("merged into"),
     )
-    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True, editable=False)
     uuid = models.UUIDField(
-        "public id",
+        _("public id"),
         default=uuid.uuid4,
         unique=True,
         editable=False,
-        help_text="The organisation's id in the Open Referral UK feed: never changes, even when "
-        "the name or address does.",
+        help_text=_(
+            "The organisation's id in the Open Referral UK feed: never changes, even when "
+            "the name or address does."
+        ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["name"]
         indexes = [
             models.Index(fields=["latitude", "longitude"], name="organisation_lat_lon"),
@@ -370,32 +403,39 @@ class OrganisationIdentifier(models.Model):
     its scheme, so it names one organisation. `partnerships.identifiers` checks the format."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="identifiers"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="identifiers",
+        verbose_name=_("organisation"),
     )
-    scheme = models.CharField(max_length=20, choices=Scheme.choices)
+    scheme = models.CharField(_("scheme"), max_length=20, choices=Scheme.choices)
     scheme_name = models.CharField(
+        _("scheme name"),
         max_length=60,
         blank=True,
-        help_text="For “Other”: whose identifier it is, e.g. “Library Services Unit code”.",
+        help_text=_("For “Other”: whose identifier it is, e.g. “Library Services Unit code”."),
     )
-    value = models.CharField(max_length=100)
+    value = models.CharField(_("value"), max_length=100)
 
     objects = OrganisationIdentifierQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("organisation identifier")
+        verbose_name_plural = _("organisation identifiers")
         ordering = ["scheme", "value"]
         constraints = [
             models.UniqueConstraint(
                 fields=["scheme", "scheme_name", "value"],
                 name="one_organisation_per_identifier",
-                violation_error_message="Another organisation in the directory has this "
-                "identifier.",
+                violation_error_message=_(
+                    "Another organisation in the directory has this identifier."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(scheme="other") & ~Q(scheme_name="")
                 | ~Q(scheme="other") & Q(scheme_name=""),
                 name="identifier_scheme_name_only_for_other",
-                violation_error_message="Say whose identifier it is (only for “Other”).",
+                violation_error_message=_("Say whose identifier it is (only for “Other”)."),
             ),
         ]
 
@@ -418,7 +458,7 @@ class OrganisationIdentifier(models.Model):
         from django.core.exceptions import ValidationError
 
         if self.scheme == Scheme.OTHER and not self.scheme_name.strip():
-            raise ValidationError({"scheme_name": "Say whose identifier it is."})
+            raise ValidationError({"scheme_name": _("Say whose identifier it is.")})
         if self.scheme != Scheme.OTHER:
             self.scheme_name = ""
         if self.scheme and self.value:
@@ -429,45 +469,45 @@ class OrganisationIdentifier(models.Model):
 
 
 class Kind(models.TextChoices):
-    NETWORK = "network", "Cross-sector network"
-    SLA = "sla", "Service level agreement"
-    PROJECT = "project", "Joint project"
-    LIBRARY_IT = "library-it", "Library and IT collaboration"
+    NETWORK = "network", _("Cross-sector network")
+    SLA = "sla", _("Service level agreement")
+    PROJECT = "project", _("Joint project")
+    LIBRARY_IT = "library-it", _("Library and IT collaboration")
 
 
 class Formality(models.TextChoices):
-    INFORMAL = "informal", "Informal"
-    FORMAL = "formal", "Formal"
+    INFORMAL = "informal", _("Informal")
+    FORMAL = "formal", _("Formal")
 
 
 class Status(models.TextChoices):
-    FORMING = "forming", "Forming"
-    ACTIVE = "active", "Active"
-    DORMANT = "dormant", "Dormant"
-    CLOSED = "closed", "Closed"
+    FORMING = "forming", _("Forming")
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    CLOSED = "closed", _("Closed")
 
 
 class Scope(models.TextChoices):
-    LOCAL = "local", "Local"
-    COUNTY = "county", "County or city"
-    REGIONAL = "regional", "Regional"
-    NATIONAL = "national", "National"
+    LOCAL = "local", _("Local")
+    COUNTY = "county", _("County or city")
+    REGIONAL = "regional", _("Regional")
+    NATIONAL = "national", _("National")
 
 
 class MeetingFormat(models.TextChoices):
-    IN_PERSON = "in-person", "In person"
-    ONLINE = "online", "Online"
-    HYBRID = "hybrid", "Hybrid"
-    NONE = "none", "Does not meet"
+    IN_PERSON = "in-person", _("In person")
+    ONLINE = "online", _("Online")
+    HYBRID = "hybrid", _("Hybrid")
+    NONE = "none", _("Does not meet")
 
 
 class PublicationState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING = "pending", "Pending review"
-    PUBLISHED = "published", "Published"
-    CHANGES_REQUESTED = "changes-requested", "Changes requested"
-    ARCHIVED = "archived", "Archived"
-    MERGED = "merged", "Merged into another entry"
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Pending review")
+    PUBLISHED = "published", _("Published")
+    CHANGES_REQUESTED = "changes-requested", _("Changes requested")
+    ARCHIVED = "archived", _("Archived")
+    MERGED = "merged", _("Merged into another entry")
 
 
 # The edges of the map, and the order that walks in from each (`extent_from_edges`).
@@ -709,66 +749,104 @@ class PartnershipQuerySet(NearQuerySet):
 class Partnership(Bilingual, SluggedModel, Located):
     BILINGUAL_FIELDS = ("name", "summary", "description", "aims")
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     name_cy = models.CharField(
-        "name in Welsh",
+        _("name in Welsh"),
         max_length=200,
         blank=True,
-        help_text="The partnership's Welsh name, if it has one.",
+        help_text=_("The partnership's Welsh name, if it has one."),
     )
-    slug = models.SlugField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NETWORK)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.NETWORK)
     # A summary in English, in Welsh or in both (the editing form asks for at least one).
     summary = models.CharField(
-        max_length=300, blank=True, help_text="One or two sentences shown in lists and on the map."
+        _("summary"),
+        max_length=300,
+        blank=True,
+        help_text=_("One or two sentences shown in lists and on the map."),
     )
-    summary_cy = models.CharField("summary in Welsh", max_length=300, blank=True)
-    description = models.TextField(blank=True, help_text="What the partnership is and does.")
-    description_cy = models.TextField("description in Welsh", blank=True)
-    aims = models.TextField("aims and objectives", blank=True)
-    aims_cy = models.TextField("aims and objectives in Welsh", blank=True)
+    summary_cy = models.CharField(_("summary in Welsh"), max_length=300, blank=True)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("What the partnership is and does.")
+    )
+    description_cy = models.TextField(_("description in Welsh"), blank=True)
+    aims = models.TextField(_("aims and objectives"), blank=True)
+    aims_cy = models.TextField(_("aims and objectives in Welsh"), blank=True)
     formality = models.CharField(
-        max_length=10, choices=Formality.choices, default=Formality.INFORMAL
+        _("formality"), max_length=10, choices=Formality.choices, default=Formality.INFORMAL
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     established_year = models.PositiveSmallIntegerField(
+        _("established year"),
         null=True,
         blank=True,
         validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
-        help_text="The year the partnership started, if known.",
+        help_text=_("The year the partnership started, if known."),
     )
-    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.LOCAL)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.LOCAL)
     area_name = models.CharField(
-        max_length=120, blank=True, help_text="The place the partnership serves, e.g. “Bolton”."
+        _("area name"),
+        max_length=120,
+        blank=True,
+        help_text=_("The place the partnership serves, e.g. “Bolton”."),
     )
-    region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
-    website = models.URLField(blank=True)
+    region = models.ForeignKey(
+        Region, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("region")
+    )
+    website = models.URLField(_("website"), blank=True)
     mailing_list = models.CharField(
-        max_length=255, blank=True, help_text="An address or web page for joining the list."
+        _("mailing list"),
+        max_length=255,
+        blank=True,
+        help_text=_("An address or web page for joining the list."),
     )
     meeting_frequency = models.CharField(
-        max_length=100, blank=True, help_text="For example “Quarterly” or “Every two months”."
+        _("meeting frequency"),
+        max_length=100,
+        blank=True,
+        help_text=_("For example “Quarterly” or “Every two months”."),
     )
-    meeting_format = models.CharField(max_length=10, choices=MeetingFormat.choices, blank=True)
-    channels = models.ManyToManyField(CommunicationChannel, blank=True, related_name="partnerships")
-    activities = models.ManyToManyField(Activity, blank=True, related_name="partnerships")
+    meeting_format = models.CharField(
+        _("meeting format"), max_length=10, choices=MeetingFormat.choices, blank=True
+    )
+    channels = models.ManyToManyField(
+        CommunicationChannel, blank=True, related_name="partnerships", verbose_name=_("channels")
+    )
+    activities = models.ManyToManyField(
+        Activity, blank=True, related_name="partnerships", verbose_name=_("activities")
+    )
     organisations = models.ManyToManyField(
-        Organisation, through="Membership", related_name="partnerships"
+        Organisation,
+        through="Membership",
+        related_name="partnerships",
+        verbose_name=_("organisations"),
     )
     publication_state = models.CharField(
-        max_length=20, choices=PublicationState.choices, default=PublicationState.DRAFT
+        _("publication state"),
+        max_length=20,
+        choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
     )
     last_verified_at = models.DateTimeField(
-        null=True, blank=True, help_text="When an editor or curator last confirmed the entry."
+        _("last verified at"),
+        null=True,
+        blank=True,
+        help_text=_("When an editor or curator last confirmed the entry."),
     )
     editors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="edited_partnerships"
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="edited_partnerships",
+        verbose_name=_("editors"),
     )
     match_name = models.CharField(
+        _("match name"),
         max_length=200,
         blank=True,
         editable=False,
-        help_text="The name as duplicate matching compares it (partnerships/matching.py).",
+        help_text=_("The name as duplicate matching compares it (partnerships/matching.py)."),
     )
     merged_into = models.ForeignKey(
         "self",
@@ -777,22 +855,25 @@ class Partnership(Bilingual, SluggedModel, Located):
         blank=True,
         editable=False,
         related_name="merged_from",
-        help_text="The partnership this one was merged into; its address redirects there.",
+        help_text=_("The partnership this one was merged into; its address redirects there."),
+        verbose_name=_("merged into"),
     )
-    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True, editable=False)
     uuid = models.UUIDField(
-        "public id",
+        _("public id"),
         default=uuid.uuid4,
         unique=True,
         editable=False,
-        help_text="The partnership's id in the Open Referral UK feed: never changes, even when "
-        "the name or address does.",
+        help_text=_(
+            "The partnership's id in the Open Referral UK feed: never changes, even when "
+            "the name or address does."
+        ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # The member organisations' names, one a line, for search: written only by
     # `PartnershipQuerySet.refresh_member_names` (see `save`).
-    member_names = models.TextField(blank=True, default="", editable=False)
+    member_names = models.TextField(_("member names"), blank=True, default="", editable=False)
     # What a search matches, kept by the database: the name weighs most in the ranking, then the
     # area, then the summary, then the members' names (see partnerships/search.py).
     search_document = models.GeneratedField(
@@ -805,11 +886,14 @@ class Partnership(Bilingual, SluggedModel, Located):
         ),
         output_field=SearchDocumentField(),
         db_persist=True,
+        verbose_name=_("search document"),
     )
 
     objects = PartnershipQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("partnership")
+        verbose_name_plural = _("partnerships")
         ordering = ["name"]
         indexes = [
             # Lists by name; with the id, a deep page of the Open Referral API (ordered by name
@@ -856,7 +940,7 @@ class Partnership(Bilingual, SluggedModel, Located):
                 condition=Q(publication_state=PublicationState.MERGED, merged_into__isnull=False)
                 | (~Q(publication_state=PublicationState.MERGED) & Q(merged_into__isnull=True)),
                 name="partnership_merged_has_successor",
-                violation_error_message=(
+                violation_error_message=_(
                     "Only a merge marks a partnership “merged into another entry”: use the "
                     "curators' duplicates page."
                 ),
@@ -906,20 +990,22 @@ class Partnership(Bilingual, SluggedModel, Located):
         from django.core.exceptions import ValidationError
 
         if self.established_year and self.established_year > timezone.now().year:
-            raise ValidationError({"established_year": "The year cannot be in the future."})
+            raise ValidationError({"established_year": _("The year cannot be in the future.")})
         if (self.publication_state == PublicationState.MERGED) != self.is_merged:
             raise ValidationError(
                 {
-                    "publication_state": "Only a merge marks a partnership merged, and only a "
-                    "restore of an earlier version brings a merged one back."
+                    "publication_state": _(
+                        "Only a merge marks a partnership merged, and only a "
+                        "restore of an earlier version brings a merged one back."
+                    )
                 }
             )
 
 
 class Role(models.TextChoices):
-    LEAD = "lead", "Lead"
-    MEMBER = "member", "Member"
-    ASSOCIATE = "associate", "Associate"
+    LEAD = "lead", _("Lead")
+    MEMBER = "member", _("Member")
+    ASSOCIATE = "associate", _("Associate")
 
 
 # How much a role says about an organisation's part in a partnership: when a merge leaves one
@@ -942,19 +1028,28 @@ ROLE_ORDER = Case(
 
 class Membership(models.Model):
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="memberships"
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("partnership"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_year = models.PositiveSmallIntegerField(
+        _("joined year"),
         null=True,
         blank=True,
         validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
     )
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = [ROLE_ORDER, "organisation__name"]
         constraints = [
             models.UniqueConstraint(
@@ -968,7 +1063,11 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organisation} in {self.partnership} ({self.get_role_display()})"
+        return gettext("%(organisation)s in %(partnership)s (%(role)s)") % {
+            "organisation": self.organisation,
+            "partnership": self.partnership,
+            "role": self.get_role_display(),
+        }
 
 
 class ContactQuerySet(models.QuerySet):
@@ -983,24 +1082,39 @@ class ContactQuerySet(models.QuerySet):
 
 
 class Contact(models.Model):
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="contacts")
+    partnership = models.ForeignKey(
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("partnership"),
+    )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("organisation"),
     )
-    name = models.CharField(max_length=150, help_text="A person or a role, e.g. “Library team”.")
-    job_title = models.CharField(max_length=150, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    is_lead = models.BooleanField("lead contact", default=False)
+    name = models.CharField(
+        _("name"), max_length=150, help_text=_("A person or a role, e.g. “Library team”.")
+    )
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_lead = models.BooleanField(_("lead contact"), default=False)
     consent_to_publish = models.BooleanField(
+        _("consent to publish"),
         default=False,
-        help_text="Only contacts who agreed to be published appear on public pages and exports.",
+        help_text=_("Only contacts who agreed to be published appear on public pages and exports."),
     )
-    consented_at = models.DateTimeField(null=True, blank=True)
+    consented_at = models.DateTimeField(_("consented at"), null=True, blank=True)
 
     objects = ContactQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["-is_lead", "name"]
         constraints = [
             models.CheckConstraint(
@@ -1027,18 +1141,18 @@ class Contact(models.Model):
 
 
 class AgreementKind(models.TextChoices):
-    MOU = "mou", "Memorandum of understanding"
-    SLA = "sla", "Service level agreement"
-    TERMS_OF_REFERENCE = "tor", "Terms of reference"
-    DATA_SHARING = "data-sharing", "Data sharing agreement"
-    OTHER = "other", "Other"
+    MOU = "mou", _("Memorandum of understanding")
+    SLA = "sla", _("Service level agreement")
+    TERMS_OF_REFERENCE = "tor", _("Terms of reference")
+    DATA_SHARING = "data-sharing", _("Data sharing agreement")
+    OTHER = "other", _("Other")
 
 
 class AgreementStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SIGNED = "signed", "Signed"
-    EXPIRED = "expired", "Expired"
-    SUPERSEDED = "superseded", "Superseded"
+    DRAFT = "draft", _("Draft")
+    SIGNED = "signed", _("Signed")
+    EXPIRED = "expired", _("Expired")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 def agreement_upload_to(instance, filename):
@@ -1061,29 +1175,38 @@ class AgreementQuerySet(models.QuerySet):
 
 class Agreement(models.Model):
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="agreements"
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="agreements",
+        verbose_name=_("partnership"),
     )
-    kind = models.CharField(max_length=20, choices=AgreementKind.choices)
-    title = models.CharField(max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=AgreementKind.choices)
+    title = models.CharField(_("title"), max_length=200)
     status = models.CharField(
-        max_length=12, choices=AgreementStatus.choices, default=AgreementStatus.SIGNED
+        _("status"), max_length=12, choices=AgreementStatus.choices, default=AgreementStatus.SIGNED
     )
-    signed_on = models.DateField(null=True, blank=True)
-    review_due = models.DateField(null=True, blank=True)
-    parties = models.ManyToManyField(Organisation, blank=True, related_name="agreements")
-    summary = models.TextField(blank=True)
-    document = models.FileField(upload_to=agreement_upload_to, blank=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    review_due = models.DateField(_("review due"), null=True, blank=True)
+    parties = models.ManyToManyField(
+        Organisation, blank=True, related_name="agreements", verbose_name=_("parties")
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    document = models.FileField(_("document"), upload_to=agreement_upload_to, blank=True)
     is_public = models.BooleanField(
-        "public", default=False, help_text="Public agreements can be read by anyone."
+        _("public"), default=False, help_text=_("Public agreements can be read by anyone.")
     )
     shareable_example = models.BooleanField(
-        default=False, help_text="Other networks may use this as an example to adapt."
+        _("shareable example"),
+        default=False,
+        help_text=_("Other networks may use this as an example to adapt."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         ordering = ["kind", "title"]
         # The daily reminders look for agreements whose review falls due in 30 days.
         indexes = [models.Index(fields=["review_due"], name="agreement_review_due")]
@@ -1176,21 +1299,34 @@ class Place(models.Model):
     """A town from the GeoNames gazetteer, loaded by `manage.py load_places`, so that the directory
     can place entries and answer "near a town" without any network."""
 
-    geonameid = models.PositiveIntegerField(unique=True)
-    name = models.CharField(max_length=200)
+    geonameid = models.PositiveIntegerField(_("geonameid"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
     search_name = models.CharField(
-        max_length=200, db_index=True, help_text="Lower-case ASCII name for prefix search."
+        _("search name"),
+        max_length=200,
+        db_index=True,
+        help_text=_("Lower-case ASCII name for prefix search."),
     )
-    country_code = models.CharField(max_length=2)
-    admin_area = models.CharField(max_length=100, blank=True, help_text="Nation or province.")
-    region = models.ForeignKey(Region, on_delete=models.SET_NULL, null=True, blank=True)
-    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
-    population = models.PositiveIntegerField(default=0)
+    country_code = models.CharField(_("country code"), max_length=2)
+    admin_area = models.CharField(
+        _("admin area"), max_length=100, blank=True, help_text=_("Nation or province.")
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("region")
+    )
+    latitude = models.FloatField(
+        _("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    population = models.PositiveIntegerField(_("population"), default=0)
 
     objects = PlaceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
         ordering = ["-population", "name"]
         indexes = [models.Index(fields=["latitude", "longitude"], name="place_lat_lon")]
         constraints = [
@@ -1238,18 +1374,23 @@ class GeocodeCache(models.Model):
     answers are kept, never failures such as timeouts, so those are asked again on a retry.
     Delete a row to ask again."""
 
-    query = models.CharField(max_length=500, unique=True)
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
-    result_class = models.CharField(max_length=50, blank=True, help_text="OSM class, e.g. place.")
-    result_type = models.CharField(max_length=50, blank=True, help_text="OSM type, e.g. town.")
-    place_rank = models.PositiveSmallIntegerField(null=True, blank=True)
-    display_name = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    query = models.CharField(_("query"), max_length=500, unique=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    result_class = models.CharField(
+        _("result class"), max_length=50, blank=True, help_text=_("OSM class, e.g. place.")
+    )
+    result_type = models.CharField(
+        _("result type"), max_length=50, blank=True, help_text=_("OSM type, e.g. town.")
+    )
+    place_rank = models.PositiveSmallIntegerField(_("place rank"), null=True, blank=True)
+    display_name = models.CharField(_("display name"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = _("geocoder answers")
         ordering = ["query"]
-        verbose_name = "geocoder answer"
+        verbose_name = _("geocoder answer")
         constraints = coordinate_constraints("geocodecache")
 
     def __str__(self):
@@ -1261,11 +1402,11 @@ class GeocodeCache(models.Model):
 
 
 class RevisionState(models.TextChoices):
-    DRAFT = "draft", "Being edited"
-    PENDING = "pending", "Pending review"
-    CHANGES_REQUESTED = "changes-requested", "Changes requested"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    DRAFT = "draft", _("Being edited")
+    PENDING = "pending", _("Pending review")
+    CHANGES_REQUESTED = "changes-requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class RevisionQuerySet(models.QuerySet):
@@ -1290,21 +1431,33 @@ class Revision(models.Model):
     `data` is a snapshot in the shape `partnerships.snapshots.snapshot_of()` makes; approving
     applies it to the live rows with `snapshots.apply_snapshot()`."""
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="revisions")
-    data = models.JSONField()
+    partnership = models.ForeignKey(
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="revisions",
+        verbose_name=_("partnership"),
+    )
+    data = models.JSONField(_("data"))
     state = models.CharField(
-        max_length=20, choices=RevisionState.choices, default=RevisionState.DRAFT
+        _("state"), max_length=20, choices=RevisionState.choices, default=RevisionState.DRAFT
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = RevisionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
         ordering = ["-created_at"]
         constraints = [
             # At most one open revision per partnership: editors all work on the same proposal.
@@ -1316,33 +1469,51 @@ class Revision(models.Model):
         ]
 
     def __str__(self):
-        return f"Revision of {self.partnership} ({self.get_state_display()})"
+        return gettext("Revision of %(partnership)s (%(state)s)") % {
+            "partnership": self.partnership,
+            "state": self.get_state_display(),
+        }
 
 
 class Decision(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted for review"
-    APPROVED = "approved", "Approved and published"
-    CHANGES_REQUESTED = "changes-requested", "Changes requested"
-    REJECTED = "rejected", "Rejected"
+    SUBMITTED = "submitted", _("Submitted for review")
+    APPROVED = "approved", _("Approved and published")
+    CHANGES_REQUESTED = "changes-requested", _("Changes requested")
+    REJECTED = "rejected", _("Rejected")
 
 
 class ModerationEvent(models.Model):
     """Who did what to a partnership's review, and when: the moderation audit trail."""
 
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="moderation_events"
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="moderation_events",
+        verbose_name=_("partnership"),
     )
     revision = models.ForeignKey(
-        Revision, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        Revision,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("revision"),
     )
-    decision = models.CharField(max_length=20, choices=Decision.choices)
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("moderation event")
+        verbose_name_plural = _("moderation events")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -1358,12 +1529,13 @@ class DataVersion(models.Model):
 
     SINGLETON = 1
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
-    value = models.PositiveBigIntegerField(default=1)
-    changed_at = models.DateTimeField(default=timezone.now)
+    id = models.PositiveSmallIntegerField(_("id"), primary_key=True, default=SINGLETON)
+    value = models.PositiveBigIntegerField(_("value"), default=1)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
-        verbose_name = "published data version"
+        verbose_name_plural = _("published data versions")
+        verbose_name = _("published data version")
 
     def __str__(self):
         return f"version {self.value}"
@@ -1376,14 +1548,14 @@ class MapSummary(models.Model):
 
     SINGLETON = 1
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
-    version = models.PositiveBigIntegerField(default=0)
-    published = models.PositiveIntegerField(default=0)
-    built_at = models.DateTimeField(null=True, blank=True)
+    id = models.PositiveSmallIntegerField(_("id"), primary_key=True, default=SINGLETON)
+    version = models.PositiveBigIntegerField(_("version"), default=0)
+    published = models.PositiveIntegerField(_("published"), default=0)
+    built_at = models.DateTimeField(_("built at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "map summary"
-        verbose_name_plural = "map summary"
+        verbose_name = _("map summary")
+        verbose_name_plural = _("map summary")
 
     def __str__(self):
         return f"map summary of version {self.version}"
@@ -1395,17 +1567,19 @@ class MapGridCell(models.Model):
     and their extent. A few thousand rows at most, however large the directory: the national
     map reads these instead of every partnership."""
 
-    fine_y = models.IntegerField()
-    fine_x = models.IntegerField()
-    count = models.PositiveIntegerField()
-    latitude_sum = models.FloatField()
-    longitude_sum = models.FloatField()
-    south = models.FloatField()
-    north = models.FloatField()
-    west = models.FloatField()
-    east = models.FloatField()
+    fine_y = models.IntegerField(_("fine y"))
+    fine_x = models.IntegerField(_("fine x"))
+    count = models.PositiveIntegerField(_("count"))
+    latitude_sum = models.FloatField(_("latitude sum"))
+    longitude_sum = models.FloatField(_("longitude sum"))
+    south = models.FloatField(_("south"))
+    north = models.FloatField(_("north"))
+    west = models.FloatField(_("west"))
+    east = models.FloatField(_("east"))
 
     class Meta:
+        verbose_name = _("map grid cell")
+        verbose_name_plural = _("map grid cells")
         constraints = [
             models.UniqueConstraint(fields=["fine_y", "fine_x"], name="map_grid_cell_unique")
         ]
@@ -1418,19 +1592,19 @@ class MapGridCell(models.Model):
 
 
 class ChangeKind(models.TextChoices):
-    EXISTING = "existing", "As it was before its history began"
-    CREATED = "created", "Created"
-    EDIT = "edit", "Edited by its editors"
-    APPROVAL = "approval", "Approved by a moderator"
-    ADMIN_EDIT = "admin-edit", "Edited in the admin"
-    PUBLISH = "publish", "Published"
-    ARCHIVE = "archive", "Archived"
-    RESTORE = "restore", "Restored from an earlier version"
-    MERGE = "merge", "Merged"
-    IMPORT = "import", "Imported"
-    CONFIRMATION = "confirmation", "Confirmed as still correct"
-    CLAIM = "claim", "A request to manage it approved"
-    ERASURE = "erasure", "A person's details erased"
+    EXISTING = "existing", _("As it was before its history began")
+    CREATED = "created", _("Created")
+    EDIT = "edit", _("Edited by its editors")
+    APPROVAL = "approval", _("Approved by a moderator")
+    ADMIN_EDIT = "admin-edit", _("Edited in the admin")
+    PUBLISH = "publish", _("Published")
+    ARCHIVE = "archive", _("Archived")
+    RESTORE = "restore", _("Restored from an earlier version")
+    MERGE = "merge", _("Merged")
+    IMPORT = "import", _("Imported")
+    CONFIRMATION = "confirmation", _("Confirmed as still correct")
+    CLAIM = "claim", _("A request to manage it approved")
+    ERASURE = "erasure", _("A person's details erased")
 
 
 class ChangeSet(models.Model):
@@ -1438,14 +1612,21 @@ class ChangeSet(models.Model):
     who did it, when, why, and the versions of every entry it changed. `partnerships.history`
     writes them; use `history.change()` rather than creating one by hand."""
 
-    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=ChangeKind.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
-    reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("change set")
+        verbose_name_plural = _("change sets")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["-created_at"], name="changeset_newest_first")]
 
@@ -1481,30 +1662,49 @@ class Version(models.Model):
     per entry. A partnership's version also keeps the lifecycle fields the snapshot leaves out
     (publication state, last verified), so that restoring it brings an archived entry back."""
 
-    change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="versions")
+    change_set = models.ForeignKey(
+        ChangeSet, on_delete=models.CASCADE, related_name="versions", verbose_name=_("change set")
+    )
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+        Partnership,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="versions",
+        verbose_name=_("partnership"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="versions",
+        verbose_name=_("organisation"),
     )
-    number = models.PositiveIntegerField()
-    snapshot = models.JSONField()
+    number = models.PositiveIntegerField(_("number"))
+    snapshot = models.JSONField(_("snapshot"))
     publication_state = models.CharField(
-        max_length=20, choices=PublicationState.choices, blank=True
+        _("publication state"), max_length=20, choices=PublicationState.choices, blank=True
     )
-    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
     # Whether the entry was merged away, and into which entry of its own kind (an id rather than a
     # key: the successor is a partnership or an organisation, like the entry).
-    merged_into = models.PositiveIntegerField(null=True, blank=True)
-    merged_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.PositiveIntegerField(_("merged into"), null=True, blank=True)
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
     restored_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("restored from"),
     )
 
     objects = VersionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("version")
+        verbose_name_plural = _("versions")
         ordering = ["-number"]
         constraints = [
             models.CheckConstraint(
@@ -1522,7 +1722,10 @@ class Version(models.Model):
         ]
 
     def __str__(self):
-        return f"Version {self.number} of {self.entry}"
+        return gettext("Version %(number)s of %(entry)s") % {
+            "number": self.number,
+            "entry": self.entry,
+        }
 
     @property
     def entry(self):
@@ -1541,26 +1744,46 @@ class Version(models.Model):
 
 
 class DuplicateKind(models.TextChoices):
-    ORGANISATION = "organisation", "Organisations"
-    PARTNERSHIP = "partnership", "Partnerships"
+    ORGANISATION = "organisation", _("Organisations")
+    PARTNERSHIP = "partnership", _("Partnerships")
 
 
 class EntryPair(models.Model):
     """Two organisations or two partnerships, in a fixed order (the lower id first), so a pair
     is one row whichever way round it is named."""
 
-    kind = models.CharField(max_length=12, choices=DuplicateKind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=DuplicateKind.choices)
     organisation_a = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation a"),
     )
     organisation_b = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation b"),
     )
     partnership_a = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Partnership,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partnership a"),
     )
     partnership_b = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Partnership,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partnership b"),
     )
 
     class Meta:
@@ -1651,14 +1874,20 @@ class DuplicateCandidate(EntryPair):
     it is (`score`, 0-100) and why, in words."""
 
     score = models.PositiveSmallIntegerField(
-        validators=[MaxValueValidator(100)], help_text="How alike the two are, 0 to 100."
+        _("score"),
+        validators=[MaxValueValidator(100)],
+        help_text=_("How alike the two are, 0 to 100."),
     )
-    reasons = models.JSONField(default=list, help_text="Why they match, as sentences.")
-    found_at = models.DateTimeField(default=timezone.now)
+    reasons = models.JSONField(
+        _("reasons"), default=list, help_text=_("Why they match, as sentences.")
+    )
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
 
     objects = DuplicateCandidateQuerySet.as_manager()
 
     class Meta(EntryPair.Meta):
+        verbose_name = _("duplicate candidate")
+        verbose_name_plural = _("duplicate candidates")
         ordering = ["-score", "pk"]
         indexes = [models.Index(F("kind"), F("score").desc(), F("id"), name="duplicate_best_first")]
 
@@ -1671,36 +1900,49 @@ class NotDuplicate(EntryPair):
     """A pair a curator said are two different entries: never suggested again."""
 
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
 
     class Meta(EntryPair.Meta):
         ordering = ["-decided_at", "-pk"]
-        verbose_name = "pair marked not duplicates"
-        verbose_name_plural = "pairs marked not duplicates"
+        verbose_name = _("pair marked not duplicates")
+        verbose_name_plural = _("pairs marked not duplicates")
 
     def __str__(self):
         first, second = self.entries
-        return f"{first} is not {second}"
+        return gettext("%(first)s is not %(second)s") % {"first": first, "second": second}
 
 
 class DuplicateScan(models.Model):
     """One run of the duplicate finder: when, and what it found."""
 
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    organisations = models.PositiveIntegerField(default=0, help_text="Organisations compared.")
-    partnerships = models.PositiveIntegerField(default=0, help_text="Partnerships compared.")
-    organisation_pairs = models.PositiveIntegerField(default=0)
-    partnership_pairs = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    organisations = models.PositiveIntegerField(
+        _("organisations"), default=0, help_text=_("Organisations compared.")
+    )
+    partnerships = models.PositiveIntegerField(
+        _("partnerships"), default=0, help_text=_("Partnerships compared.")
+    )
+    organisation_pairs = models.PositiveIntegerField(_("organisation pairs"), default=0)
+    partnership_pairs = models.PositiveIntegerField(_("partnership pairs"), default=0)
 
     class Meta:
+        verbose_name = _("duplicate scan")
+        verbose_name_plural = _("duplicate scans")
         ordering = ["-started_at", "-pk"]
         get_latest_by = "started_at"
 
     def __str__(self):
-        return f"Duplicate scan of {self.started_at:%Y-%m-%d %H:%M}"
+        return gettext("Duplicate scan of %(started)s") % {
+            "started": f"{self.started_at:%Y-%m-%d %H:%M}"
+        }
 
 
 # Imports ----------------------------------------------------------------------------------------
@@ -1712,27 +1954,36 @@ class DuplicateScan(models.Model):
 
 
 class ImportKind(models.TextChoices):
-    ORGANISATIONS = "organisations", "Organisations"
-    PARTNERSHIPS = "partnerships", "Partnerships"
+    ORGANISATIONS = "organisations", _("Organisations")
+    PARTNERSHIPS = "partnerships", _("Partnerships")
     # A feed of services (openreferral/importing.py): its organisations, then its partnerships,
     # through the two kinds above, as one run and one change set.
-    OPEN_REFERRAL = "open-referral", "Open Referral UK feed (JSON)"
+    OPEN_REFERRAL = "open-referral", _("Open Referral UK feed (JSON)")
 
 
 class ImportMapping(models.Model):
     """A saved column mapping (header → field), for the next file of the same shape."""
 
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
     columns = models.JSONField(
-        default=dict, help_text="Normalised column heading → the field it fills ('' to ignore)."
+        _("columns"),
+        default=dict,
+        help_text=_("Normalised column heading → the field it fills ('' to ignore)."),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
         ordering = ["kind", "name"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "name"], name="one_import_mapping_per_name")
@@ -1743,58 +1994,89 @@ class ImportMapping(models.Model):
 
 
 class ImportState(models.TextChoices):
-    UPLOADED = "uploaded", "Uploaded: columns to check"
-    PREVIEWED = "previewed", "Previewed: waiting to be confirmed"
-    APPLIED = "applied", "Imported"
-    UNDONE = "undone", "Imported, then undone"
+    UPLOADED = "uploaded", _("Uploaded: columns to check")
+    PREVIEWED = "previewed", _("Previewed: waiting to be confirmed")
+    APPLIED = "applied", _("Imported")
+    UNDONE = "undone", _("Imported, then undone")
 
 
 class ImportRun(models.Model):
     """One file imported (or being imported) by a curator: the file itself, how its columns were
     read, the dry run's preview, and once applied what it did and the change set that holds it."""
 
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
     source = models.CharField(
+        _("source"),
         max_length=100,
-        help_text="Where the list comes from, e.g. “North West networks spreadsheet”. Importing "
-        "a corrected file under the same source updates what the first one created.",
+        help_text=_(
+            "Where the list comes from, e.g. “North West networks spreadsheet”. Importing "
+            "a corrected file under the same source updates what the first one created."
+        ),
     )
-    file_name = models.CharField(max_length=255)
-    data = models.BinaryField(editable=False)
+    file_name = models.CharField(_("file name"), max_length=255)
+    data = models.BinaryField(_("data"), editable=False)
     members_file_name = models.CharField(
-        max_length=255, blank=True, help_text="A second file listing members, a row each."
+        _("members file name"),
+        max_length=255,
+        blank=True,
+        help_text=_("A second file listing members, a row each."),
     )
-    members_data = models.BinaryField(default=b"", blank=True, editable=False)
-    headers = models.JSONField(default=list, editable=False)
-    mapping = models.JSONField(default=list, editable=False, help_text="Field of each column.")
-    default_sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
-    publish = models.BooleanField(default=False, help_text="Publish imported partnerships.")
-    skip_errors = models.BooleanField(default=False, help_text="Import the rows without errors.")
+    members_data = models.BinaryField(_("members data"), default=b"", blank=True, editable=False)
+    headers = models.JSONField(_("headers"), default=list, editable=False)
+    mapping = models.JSONField(
+        _("mapping"), default=list, editable=False, help_text=_("Field of each column.")
+    )
+    default_sector = models.CharField(
+        _("default sector"), max_length=20, choices=Sector.choices, blank=True
+    )
+    publish = models.BooleanField(
+        _("publish"), default=False, help_text=_("Publish imported partnerships.")
+    )
+    skip_errors = models.BooleanField(
+        _("skip errors"), default=False, help_text=_("Import the rows without errors.")
+    )
     state = models.CharField(
-        max_length=20, choices=ImportState.choices, default=ImportState.UPLOADED
+        _("state"), max_length=20, choices=ImportState.choices, default=ImportState.UPLOADED
     )
-    preview = models.JSONField(default=dict, editable=False)
-    rows = models.PositiveIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    errors = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    not_placed = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(_("preview"), default=dict, editable=False)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    errors = models.PositiveIntegerField(_("errors"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    not_placed = models.PositiveIntegerField(_("not placed"), default=0)
     run_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("run by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
     change_set = models.ForeignKey(
-        ChangeSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ChangeSet,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("change set"),
     )
-    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
     undo_change_set = models.ForeignKey(
-        ChangeSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ChangeSet,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undo change set"),
     )
 
     class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["-created_at"], name="importrun_newest_first")]
 
@@ -1806,23 +2088,45 @@ class ImportedRecord(models.Model):
     """Where an imported entry came from: the source and the source's own id for it (or a key
     made from the row), so that importing the source again updates instead of duplicating."""
 
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
-    source = models.CharField(max_length=100)
-    key = models.CharField(max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    source = models.CharField(_("source"), max_length=100)
+    key = models.CharField(_("key"), max_length=200)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Partnership,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partnership"),
     )
     first_run = models.ForeignKey(
-        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ImportRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("first run"),
     )
     last_run = models.ForeignKey(
-        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ImportRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last run"),
     )
 
     class Meta:
+        verbose_name = _("imported record")
+        verbose_name_plural = _("imported records")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "source", "key"], name="one_entry_per_source_key"
@@ -1852,26 +2156,34 @@ class ConfirmationLink(models.Model):
     works once (`used_at`) and not after `expires_at`."""
 
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="confirmation_links"
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="confirmation_links",
+        verbose_name=_("partnership"),
     )
-    sent_to = models.EmailField()
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.EmailField(_("sent to"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("confirmation link")
+        verbose_name_plural = _("confirmation links")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
-        return f"Confirmation link for {self.partnership} to {self.sent_to}"
+        return gettext("Confirmation link for %(partnership)s to %(address)s") % {
+            "partnership": self.partnership,
+            "address": self.sent_to,
+        }
 
 
 class ReminderKind(models.TextChoices):
-    CONFIRM_FIRST = "confirm-1", "Asked to confirm"
-    CONFIRM_SECOND = "confirm-2", "Asked again after 2 weeks"
-    CONFIRM_LAST = "confirm-3", "Asked a last time after 4 weeks"
-    CURATORS = "curators", "Curators told nobody answered"
-    AGREEMENT_REVIEW = "agreement-review", "Agreement review due in 30 days"
+    CONFIRM_FIRST = "confirm-1", _("Asked to confirm")
+    CONFIRM_SECOND = "confirm-2", _("Asked again after 2 weeks")
+    CONFIRM_LAST = "confirm-3", _("Asked a last time after 4 weeks")
+    CURATORS = "curators", _("Curators told nobody answered")
+    AGREEMENT_REVIEW = "agreement-review", _("Agreement review due in 30 days")
 
 
 class Reminder(models.Model):
@@ -1880,17 +2192,29 @@ class Reminder(models.Model):
     reminder is sent once per cycle; `answered_at` is when the entry was next confirmed or
     edited."""
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="reminders")
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    partnership = models.ForeignKey(
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("partnership"),
     )
-    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    cycle = models.CharField(max_length=60)
-    recipients = models.JSONField(default=list, blank=True)
-    sent_at = models.DateTimeField(default=timezone.now)
-    answered_at = models.DateTimeField(null=True, blank=True)
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        verbose_name=_("agreement"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    cycle = models.CharField(_("cycle"), max_length=60)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         ordering = ["-sent_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -1904,18 +2228,18 @@ class Reminder(models.Model):
 
 
 class ReportReason(models.TextChoices):
-    CLOSED = "closed", "It has closed or no longer meets"
-    CONTACT = "contact", "The contact details are wrong"
-    DETAILS = "details", "Other details are wrong"
-    DUPLICATE = "duplicate", "It is a duplicate of another entry"
-    OTHER = "other", "Something else"
+    CLOSED = "closed", _("It has closed or no longer meets")
+    CONTACT = "contact", _("The contact details are wrong")
+    DETAILS = "details", _("Other details are wrong")
+    DUPLICATE = "duplicate", _("It is a duplicate of another entry")
+    OTHER = "other", _("Something else")
 
 
 class ReportState(models.TextChoices):
-    OPEN = "open", "Open"
-    FIXED = "fixed", "Fixed"
-    NOT_A_PROBLEM = "not-a-problem", "Not a problem"
-    MERGED = "merged", "Merged with the other entry"
+    OPEN = "open", _("Open")
+    FIXED = "fixed", _("Fixed")
+    NOT_A_PROBLEM = "not-a-problem", _("Not a problem")
+    MERGED = "merged", _("Merged with the other entry")
 
 
 class ProblemReport(models.Model):
@@ -1928,6 +2252,7 @@ class ProblemReport(models.Model):
         null=True,
         blank=True,
         related_name="problem_reports",
+        verbose_name=_("partnership"),
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -1935,29 +2260,44 @@ class ProblemReport(models.Model):
         null=True,
         blank=True,
         related_name="problem_reports",
+        verbose_name=_("organisation"),
     )
-    reason = models.CharField(max_length=20, choices=ReportReason.choices)
-    explanation = models.TextField(max_length=2000)
+    reason = models.CharField(_("reason"), max_length=20, choices=ReportReason.choices)
+    explanation = models.TextField(_("explanation"), max_length=2000)
     duplicate_of = models.ForeignKey(
         Partnership,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The entry this one duplicates, when that is the problem.",
+        help_text=_("The entry this one duplicates, when that is the problem."),
+        verbose_name=_("duplicate of"),
     )
     email = models.EmailField(
-        blank=True, help_text="Where to tell the reporter what was done; never published."
+        _("email"),
+        blank=True,
+        help_text=_("Where to tell the reporter what was done; never published."),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    state = models.CharField(max_length=20, choices=ReportState.choices, default=ReportState.OPEN)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ReportState.choices, default=ReportState.OPEN
+    )
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True, help_text="What the curator did, told to the reporter.")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    note = models.TextField(
+        _("note"), blank=True, help_text=_("What the curator did, told to the reporter.")
+    )
 
     class Meta:
+        verbose_name = _("problem report")
+        verbose_name_plural = _("problem reports")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["state", "-created_at"], name="report_state_newest")]
         constraints = [
@@ -1977,30 +2317,46 @@ class ProblemReport(models.Model):
 
 
 class ClaimState(models.TextChoices):
-    PENDING = "pending", "Waiting for a curator"
-    APPROVED = "approved", "Approved"
-    REFUSED = "refused", "Refused"
+    PENDING = "pending", _("Waiting for a curator")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
 
 
 class ClaimRequest(models.Model):
     """A signed-in person's request to manage a partnership that has no editors."""
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="claims")
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="claims", verbose_name=_("partnership")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listing_claims"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="listing_claims",
+        verbose_name=_("user"),
     )
     reason = models.TextField(
-        max_length=2000, help_text="How the person is involved in the partnership."
+        _("reason"), max_length=2000, help_text=_("How the person is involved in the partnership.")
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    state = models.CharField(max_length=20, choices=ClaimState.choices, default=ClaimState.PENDING)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ClaimState.choices, default=ClaimState.PENDING
+    )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True, help_text="The curator's reason, told to the person.")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.TextField(
+        _("note"), blank=True, help_text=_("The curator's reason, told to the person.")
+    )
 
     class Meta:
+        verbose_name = _("claim request")
+        verbose_name_plural = _("claim requests")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -2011,16 +2367,19 @@ class ClaimRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} asks to manage {self.partnership}"
+        return gettext("%(user)s asks to manage %(partnership)s") % {
+            "user": self.user,
+            "partnership": self.partnership,
+        }
 
 
 # Asking to join: an organisation asks a partnership's lead to be added as a member ----------------
 
 
 class JoinRequestState(models.TextChoices):
-    PENDING = "pending", "Waiting for the partnership"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
+    PENDING = "pending", _("Waiting for the partnership")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
 
 
 class JoinRequest(models.Model):
@@ -2029,10 +2388,15 @@ class JoinRequest(models.Model):
     through the normal edit path, so a published entry's change is moderated like any other."""
 
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="join_requests"
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="join_requests",
+        verbose_name=_("partnership"),
     )
     organisation_name = models.CharField(
-        max_length=200, help_text="The organisation that would like to join."
+        _("organisation name"),
+        max_length=200,
+        help_text=_("The organisation that would like to join."),
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -2040,14 +2404,18 @@ class JoinRequest(models.Model):
         null=True,
         blank=True,
         related_name="join_requests",
-        help_text="The directory's record of the organisation, when it has one.",
+        help_text=_("The directory's record of the organisation, when it has one."),
+        verbose_name=_("organisation"),
     )
-    sector = models.CharField(max_length=20, choices=Sector.choices)
-    town = models.CharField(max_length=100, blank=True)
-    name = models.CharField("your name", max_length=150)
-    email = models.EmailField("your email address")
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
+    town = models.CharField(_("town"), max_length=100, blank=True)
+    name = models.CharField(_("your name"), max_length=150)
+    email = models.EmailField(_("your email address"))
     message = models.TextField(
-        max_length=2000, blank=True, help_text="What your organisation would bring or hopes for."
+        _("message"),
+        max_length=2000,
+        blank=True,
+        help_text=_("What your organisation would bring or hopes for."),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -2055,25 +2423,42 @@ class JoinRequest(models.Model):
         null=True,
         blank=True,
         related_name="join_requests",
-        help_text="Who asked, when they were signed in.",
+        help_text=_("Who asked, when they were signed in."),
+        verbose_name=_("user"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     state = models.CharField(
-        max_length=20, choices=JoinRequestState.choices, default=JoinRequestState.PENDING
+        _("state"),
+        max_length=20,
+        choices=JoinRequestState.choices,
+        default=JoinRequestState.PENDING,
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reply = models.TextField(
-        max_length=2000, blank=True, help_text="The partnership's reply, sent to the person."
+        _("reply"),
+        max_length=2000,
+        blank=True,
+        help_text=_("The partnership's reply, sent to the person."),
     )
 
     class Meta:
+        verbose_name = _("join request")
+        verbose_name_plural = _("join requests")
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["partnership", "state", "-created_at"], name="join_request_queue")
         ]
 
     def __str__(self):
-        return f"{self.organisation_name} asks to join {self.partnership}"
+        return gettext("%(organisation)s asks to join %(partnership)s") % {
+            "organisation": self.organisation_name,
+            "partnership": self.partnership,
+        }

@@ -8,6 +8,7 @@ curators see it, and the curators reply through the resolution."""
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from partnerships import emails
 from partnerships.models import (
@@ -73,7 +74,7 @@ def resolve_report(report, *, curator, outcome, note=""):
         raise ValueError(f"{outcome!r} is not a way to resolve a report.")
     report = ProblemReport.objects.select_for_update().get(pk=report.pk)
     if report.state != ReportState.OPEN:
-        raise ValueError("This report is resolved already.")
+        raise ValueError(gettext("This report is resolved already."))
     report.state = outcome
     report.resolved_by = curator
     report.resolved_at = timezone.now()

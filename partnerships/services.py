@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from partnerships import emails, geocoding, history
 from partnerships.distance import haversine_km
@@ -373,14 +374,14 @@ def submit_for_review(partnership, *, user):
     if partnership.publication_state == PublicationState.PUBLISHED:
         revision = open_revision(partnership)
         if revision is None:
-            raise ValueError("There are no changes to submit.")
+            raise ValueError(gettext("There are no changes to submit."))
         revision.state = RevisionState.PENDING
         revision.submitted_at = timezone.now()
         revision.save()
     elif partnership.publication_state == PublicationState.ARCHIVED:
-        raise ValueError("An archived partnership cannot be submitted.")
+        raise ValueError(gettext("An archived partnership cannot be submitted."))
     elif partnership.publication_state == PublicationState.MERGED:
-        raise ValueError("A partnership merged into another cannot be submitted.")
+        raise ValueError(gettext("A partnership merged into another cannot be submitted."))
     else:
         partnership.publication_state = PublicationState.PENDING
         partnership.save(update_fields=["publication_state", "updated_at"])
@@ -439,7 +440,7 @@ def approve(partnership, *, moderator, message=""):
     version in the history, by the moderator, with their note as its reason."""
     revision = partnership.revisions.pending().first()
     if revision is None and partnership.publication_state != PublicationState.PENDING:
-        raise ValueError("Only a partnership pending review can be approved.")
+        raise ValueError(gettext("Only a partnership pending review can be approved."))
     history.baseline(partnership)
     if revision is not None:
         apply_snapshot(partnership, revision.data)
@@ -466,7 +467,7 @@ def request_changes(partnership, *, moderator, message):
         partnership.publication_state = PublicationState.CHANGES_REQUESTED
         partnership.save(update_fields=["publication_state", "updated_at"])
     else:
-        raise ValueError("Only a partnership pending review can be sent back.")
+        raise ValueError(gettext("Only a partnership pending review can be sent back."))
     _decide(
         partnership, revision, Decision.CHANGES_REQUESTED, moderator, message, "changes_requested"
     )
@@ -488,7 +489,7 @@ def reject(partnership, *, moderator, reason):
             partnership, kind=ChangeKind.ARCHIVE, user=moderator, reason=f"Rejected: {reason}"
         )
     else:
-        raise ValueError("Only a partnership pending review can be rejected.")
+        raise ValueError(gettext("Only a partnership pending review can be rejected."))
     _decide(partnership, revision, Decision.REJECTED, moderator, reason, "rejected")
 
 

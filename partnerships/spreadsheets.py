@@ -233,7 +233,7 @@ def xlsx_bytes(sheets):
     workbook = Workbook()
     workbook.remove(workbook.active)
     for title, headers, rows in sheets:
-        sheet = workbook.create_sheet(title)
+        sheet = workbook.create_sheet(str(title))  # a title may be a lazily translated label
         sheet.append(headers)
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -44,7 +44,7 @@ def text(response):
 
 def cells(content, label):
     """The numbers in the table row headed `label`."""
-    row = re.search(rf'<th scope="row">{re.escape(label)}</th>(.*?)</tr>', content, re.S)
+    row = re.search(rf'<th scope="row">{re.escape(str(label))}</th>(.*?)</tr>', content, re.S)
     assert row, label
     return [int(n.replace(",", "")) for n in re.findall(r"<td>(?:<a [^>]*>)?([\d,]+)", row[1])]
 

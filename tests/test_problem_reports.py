@@ -92,7 +92,7 @@ def test_the_report_page_has_one_heading_every_reason_and_a_hidden_honeypot(clie
     assert response.status_code == 200
     assert response.text.count("<h1") == 1
     for label in ReportReason.labels:
-        assert label in response.text
+        assert str(label) in response.text
     assert '<div class="honeypot" aria-hidden="true">' in response.text
     assert "Find the other entry" in response.text
     assert "style=" not in response.text

@@ -3,11 +3,13 @@
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from toolkit.formatting import render_body
 from toolkit.models import RESERVED_SLUGS, GuidancePage
 
-FORMATTING_HELP = (
+FORMATTING_HELP = _(
     "Write plain text. A blank line starts a new paragraph. A line starting “## ” is a heading "
     "and “### ” a smaller heading under it (the title above is the page's main heading). "
     "Lines starting “- ” make a bulleted list; lines starting “1. ”, “2. ” a numbered list. "
@@ -28,7 +30,8 @@ class GuidancePageForm(forms.ModelForm):
         slug = self.cleaned_data["slug"]
         if slug in RESERVED_SLUGS:
             raise forms.ValidationError(
-                "This address is taken by another part of the toolkit; choose another."
+                _("This address is taken by another part of the toolkit; choose another."),
+                code="reserved",
             )
         return slug
 
@@ -46,17 +49,17 @@ class GuidancePageAdmin(admin.ModelAdmin):
     list_select_related = ["updated_by"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body"]}),
-        ("Listing", {"fields": ["position", "is_published"]}),
+        (_("Listing"), {"fields": ["position", "is_published"]}),
         (
-            "Preview (as last saved)",
+            _("Preview (as last saved)"),
             {"fields": ["preview", "updated_at", "updated_by"], "classes": ["collapse"]},
         ),
     ]
 
-    @admin.display(description="how the body reads on the site")
+    @admin.display(description=_("how the body reads on the site"))
     def preview(self, obj):
         if obj is None or not obj.pk:
-            return "Save the page to see it here."
+            return gettext("Save the page to see it here.")
         return format_html('<div class="guidance-preview">{}</div>', render_body(obj.body))
 
     def save_model(self, request, obj, form, change):
