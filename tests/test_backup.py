@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from accounts.models import Profile
 from partnerships import backups, history, imports, matching, services
 from partnerships.models import (
     Activity,
@@ -71,6 +72,7 @@ def build_a_directory():
     vocabulary and timestamps with microseconds."""
     curator = make_user(username="curator", is_staff=True, email="curator@example.org")
     editor = make_user(email="editor@example.org")
+    Profile.objects.create(user=editor, language="cy")
     group = Group.objects.create(name="Curators")
     group.permissions.add(Permission.objects.get(codename="change_partnership"))
     curator.groups.add(group)
@@ -232,6 +234,9 @@ def empty_the_install():
     ContentType.objects.clear_cache()
     migration = importlib.import_module("partnerships.migrations.0002_vocabularies")
     migration.add_vocabularies(apps, None)
+    importlib.import_module("partnerships.migrations.0026_welsh_vocabularies").add_welsh_names(
+        apps, None
+    )
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 

@@ -19,7 +19,7 @@ def test_the_toolkit_index_is_in_welsh_with_the_english_guidance_marked(client):
     html = response.content.decode()
     assert "Pecyn cymorth: dechrau a rhedeg partneriaeth" in html
     assert '<ol class="toolkit-pages" lang="en">' in html
-    assert "Dim ond yn Saesneg y mae&#x27;r canllawiau ar gael." in html
+    assert "Dim ond yn Saesneg y mae'r canllawiau ar gael." in html
     assert "Memorandwm cyd-ddealltwriaeth" in html
 
 
@@ -34,7 +34,7 @@ def test_a_guidance_page_on_a_welsh_page_is_marked_as_english_with_a_note(client
     assert_welsh(response)
     html = response.content.decode()
     assert '<div class="guidance-body" lang="en">' in html
-    assert "Dim ond yn Saesneg y mae&#x27;r testun hwn ar gael." in html
+    assert "Dim ond yn Saesneg y mae'r testun hwn ar gael." in html
 
 
 def test_the_guidance_on_the_english_page_has_no_note(client):
@@ -76,7 +76,7 @@ def test_the_404_page_is_in_welsh(client):
 
     assert response.status_code == 404
     assert_welsh(response)
-    assert "Heb ddod o hyd i&#x27;r dudalen" in response.content.decode()
+    assert "Heb ddod o hyd i'r dudalen" in response.content.decode()
 
 
 def test_the_english_pages_are_unchanged(client):
