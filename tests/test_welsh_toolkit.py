@@ -1,7 +1,10 @@
 """The toolkit, the Open Referral about page and the error pages in Welsh. The guidance pages are
 written in English only: on a Welsh page their text is marked as English and said to be."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.test import override_settings
 
 from tests.factories import make_agreement, make_partnership
@@ -9,6 +12,14 @@ from tests.welsh import assert_welsh, english_left
 from toolkit.models import GuidancePage
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _seeded_guidance():
+    """The guidance pages a new install starts with (the browser tests empty every table)."""
+    if not GuidancePage.objects.exists():
+        migration = importlib.import_module("toolkit.migrations.0002_initial_guidance")
+        migration.add_guidance(apps, None)
 
 
 def test_the_toolkit_index_is_in_welsh_with_the_english_guidance_marked(client):
