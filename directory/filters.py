@@ -8,7 +8,7 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.db.models import Case, F, QuerySet, Value, When
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerships import freshness
-from partnerships.languages import reading_welsh
+from partnerships.languages import readers_name, reading_welsh
 from partnerships.models import (
     Activity,
     Agreement,
@@ -108,14 +108,6 @@ class PartnershipFilterForm(forms.Form):
             )
             return None
         return (lat, lon)
-
-
-def readers_name():
-    """The name a reader sees (`display_name`), as a database expression: on Welsh pages the
-    Welsh name where there is one, so that lists are in the order of the names they show."""
-    if reading_welsh():
-        return Coalesce(NullIf(F("name_cy"), Value("")), F("name"))
-    return F("name")
 
 
 # The vocabularies' filters, and what their rows are grouped by before their names.

@@ -36,9 +36,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from partnerships import freshness, mapsummary
+from partnerships.languages import readers_name
 from partnerships.mapgrid import CELLS_PER_DEGREE, FineCell
-
-from .filters import readers_name
 
 # A response never holds more than 19 x 15 = 285 features, under the 300 the browser should ever
 # have to draw: clusters' first cells are more than JOIN_PIXELS apart, and that distance grows for

@@ -13,6 +13,8 @@ readers pronounce it correctly (WCAG 3.1.2).
 
 from typing import NamedTuple
 
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import translation
 
 WELSH = "cy"
@@ -50,6 +52,14 @@ def localised(obj, field, language=None):
     if english:
         return LocalisedText(english, ENGLISH, False)
     return LocalisedText(welsh, WELSH, bool(welsh))
+
+
+def readers_name():
+    """The name a reader sees (`display_name`), as a database expression: on Welsh pages the
+    Welsh name where there is one, so that lists are in the order of the names they show."""
+    if reading_welsh():
+        return Coalesce(NullIf(F("name_cy"), Value("")), F("name"))
+    return F("name")
 
 
 def localised_name(name, name_cy, language=None):
